@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import TongCore
+
+/// A node home folder, per the contract: node.toml, certs/, data/, admin.token, tokens/.
+public struct NodeHome: Sendable {
+    /// The folder.
+    public var path: String
+    /// Makes a handle (nothing is read yet).
+    public init(path: String) { self.path = path }
+
+    /// `node.toml`.
+    public var configFile: String { path + "/node.toml" }
+    /// The federation topology this node follows.
+    public var topologyFile: String { path + "/topology.toml" }
+    /// Federation CA certificate.
+    public var caFile: String { path + "/certs/ca.pem" }
+    /// This node's certificate.
+    public var certFile: String { path + "/certs/node.pem" }
+    /// This node's private key (0600).
+    public var keyFile: String { path + "/certs/node.key" }
+    /// The replica.
+    public var databaseFile: String { path + "/data/tong.sqlite" }
+    /// The admin token (0600).
+    public var adminTokenFile: String { path + "/admin.token" }
+    /// Department tokens (0600 each).
+    public var tokensDir: String { path + "/tokens" }
+    /// Private keys of this node's departments and of the node itself for sealed feedback (0600).
+    public var sealKeysDir: String { path + "/keys" }
+
+    static func read(_ file: String, what: String) throws -> String {
+        guard let d = FileManager.default.contents(atPath: file), let s = String(data: d, encoding: .utf8) else {
+            throw ServerError.config("cannot read \(what) at \(file)")
+        }
+        return s
+    }
+
+    /// Writes a secret file created 0600 from the start.
+    static func writeSecret(_ text: String, to file: String) throws {
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ServerError.config("cannot write \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw ServerError.config("cannot write \(file)") }
+            off += n
+        }
+        fchmod(fd, 0o600)
+    }
+
+    /// A fresh random token: 32 bytes, URL-safe base64.
+    static func newToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,146 @@
+import Crypto
+import Foundation
+import Logging
+import TongCore
+import TongPeer
+import TongStore
+
+/// One running node's domain: its replica, identity, directory and the operations the API,
+/// the portal and the sync service perform. Routes only translate HTTP to these calls.
+public final class TongNode: Sendable {
+    /// Settings.
+    public let config: NodeConfiguration
+    /// The federation tree.
+    public let topology: Topology
+    /// The replica.
+    public let db: TongDatabase
+    /// Signs our change sets.
+    let signer: ChangeSigner
+    /// Verifies received sets.
+    let verifier: ChangeSetVerifier
+    /// mTLS credentials.
+    let credentials: PeerCredentials
+    /// API tokens.
+    let auth: TokenAuth
+    /// Private sealing keys: of this node (for replies) and of each of its departments.
+    let nodeSealKey: P256.KeyAgreement.PrivateKey
+    let departmentSealKeys: [String: P256.KeyAgreement.PrivateKey]
+    /// Metrics.
+    public let metrics: NodeMetrics
+    let notifier = ChangeNotifier()
+    let logger: Logger
+    let link = LinkTable()
+
+    /// This node's id.
+    public var id: String { config.nodeID }
+
+    /// Opens a node from its home folder; one clear error if anything is missing or wrong.
+    public static func open(home: NodeHome, logger: Logger, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> TongNode {
+        var config = try NodeConfiguration.parse(toml: NodeHome.read(home.configFile, what: "node.toml"))
+        configure(&config)
+        let topology: Topology
+        do { topology = try Topology.parse(toml: NodeHome.read(home.topologyFile, what: "topology.toml")) }
+        catch let e as TopologyError { throw ServerError.config("topology.toml: \(e)") }
+        guard topology.node(config.nodeID) != nil else { throw ServerError.config("node \(config.nodeID) is not in topology.toml") }
+        let creds: PeerCredentials
+        do { creds = try PeerCredentials.load(home: home.path) } catch { throw ServerError.config("certificates in \(home.path)/certs: \(error)") }
+        var auth = TokenAuth()
+        let admin = try NodeHome.read(home.adminTokenFile, what: "admin token").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard admin.count >= 16 else { throw ServerError.config("admin.token is too short") }
+        auth.add(token: admin, for: .admin)
+        var deptKeys: [String: P256.KeyAgreement.PrivateKey] = [:]
+        for d in topology.node(config.nodeID)?.departments ?? [] {
+            if let t = try? NodeHome.read(home.tokensDir + "/\(d.id).token", what: "token").trimmingCharacters(in: .whitespacesAndNewlines), t.count >= 16 {
+                auth.add(token: t, for: .department(d.id))
+            }
+            deptKeys[d.id] = try loadOrMakeSealKey(home.sealKeysDir + "/\(d.id).pem")
+        }
+        let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
+        try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
+        let db: TongDatabase
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) }
+        catch let e as StoreError { throw ServerError.config(e.message) }
+        return try TongNode(config: config, topology: topology, db: db, credentials: creds, auth: auth,
+                            nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)
+    }
+
+    static func loadOrMakeSealKey(_ file: String) throws -> P256.KeyAgreement.PrivateKey {
+        if let pem = try? NodeHome.read(file, what: "sealing key") {
+            do { return try P256.KeyAgreement.PrivateKey(pemRepresentation: pem) }
+            catch { throw ServerError.config("sealing key \(file) is not a P-256 private key") }
+        }
+        let k = P256.KeyAgreement.PrivateKey()
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try NodeHome.writeSecret(k.pemRepresentation, to: file)
+        return k
+    }
+
+    init(config: NodeConfiguration, topology: Topology, db: TongDatabase, credentials: PeerCredentials, auth: TokenAuth,
+         nodeSealKey: P256.KeyAgreement.PrivateKey, departmentSealKeys: [String: P256.KeyAgreement.PrivateKey], logger: Logger) throws {
+        self.config = config; self.topology = topology; self.db = db; self.credentials = credentials; self.auth = auth
+        self.nodeSealKey = nodeSealKey; self.departmentSealKeys = departmentSealKeys
+        var l = logger
+        l[metadataKey: "node.id"] = .string(config.nodeID)
+        self.logger = l
+        self.metrics = NodeMetrics()
+        verifier = try ChangeSetVerifier(caCertificatePEM: credentials.caPEM)
+        let key = try P256.Signing.PrivateKey(pemRepresentation: credentials.privateKeyPEM)
+        let der = try PEMDocument(pemString: credentials.certificatePEM).derBytes
+        signer = ChangeSigner(nodeID: config.nodeID, key: key, certificateDER: der)
+    }
+
+    /// Wall clock in milliseconds: read here, at the edge, and passed into the core as a value.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Publishes this node and its departments (with their sealing keys) to the directory,
+    /// writing only what changed since the last start.
+    public func publishDirectory() throws {
+        guard let me = topology.node(id) else { return }
+        var writes: [LocalWrite] = []
+        let nodeFields: [String: JSONValue] = [
+            "name": .string(me.name), "parent": me.parent.map(JSONValue.string) ?? .null,
+            "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
+        ]
+        if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
+        for d in me.departments {
+            guard let k = departmentSealKeys[d.id] else { continue }
+            let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
+            if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
+        }
+        if !writes.isEmpty { try write(writes) }
+    }
+
+    private func diff(id: String, kind: RecordKind, wanted: [String: JSONValue]) -> LocalWrite? {
+        let current = (try? db.record(id))??.state.values ?? [:]
+        let changed = wanted.filter { current[$0.key] != $0.value }
+        guard !changed.isEmpty else { return nil }
+        return LocalWrite(id: id, kind: kind, owner: self.id, scope: .directory, fields: changed, mustExist: false)
+    }
+
+    /// Writes locally, then wakes the sync links. Store errors become HTTP-shaped errors.
+    @discardableResult
+    func write(_ writes: [LocalWrite]) throws -> [RecordState] {
+        do {
+            let r = try db.write(writes, signer: signer, topology: topology, now: Self.now())
+            notifier.notify()
+            return r
+        } catch let e as StoreError {
+            switch e.code {
+            case .notFound: throw ServerError.notFound(e.message)
+            case .forbidden: throw ServerError.forbidden(e.message)
+            case .conflict: throw ServerError(status: 409, title: "Conflict", detail: e.message)
+            case .catchingUp: throw ServerError(status: 503, title: "Catching up", detail: e.message)
+            default: throw e
+            }
+        }
+    }
+
+    /// Every department in the federation, from the directory.
+    public func departments() throws -> [StoredRecord] { try db.records(kind: .department) }
+
+    /// A department's directory entry, if it exists and was not withdrawn.
+    func department(_ id: String) -> StoredRecord? {
+        guard let r = (try? db.record(id)) ?? nil, r.state.kind == .department, r.state["status"]?.stringValue != "withdrawn" else { return nil }
+        return r
+    }
+}

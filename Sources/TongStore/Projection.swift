@@ -1,0 +1,53 @@
+import GRDB
+import TongCore
+
+/// Keeps the search projections (index tables and full-text) of policies and service items in
+/// step with their records, inside the same transaction.
+enum Projection {
+    static func themeMask(_ v: JSONValue?) -> Int64 {
+        (v?.stringArray ?? []).reduce(0) { $0 | Int64(Theme(rawValue: $1)?.bit ?? 0) }
+    }
+
+    static func audienceMask(_ v: JSONValue?) -> Int64 {
+        (v?.stringArray ?? []).reduce(0) { $0 | Int64(Audience(rawValue: $1)?.bit ?? 0) }
+    }
+
+    static func status(_ v: [String: JSONValue]) -> String { v["status"]?.stringValue == "withdrawn" ? "withdrawn" : "active" }
+
+    /// Rewrites the projection rows of one record. `isNew` skips the deletes on the hot insert path.
+    static func write(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool) throws {
+        let v = r.values
+        switch r.kind {
+        case .policy:
+            // A record can be incomplete when an edit overtook its creation after a restore;
+            // it becomes searchable once its title arrives.
+            guard let title = v["title"]?.stringValue else { return }
+            if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO policy_index (rowid, region, department, themes, audiences, status, issued_on)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    rowid, v["region"]?.stringValue ?? r.owner, v["department"]?.stringValue ?? "",
+                    themeMask(v["themes"]), audienceMask(v["audiences"]), status(v), v["issued_on"]?.stringValue ?? "",
+                ])
+            try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [rowid, title, v["doc_number"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+                                     (v["tags"]?.stringArray ?? []).joined(separator: " ")])
+        case .serviceItem:
+            guard let name = v["name"]?.stringValue else { return }
+            if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO service_index (rowid, region, department, themes, audiences, status)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    rowid, v["region"]?.stringValue ?? r.owner, v["department"]?.stringValue ?? "",
+                    themeMask(v["themes"]), audienceMask(v["audiences"]), status(v),
+                ])
+            try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [rowid, name, v["code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+                                     (v["tags"]?.stringArray ?? []).joined(separator: " ")])
+        default:
+            return
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import TongCore
+
+/// A policy or service-item search: free text plus filters. Any input is safe.
+public struct SearchRequest: Sendable {
+    /// Free text, Chinese or Latin.
+    public var q: String = ""
+    /// Theme code filter.
+    public var theme: String?
+    /// Region filter: a division code; a province or city code also matches the regions under it.
+    public var region: String?
+    /// Department id filter.
+    public var department: String?
+    /// Audience code filter.
+    public var audience: String?
+    /// Status filter (`active`, `withdrawn`).
+    public var status: String?
+    /// Page size.
+    public var limit: Int = 20
+    /// Page start.
+    public var offset: Int = 0
+    /// Makes an empty request (everything, newest first).
+    public init() {}
+}
+
+/// One search hit.
+public struct SearchHit: Sendable {
+    /// The record.
+    public var record: StoredRecord
+    /// Title with matches wrapped in `SearchHit.markOpen` / `markClose`.
+    public var titleMarked: String?
+    /// A body excerpt with matches wrapped the same way.
+    public var snippetMarked: String?
+    /// Private-use characters that bracket matches; the HTTP layer escapes the text, then
+    /// turns these into `<mark>` tags, so replicated text can never inject markup.
+    public static let markOpen = "\u{E000}", markClose = "\u{E001}"
+}
+
+/// The result of a search.
+public struct SearchResult: Sendable {
+    /// Number of matching records.
+    public var total: Int
+    /// The requested page.
+    public var hits: [SearchHit]
+    /// Counts per theme code over all matches.
+    public var themeFacets: [String: Int]
+    /// Counts per region code over all matches.
+    public var regionFacets: [String: Int]
+    /// Counts per department over all matches.
+    public var departmentFacets: [String: Int]
+}
+
+extension TongDatabase {
+    /// Searches policies (`kind == .policy`) or service items.
+    public func search(_ req: SearchRequest, kind: RecordKind = .policy) throws -> SearchResult {
+        let index = kind == .serviceItem ? "service_index" : "policy_index"
+        let match = SearchQuery.match(for: req.q)
+        if !req.q.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, match == nil {
+            // Nothing searchable (only punctuation, say): an honest empty answer.
+            return SearchResult(total: 0, hits: [], themeFacets: [:], regionFacets: [:], departmentFacets: [:])
+        }
+        var from = "\(index) p"
+        var conditions: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let match {
+            from = "text_fts JOIN \(index) p ON p.rowid = text_fts.rowid"
+            conditions.append("text_fts MATCH ?")
+            args.append(match)
+        }
+        if let t = req.theme {
+            conditions.append("(p.themes & ?) != 0"); args.append(Theme(rawValue: t)?.bit ?? 0)
+        }
+        if let a = req.audience {
+            conditions.append("(p.audiences & ?) != 0"); args.append(Audience(rawValue: a)?.bit ?? 0)
+        }
+        if let d = req.department { conditions.append("p.department = ?"); args.append(d) }
+        if let s = req.status { conditions.append("p.status = ?"); args.append(s) }
+        if let r = req.region {
+            let (lo, hi) = Self.regionRange(r)
+            conditions.append("p.region >= ? AND p.region < ?"); args.append(lo); args.append(hi)
+        }
+        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let limit = max(0, min(req.limit, 100))
+        let offset = max(0, min(req.offset, 100_000))
+        return try pool.read { db in
+            let themeSums = Theme.allCases.map { "coalesce(sum((p.themes & \($0.bit)) != 0), 0)" }.joined(separator: ", ")
+            let agg = try Row.fetchOne(db, sql: "SELECT count(*), \(themeSums) FROM \(from) \(whereSQL)", arguments: StatementArguments(args))!
+            let total: Int = agg[0]
+            var themes: [String: Int] = [:]
+            for (i, t) in Theme.allCases.enumerated() { let n: Int = agg[i + 1]; if n > 0 { themes[t.rawValue] = n } }
+            var regions: [String: Int] = [:]
+            var departments: [String: Int] = [:]
+            if total > 0 {
+                for row in try Row.fetchAll(db, sql: "SELECT p.region, count(*) FROM \(from) \(whereSQL) GROUP BY p.region", arguments: StatementArguments(args)) {
+                    regions[row[0]] = row[1]
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT p.department, count(*) FROM \(from) \(whereSQL) GROUP BY p.department ORDER BY 2 DESC LIMIT 50", arguments: StatementArguments(args)) {
+                    departments[row[0]] = row[1]
+                }
+            }
+            var hits: [SearchHit] = []
+            if total > 0, limit > 0 {
+                let sql: String
+                if match != nil {
+                    sql = """
+                        SELECT r.id, highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
+                               snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
+                        FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL)
+                        ORDER BY bm25(text_fts, 10.0, 5.0, 1.0, 3.0) LIMIT ? OFFSET ?
+                        """
+                } else {
+                    let order = kind == .policy ? "p.issued_on DESC, p.rowid DESC" : "p.rowid DESC"
+                    sql = "SELECT r.id, NULL, NULL FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
+                }
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit, offset])) {
+                    guard let rec = try Self.load(db, id: row[0]) else { continue }
+                    hits.append(SearchHit(record: rec, titleMarked: row[1], snippetMarked: row[2]))
+                }
+            }
+            return SearchResult(total: total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
+        }
+    }
+
+    /// A province code matches its whole province, a city code its whole city; codes sort so
+    /// that this is a range on the indexed column.
+    static func regionRange(_ code: String) -> (String, String) {
+        guard code.count == 6, code.allSatisfy(\.isASCII), let n = Int(code), code != "100000" else { return (code, code + "\u{0}") }
+        if code.hasSuffix("0000") { return (code, String(format: "%06d", n + 10_000)) }
+        if code.hasSuffix("00") { return (code, String(format: "%06d", n + 100)) }
+        return (code, code + "\u{0}")
+    }
+}

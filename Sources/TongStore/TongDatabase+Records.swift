@@ -1,0 +1,81 @@
+import GRDB
+import TongCore
+
+/// A record as stored: merge state plus housekeeping.
+public struct StoredRecord: Sendable {
+    /// Internal row id (full-text key).
+    public var rowid: Int64
+    /// The merge state.
+    public var state: RecordState
+    /// Local time (ms) of the last change applied here.
+    public var updatedAt: Int64
+}
+
+extension TongDatabase {
+    static func load(_ db: Database, id: String) throws -> StoredRecord? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, kind, owner, version, meta, doc, updated_at FROM record WHERE id = ?"), arguments: [id])
+        else { return nil }
+        guard let kind = RecordKind(rawValue: row[1]) else { throw StoreError(.unusable, "record \(id) has an unknown kind") }
+        let state = try RecordCodec.decode(id: id, kind: kind, owner: row[2],
+                                           columns: .init(doc: row[5], meta: row[4], version: row[3]))
+        return StoredRecord(rowid: row[0], state: state, updatedAt: row[6])
+    }
+
+    /// Writes a record and its projections; returns its row id.
+    @discardableResult
+    static func save(_ db: Database, _ r: RecordState, rowid: Int64?, now: Int64) throws -> Int64 {
+        let c = RecordCodec.encode(r)
+        let conflicts = r.fields.values.reduce(0) { $0 + $1.losers.count }
+        let id: Int64
+        if let rowid {
+            try db.cachedStatement(sql: "UPDATE record SET version = ?, meta = ?, doc = ?, conflicts = ?, updated_at = ? WHERE rowid = ?")
+                .execute(arguments: [c.version, c.meta, c.doc, conflicts, now, rowid])
+            id = rowid
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
+            id = db.lastInsertedRowID
+        }
+        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil)
+        return id
+    }
+
+    /// One record by id.
+    public func record(_ id: String) throws -> StoredRecord? {
+        try pool.read { db in try Self.load(db, id: id) }
+    }
+
+    /// Every record of a kind (optionally of one owner), in id order.
+    public func records(kind: RecordKind, owner: String? = nil, limit: Int = 10_000) throws -> [StoredRecord] {
+        try pool.read { db in
+            var sql = "SELECT id FROM record WHERE kind = ?"
+            var args: [any DatabaseValueConvertible] = [kind.rawValue]
+            if let owner { sql += " AND owner = ?"; args.append(owner) }
+            sql += " ORDER BY id LIMIT ?"
+            args.append(limit)
+            return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap { try Self.load(db, id: $0) }
+        }
+    }
+
+    /// Records whose fields conflict, newest first.
+    public func conflicted(limit: Int = 200) throws -> [StoredRecord] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM record WHERE conflicts > 0 ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
+                .compactMap { try Self.load(db, id: $0) }
+        }
+    }
+
+    /// Counts of records by kind.
+    public func counts() throws -> [String: Int] {
+        try pool.read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) FROM record GROUP BY kind") { out[row[0]] = row[1] }
+            return out
+        }
+    }
+
+    /// Total number of conflicting values.
+    public func conflictCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT coalesce(sum(conflicts), 0) FROM record") ?? 0 }
+    }
+}

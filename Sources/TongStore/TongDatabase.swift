@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import TongCore
+
+/// The one database facade of a node: its SQLite replica. Every write method is one
+/// transaction that keeps the invariants: a record, its projections and its entry in the change
+/// log are written together or not at all.
+public final class TongDatabase: Sendable {
+    let pool: DatabasePool
+    /// This node's id.
+    public let nodeID: String
+    /// The database file.
+    public let path: String
+
+    /// This node's persistent sync state.
+    public struct NodeState: Sendable, Equatable {
+        /// Last counter handed out.
+        public var counter: UInt64
+        /// Epoch of this node's change log (changes on restore).
+        public var logEpoch: String
+        /// True after a restore until the node caught up from its peers.
+        public var restorePending: Bool
+    }
+
+    /// Opens (creating or migrating) the replica at `path` for node `nodeID`.
+    public init(path: String, nodeID: String, now: Int64) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            db.add(tokenizer: BigramTokenizer.self)
+            // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch let e as DatabaseError {
+            throw StoreError(.unusable, "cannot open database \(path): \(e.message ?? "\(e)")")
+        }
+        self.nodeID = nodeID
+        self.path = path
+        try pool.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
+                guard existing == nodeID else {
+                    throw StoreError(.unusable, "database \(path) belongs to node \(existing), not \(nodeID)")
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at) VALUES (1, ?, 0, ?, ?)",
+                               arguments: [nodeID, Self.newEpoch(), now])
+            }
+        }
+    }
+
+    static func newEpoch() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description }
+
+    /// The node's sync state.
+    public func state() throws -> NodeState {
+        try pool.read { db in try Self.state(db) }
+    }
+
+    static func state(_ db: Database) throws -> NodeState {
+        guard let row = try Row.fetchOne(db, sql: "SELECT counter, log_epoch, restore_pending FROM node_state WHERE id = 1") else {
+            throw StoreError(.unusable, "node state missing")
+        }
+        return NodeState(counter: UInt64(row[0] as Int64), logEpoch: row[1], restorePending: (row[2] as Int64) != 0)
+    }
+
+    /// Marks the database as restored from a backup: a new log epoch (peers' positions in the
+    /// old log are void) and writes held back until the node caught up from its peers.
+    public func markRestored() throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE node_state SET restore_pending = 1, log_epoch = ? WHERE id = 1", arguments: [Self.newEpoch()])
+        }
+    }
+
+    /// After a restore: raise the counter above what peers saw from us; clear the hold when done.
+    public func catchUp(seenByPeers: UInt64, finished: Bool) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE node_state SET counter = max(counter, ?) WHERE id = 1", arguments: [Int64(seenByPeers)])
+            if finished { try db.execute(sql: "UPDATE node_state SET restore_pending = 0 WHERE id = 1") }
+        }
+    }
+
+    /// Copies the live database to `path` with SQLite's online backup.
+    public func backup(to path: String) throws {
+        let target = try DatabaseQueue(path: path)
+        try pool.backup(to: target)
+        try target.close()
+    }
+
+    /// Highest counter of `origin` seen here.
+    public func seen(from origin: String) throws -> UInt64 {
+        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT counter FROM origin_seen WHERE origin = ?", arguments: [origin]) ?? 0) }
+    }
+
+    /// Runs the checkpoint that folds the WAL into the main file (used before backups and on stop).
+    public func checkpoint() throws {
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    /// Closes the database.
+    public func close() throws { try pool.close() }
+}

@@ -1,0 +1,35 @@
+import Testing
+@testable import TongStore
+
+/// Unit tests of the MATCH expression builder (pure string output; execution is in FullTextSearchTests).
+@Suite struct SearchQueryTests {
+    @Test func phrasesPrefixesAndAnd() {
+        #expect(SearchQuery.match(for: "社保") == "\"社保\"")
+        #expect(SearchQuery.match(for: "社") == "\"社\"*")
+        #expect(SearchQuery.match(for: "社保 稳岗") == "\"社保\" \"稳岗\"")
+        #expect(SearchQuery.match(for: "2020社保") == "\"2020社保\"")
+        #expect(SearchQuery.match(for: "VAT，社") == "\"VAT\" \"社\"*")
+    }
+
+    @Test func syntaxNeverPassesThrough() {
+        #expect(SearchQuery.match(for: "社保\" OR \"") == "\"社保\" \"OR\"")
+        #expect(SearchQuery.match(for: "title:社保") == "\"title\" \"社保\"")
+        #expect(SearchQuery.match(for: "NEAR(a b)") == "\"NEAR\" \"a\" \"b\"")
+        #expect(SearchQuery.match(for: "^社保*") == "\"社保\"")
+    }
+
+    @Test func nothingSearchableIsNil() {
+        for q in ["", "   ", "\"", "*", "。，！？〔〕", "😀🎉", "\u{0}"] {
+            #expect(SearchQuery.match(for: q) == nil, "\(q.debugDescription)")
+        }
+    }
+
+    @Test func limits() {
+        let many = (1...40).map { "w\($0)" }.joined(separator: " ")
+        #expect(SearchQuery.match(for: many)?.split(separator: " ").count == SearchQuery.maxTerms)
+        // Only the first 200 characters are considered.
+        let long = String(repeating: "社", count: 5000)
+        #expect(SearchQuery.match(for: long) == "\"" + String(repeating: "社", count: 200) + "\"")
+        #expect(SearchQuery.match(for: "a a a") == "\"a\"")
+    }
+}
