@@ -1,24 +1,21 @@
 import Synchronization
 
-/// Wakes every sync link when something was written locally or arrived from a peer, so new
-/// changes are pushed within milliseconds, not at the next anti-entropy round.
+/// Tells the sync links that something was written locally or arrived from a peer, so new
+/// changes are pushed within milliseconds rather than at the next anti-entropy round. A
+/// generation number: a waiter compares it with the one it last acted on.
 final class ChangeNotifier: Sendable {
-    private let continuations = Mutex<[AsyncStream<Void>.Continuation]>([])
+    private let generation = Atomic<Int>(0)
 
-    /// A stream that yields after each change (coalesced).
-    func subscribe() -> AsyncStream<Void> {
-        let (stream, cont) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        continuations.withLock { $0.append(cont) }
-        return stream
-    }
+    /// The current generation.
+    var current: Int { generation.load(ordering: .acquiring) }
 
     /// Signals a change.
-    func notify() {
-        continuations.withLock { for c in $0 { c.yield() } }
-    }
+    func notify() { generation.add(1, ordering: .releasing) }
 
-    /// Ends every stream.
-    func finish() {
-        continuations.withLock { for c in $0 { c.finish() }; $0.removeAll() }
+    /// Waits until the generation differs from `seen` or `deadline` passes.
+    func wait(changedFrom seen: Int, until deadline: ContinuousClock.Instant) async {
+        while current == seen, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TongCore
+import TongPeer
 
 /// A node home folder, per the contract: node.toml, certs/, data/, admin.token, tokens/.
 public struct NodeHome: Sendable {
@@ -35,19 +36,9 @@ public struct NodeHome: Sendable {
         return s
     }
 
-    /// Writes a secret file created 0600 from the start.
+    /// Writes a secret file, 0600 from the start (an existing file is replaced, not reused).
     static func writeSecret(_ text: String, to file: String) throws {
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw ServerError.config("cannot write \(file): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw ServerError.config("cannot write \(file)") }
-            off += n
-        }
-        fchmod(fd, 0o600)
+        do { try KeyFile.writePrivate(text, to: file) } catch { throw ServerError.config("cannot write \(file): \(error)") }
     }
 
     /// A fresh random token: 32 bytes, URL-safe base64.

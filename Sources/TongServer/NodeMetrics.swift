@@ -8,31 +8,31 @@ public final class NodeMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
-    let setsApplied: Counter
-    let setsRejected: Counter
-    let setsSent: Counter
-    let bytesSent: Counter
-    let bytesReceived: Counter
+    let setsApplied: CoreMetrics.Counter
+    let setsRejected: CoreMetrics.Counter
+    let setsSent: CoreMetrics.Counter
+    let bytesSent: CoreMetrics.Counter
+    let bytesReceived: CoreMetrics.Counter
 
     /// Makes the node's metrics.
     public init() {
         factory = PrometheusMetricsFactory(registry: registry)
-        setsApplied = Counter(label: "tong_sync_sets_applied_total", factory: factory)
-        setsRejected = Counter(label: "tong_sync_sets_rejected_total", factory: factory)
-        setsSent = Counter(label: "tong_sync_sets_sent_total", factory: factory)
-        bytesSent = Counter(label: "tong_sync_bytes_sent_total", factory: factory)
-        bytesReceived = Counter(label: "tong_sync_bytes_received_total", factory: factory)
+        setsApplied = CoreMetrics.Counter(label: "tong_sync_sets_applied_total", factory: factory)
+        setsRejected = CoreMetrics.Counter(label: "tong_sync_sets_rejected_total", factory: factory)
+        setsSent = CoreMetrics.Counter(label: "tong_sync_sets_sent_total", factory: factory)
+        bytesSent = CoreMetrics.Counter(label: "tong_sync_bytes_sent_total", factory: factory)
+        bytesReceived = CoreMetrics.Counter(label: "tong_sync_bytes_received_total", factory: factory)
     }
 
     /// Counts one API request and its latency.
     func request(route: String, method: String, status: Int, seconds: Double) {
-        Counter(label: "tong_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
-        Timer(label: "tong_http_request_duration_seconds", dimensions: [("route", route)], factory: factory).recordNanoseconds(Int64(seconds * 1e9))
+        CoreMetrics.Counter(label: "tong_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
+        CoreMetrics.Timer(label: "tong_http_request_duration_seconds", dimensions: [("route", route)], factory: factory).recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// Sets the records-by-kind gauges.
     func records(_ counts: [String: Int]) {
-        for (kind, n) in counts { Gauge(label: "tong_records", dimensions: [("kind", kind)], factory: factory).record(n) }
+        for (kind, n) in counts { CoreMetrics.Gauge(label: "tong_records", dimensions: [("kind", kind)], factory: factory).record(n) }
     }
 
     /// Prometheus text.

@@ -7,7 +7,7 @@ import TongCore
 /// submitting node's. The record id is the associated data, so a relay cannot move a sealed
 /// blob to another record.
 public enum Sealing {
-    static let suite = HPKE.Ciphersuite.P256_SHA256_AES_GCM_256
+    static var suite: HPKE.Ciphersuite { .P256_SHA256_AES_GCM_256 }
     static let info = Data("tong feedback v1".utf8)
 
     /// Seals a JSON object to a recipient's public key (raw x9.63 base64). Returns "enc.ct" base64.

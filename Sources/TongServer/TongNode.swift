@@ -23,8 +23,13 @@ public final class TongNode: Sendable {
     /// API tokens.
     let auth: TokenAuth
     /// Private sealing keys: of this node (for replies) and of each of its departments.
-    let nodeSealKey: P256.KeyAgreement.PrivateKey
-    let departmentSealKeys: [String: P256.KeyAgreement.PrivateKey]
+    private let nodeSealKeyRaw: Data
+    private let departmentSealKeysRaw: [String: Data]
+    // swift-crypto's key types are not Sendable on Linux: keep raw bytes, rebuild on use.
+    var nodeSealKey: P256.KeyAgreement.PrivateKey { try! P256.KeyAgreement.PrivateKey(rawRepresentation: nodeSealKeyRaw) }
+    var departmentSealKeys: [String: P256.KeyAgreement.PrivateKey] {
+        departmentSealKeysRaw.mapValues { try! P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }
+    }
     /// Metrics.
     public let metrics: NodeMetrics
     let notifier = ChangeNotifier()
@@ -78,14 +83,14 @@ public final class TongNode: Sendable {
     init(config: NodeConfiguration, topology: Topology, db: TongDatabase, credentials: PeerCredentials, auth: TokenAuth,
          nodeSealKey: P256.KeyAgreement.PrivateKey, departmentSealKeys: [String: P256.KeyAgreement.PrivateKey], logger: Logger) throws {
         self.config = config; self.topology = topology; self.db = db; self.credentials = credentials; self.auth = auth
-        self.nodeSealKey = nodeSealKey; self.departmentSealKeys = departmentSealKeys
+        self.nodeSealKeyRaw = nodeSealKey.rawRepresentation; self.departmentSealKeysRaw = departmentSealKeys.mapValues { $0.rawRepresentation }
         var l = logger
         l[metadataKey: "node.id"] = .string(config.nodeID)
         self.logger = l
         self.metrics = NodeMetrics()
         verifier = try ChangeSetVerifier(caCertificatePEM: credentials.caPEM)
         let key = try P256.Signing.PrivateKey(pemRepresentation: credentials.privateKeyPEM)
-        let der = try PEMDocument(pemString: credentials.certificatePEM).derBytes
+        let der = credentials.certificateDER
         signer = ChangeSigner(nodeID: config.nodeID, key: key, certificateDER: der)
     }
 

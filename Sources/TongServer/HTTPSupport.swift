@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import TongCore
+
+/// Small HTTP helpers shared by the API, the portal and the peer routes.
+enum HTTP {
+    /// Largest request body the API accepts.
+    static let maxBody = 1 << 20
+
+    static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
+    }
+
+    static func problem(_ e: ServerError, instance: String? = nil) -> Response {
+        var o: [String: JSONValue] = [
+            "type": .string("https://tong.gov.cn/problems/\(e.title.lowercased().replacingOccurrences(of: " ", with: "-"))"),
+            "title": .string(e.title), "status": .int(Int64(e.status)), "detail": .string(e.detail),
+        ]
+        if let instance { o["instance"] = .string(instance) }
+        if !e.fields.isEmpty { o["errors"] = .object(e.fields.mapValues { .string($0) }) }
+        return Response(status: .init(code: e.status), headers: [.contentType: "application/problem+json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
+    }
+
+    /// Reads a JSON body of at most `maxBody` bytes: 413 beyond, 400 if it is not JSON.
+    static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(limit) bytes")
+        }
+        do { return try JSONParser.parse(Array(buffer.readableBytesView)) }
+        catch { throw ServerError.badRequest("\(error)") }
+    }
+
+    /// Maps any error to the right problem response; an unexpected error is a logged 500.
+    static func map(_ error: any Error, path: String, logger: Logger) -> ServerError {
+        switch error {
+        case let e as ServerError: return e
+        case let e as HTTPError:
+            let status = Int(e.status.code)
+            if status == 413 { return ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(maxBody) bytes") }
+            return ServerError(status: status, title: e.status.reasonPhrase, detail: e.body ?? e.status.reasonPhrase)
+        default:
+            logger.error("unexpected error", metadata: ["http.path": .string(path), "error": .string("\(error)")])
+            return ServerError(status: 500, title: "Internal server error", detail: "an unexpected error occurred; it was logged")
+        }
+    }
+}
+
+/// Turns every error into an RFC 9457 problem, counts requests and times them.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: NodeMetrics
+    let logger: Logger
+    let html: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let e = HTTP.map(error, path: request.uri.path, logger: logger)
+            response = html && !request.uri.path.hasPrefix("/api/") && request.uri.path != "/metrics" && request.uri.path != "/healthz"
+                ? Portal.errorPage(e) : HTTP.problem(e, instance: request.uri.path)
+        }
+        let elapsed = ContinuousClock.now - start
+        let route = context.endpointPath ?? "unmatched"
+        metrics.request(route: route, method: request.method.rawValue, status: Int(response.status.code),
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return response
+    }
+}
+
+extension Request {
+    /// A query parameter, nil when absent or empty.
+    func query(_ name: String) -> String? {
+        guard let v = uri.queryParameters.get(name), !v.isEmpty else { return nil }
+        return v
+    }
+}

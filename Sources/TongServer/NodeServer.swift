@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+import TongCore
+import TongPeer
+
+/// Runs one node: the HTTP listener (portal + API), the mutual-TLS peer listener and the sync
+/// service, in one ServiceGroup that stops gracefully on SIGINT/SIGTERM.
+public final class NodeServer: Sendable {
+    /// The node.
+    public let node: TongNode
+    let ports = Mutex<(http: Int?, peer: Int?)>((nil, nil))
+
+    /// Makes a server for an opened node.
+    public init(node: TongNode) { self.node = node }
+
+    /// Bound HTTP port once listening.
+    public var httpPort: Int? { ports.withLock { $0.http } }
+    /// Bound peer port once listening.
+    public var peerPort: Int? { ports.withLock { $0.peer } }
+
+    /// Runs until cancelled or signalled.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let logger = node.logger
+        try node.publishDirectory()
+        let (host, port) = try NodeConfiguration.hostPort(node.config.http)
+        let (phost, pport) = try NodeConfiguration.hostPort(node.config.peer)
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
+        APIRoutes.add(to: router, node: node)
+        Portal.add(to: router, node: node)
+        let http = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
+                               onServerRunning: { [self] ch in self.ports.withLock { $0.http = ch.localAddress?.port } },
+                               logger: logger)
+
+        let peerRouter = Router(context: PeerRequestContext.self)
+        peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
+        PeerRoutes.add(to: peerRouter, node: node)
+        let peerApp = try PeerServer.application(router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
+                                                 logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
+        let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: http), .init(service: peerApp), .init(service: sync)],
+            gracefulShutdownSignals: signals, logger: logger))
+        logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
+        try await group.run()
+        try? node.db.checkpoint()
+        logger.info("node stopped")
+    }
+}

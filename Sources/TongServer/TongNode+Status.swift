@@ -1,0 +1,97 @@
+import Foundation
+import TongCore
+import TongStore
+
+extension TongNode {
+    /// Neighbours with their roles.
+    var neighbours: [(id: String, role: String)] {
+        var out: [(String, String)] = []
+        if let p = topology.parent(of: id) { out.append((p, "parent")) }
+        for c in topology.children(of: id) { out.append((c, "child")) }
+        return out
+    }
+
+    /// `GET /api/v1/sync/status` per contract.
+    public func syncStatus() throws -> JSONValue {
+        let counts = try db.syncCounts()
+        var peers: [JSONValue] = []
+        for (p, role) in neighbours {
+            let l = link.get(p)
+            let pending = try db.pending(for: p, after: l.peerCursor ?? 0, topology: topology)
+            var o: [String: JSONValue] = [
+                "id": .string(p), "role": .string(role), "connected": .bool(l.connected),
+                "last_sync": l.lastSync.map { .string(Self.iso8601(ms: $0)) } ?? .null, "pending": .int(Int64(pending)),
+            ]
+            if let e = l.lastError { o["last_error"] = .string(e) }
+            if let name = topology.node(p)?.name { o["name"] = .string(name) }
+            peers.append(.object(o))
+        }
+        let st = try db.state()
+        return [
+            "node": .string(id), "peers": .array(peers), "applied": .int(Int64(counts.applied)),
+            "rejected": .int(Int64(counts.rejected)), "conflicts": .int(Int64(try db.conflictCount())),
+            "counter": .int(Int64(st.counter)), "log_epoch": .string(st.logEpoch), "restore_pending": .bool(st.restorePending),
+            "recent_rejections": .array(try db.rejections(limit: 10).map {
+                ["at": .string(Self.iso8601(ms: $0.at)), "peer": .string($0.peer), "origin": $0.origin.map(JSONValue.string) ?? .null, "reason": .string($0.reason)]
+            }),
+        ]
+    }
+
+    /// Supervision figures (督查): this node's own line, plus every line that flowed up to it.
+    public func supervision() throws -> JSONValue {
+        var lines: [JSONValue] = []
+        for r in try db.records(kind: .stats) {
+            for (dept, fig) in r.state["departments"]?.objectValue ?? [:] {
+                var o = fig.objectValue ?? [:]
+                o["department"] = .string(dept)
+                o["node"] = .string(r.state.owner)
+                if let d = try db.record(dept) { o["name"] = d.state["name"] ?? "" }
+                lines.append(.object(o))
+            }
+        }
+        lines.sort { ($0["department"]?.stringValue ?? "") < ($1["department"]?.stringValue ?? "") }
+        return ["node": .string(id), "departments": .array(lines)]
+    }
+
+    /// Recomputes this node's supervision figures from its departments' feedback (counts, overdue,
+    /// median answer time, average rating: no personal data) and publishes them if they changed.
+    func publishSupervision() throws {
+        let today = Self.day(ms: Self.now())
+        var figures: [String: JSONValue] = [:]
+        for d in topology.node(id)?.departments ?? [] {
+            var byStatus: [String: Int64] = [:]
+            var overdue: Int64 = 0
+            var answerMinutes: [Int64] = []
+            var ratings: [Int64] = []
+            for r in try db.feedback(department: d.id) {
+                let v = r.state.values
+                let st = v["status"]?.stringValue ?? "submitted"
+                byStatus[st, default: 0] += 1
+                if let due = v["due_on"]?.stringValue, !due.isEmpty, due < today, !["replied", "closed"].contains(st) { overdue += 1 }
+                if let a = v["submitted_at"]?.stringValue.flatMap(Self.parseISO), let b = v["replied_at"]?.stringValue.flatMap(Self.parseISO) {
+                    answerMinutes.append(Int64((b - a) / 60))
+                }
+                if v["form"]?.stringValue == "evaluation", let key = departmentSealKeys[d.id], let s = v["sealed"]?.stringValue,
+                   let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
+                    ratings.append(rating)
+                }
+            }
+            answerMinutes.sort()
+            figures[d.id] = [
+                "by_status": .object(byStatus.mapValues { .int($0) }), "overdue": .int(overdue),
+                "median_answer_minutes": answerMinutes.isEmpty ? .null : .int(answerMinutes[answerMinutes.count / 2]),
+                "average_rating_x100": ratings.isEmpty ? .null : .int(ratings.reduce(0, +) * 100 / Int64(ratings.count)),
+                "evaluations": .int(Int64(ratings.count)),
+            ]
+        }
+        let statsID = "\(id)-stats"
+        if (try db.record(statsID))?.state["departments"] == .object(figures) { return }
+        try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: ["departments": .object(figures)], mustExist: false)])
+    }
+
+    static func parseISO(_ s: String) -> Double? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s)?.timeIntervalSince1970
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TongServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a node until SIGINT or SIGTERM.")
+    @Option(help: "The node home folder (node.toml, certs/, data/, tokens).") var home: String
+    @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+
+    func run() async throws {
+        bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
+        do {
+            let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
+            try await NodeServer(node: node).run()
+        } catch { fail(error) }
+    }
+}
+
+struct FederationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "federation", abstract: "Federation set-up.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a CA and a complete node home for every node of a topology.")
+        @Option(help: "Topology file (TOML).") var topology: String
+        @Option(help: "Output folder: DIR/ca/ and DIR/<node id>/.") var out: String
+        @Flag(help: "Overwrite an existing output folder.") var force = false
+
+        func run() async throws {
+            do {
+                let text = try String(contentsOfFile: topology, encoding: .utf8)
+                let t = try FederationLayout.create(topologyText: text, out: out, force: force)
+                print("federation \(t.federation): CA in \(out)/ca, \(t.nodes.count) node homes in \(out)/<node id>")
+            } catch { fail(error) }
+        }
+    }
+}
+
+struct CA: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ca", abstract: "Certificate authority, one step at a time.", subcommands: [Init.self, Issue.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a federation CA in DIR (ca.pem, ca.key 0600).")
+        @Option(help: "Federation name.") var federation: String
+        @Option(help: "Output folder.") var out: String
+        func run() async throws {
+            do { try CertificateCommands.initCA(federation: federation, out: out); print("CA written to \(out)/ca.pem and \(out)/ca.key") } catch { fail(error) }
+        }
+    }
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a node home (certificate, config, tokens) from a CA and a topology.")
+        @Option(help: "CA folder (ca.pem, ca.key).") var ca: String
+        @Option(help: "Topology file.") var topology: String
+        @Option(help: "Node id.") var node: String
+        @Option(help: "Node home to write.") var out: String
+        func run() async throws {
+            do { try CertificateCommands.issue(caDir: ca, topologyFile: topology, node: node, out: out); print("node home \(out) issued for \(node)") } catch { fail(error) }
+        }
+    }
+}
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "policy", abstract: "Policy bulk operations.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import policies from a JSON-lines file into a node (the node must not be running).")
+        @Option(help: "Node home.") var home: String
+        @Argument(help: "JSON lines, one policy object per line.") var file: String
+        func run() async throws {
+            do {
+                let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
+                try node.publishDirectory()
+                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let r = try node.importPolicies(lines: lines)
+                for e in r.errors.prefix(20) { FileHandle.standardError.write(Data("tong: \(e)\n".utf8)) }
+                print("imported \(r.imported) policies, \(r.errors.count) rejected")
+                if !r.errors.isEmpty { throw ExitCode(2) }
+            } catch let e as ExitCode { throw e } catch { fail(error) }
+        }
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Copy a node's replica with SQLite's online backup (safe while it runs).")
+    @Option(help: "Node home.") var home: String
+    @Option(help: "Backup file to write.") var out: String
+    func run() async throws {
+        do { try NodeMaintenance.backup(home: NodeHome(path: home), to: out); print("backup written to \(out)") } catch { fail(error) }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restore a node's replica from a backup; it catches up from its peers before writing again.")
+    @Option(help: "Node home (the node must be stopped).") var home: String
+    @Option(help: "Backup file.") var from: String
+    func run() async throws {
+        do { try NodeMaintenance.restore(home: NodeHome(path: home), from: from); print("restored \(home) from \(from); writes resume after it caught up from its peers") } catch { fail(error) }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run peers/demo.toml's federation on loopback with sample data and show what travelled where.")
+    @Option(help: "Topology file.") var topology: String = "peers/demo.toml"
+    @Flag(help: "Exit once the flows converged.") var once = false
+    @Flag(help: "Use free loopback ports instead of the file's.") var freePorts = false
+    func run() async throws {
+        bootstrapLogging(level: .warning)
+        do {
+            let text = try String(contentsOfFile: topology, encoding: .utf8)
+            try await DemoRunner.run(topologyText: text, once: once, freePorts: freePorts) { print($0) }
+        } catch { fail(error) }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TongServer
+
+/// The `tong` command: argument parsing only; the work is in the libraries.
+@main
+struct Tong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tong",
+        abstract: "Tong (通): a federated sync node for the small and micro enterprise service column.",
+        subcommands: [Serve.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Bench.self, Simulate.self])
+}
+
+/// Prints one clear line and exits non-zero: how the CLI reports any failure.
+func fail(_ error: any Error) -> Never {
+    let message = (error as? ServerError)?.detail ?? "\(error)"
+    FileHandle.standardError.write(Data("tong: \(message)\n".utf8))
+    exit(1)
+}
+
+func bootstrapLogging(level: Logger.Level = .info) {
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = level
+        return h
+    }
+}
