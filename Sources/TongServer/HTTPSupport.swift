@@ -28,7 +28,9 @@ enum HTTP {
     /// Reads a JSON body of at most `maxBody` bytes: 413 beyond, 400 if it is not JSON.
     static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
         let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+        do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(limit) bytes")
+        } catch let e as HTTPError where e.status == .contentTooLarge {
             throw ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(limit) bytes")
         }
         do { return try JSONParser.parse(Array(buffer.readableBytesView)) }

@@ -33,10 +33,11 @@ enum PeerRoutes {
                 node.rejectBody(peer: peer, reason: "malformed push body")
                 throw ServerError.badRequest("a push needs epoch, after, upto and sets")
             }
-            let outcome = try node.receive(sets: sets, from: peer, epoch: epoch, after: after, upto: upto, bytes: 0)
+            let (outcome, malformed) = try node.receive(sets: sets, from: peer, epoch: epoch, after: after, upto: upto, bytes: 0)
             return HTTP.json([
                 "accepted": .bool(outcome.accepted), "cursor": outcome.cursor.json, "applied": .int(Int64(outcome.applied)),
                 "duplicates": .int(Int64(outcome.duplicates)), "rejected": .int(Int64(outcome.rejected.count)),
+                "malformed": .int(Int64(malformed)),
             ])
         }
         router.get("/sync/v1/changes") { req, ctx in
@@ -73,7 +74,7 @@ extension TongNode {
 
     /// Verifies and applies sets pushed by a neighbour: each set whole or not at all; bad sets
     /// are rejected, counted and logged, good ones applied, the cursor advanced.
-    func receive(sets: [JSONValue], from peer: String, epoch: String, after: Int64, upto: Int64, bytes: Int) throws -> BatchOutcome {
+    func receive(sets: [JSONValue], from peer: String, epoch: String, after: Int64, upto: Int64, bytes: Int) throws -> (BatchOutcome, malformed: Int) {
         let now = Date()
         var incoming: [IncomingSet] = []
         var malformed = 0
@@ -103,6 +104,6 @@ extension TongNode {
             }
             if outcome.applied > 0 { notifier.notify() }
         }
-        return outcome
+        return (outcome, outcome.accepted ? malformed : 0)
     }
 }

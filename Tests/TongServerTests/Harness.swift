@@ -1,0 +1,117 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Testing
+import TongCore
+@testable import TongServer
+
+/// A federation of real nodes on loopback for one test: real SQLite files, real mutual TLS,
+/// real HTTP. Stops when the test's task ends.
+final class TestFederation: @unchecked Sendable {
+    let fed: LocalFederation
+    var task: Task<Void, any Error>?
+
+    static let demoTopology = """
+        federation = "test"
+        [[node]]
+        id = "100000"
+        name = "国家政务服务平台"
+          [[node.department]]
+          id = "100000-mof"
+          name = "财政部"
+        [[node]]
+        id = "330000"
+        name = "浙江省"
+        parent = "100000"
+          [[node.department]]
+          id = "330000-hrss"
+          name = "浙江省人力资源和社会保障厅"
+        [[node]]
+        id = "320000"
+        name = "江苏省"
+        parent = "100000"
+          [[node.department]]
+          id = "320000-dof"
+          name = "江苏省财政厅"
+        [[node]]
+        id = "330100"
+        name = "杭州市"
+        parent = "330000"
+          [[node.department]]
+          id = "330100-hrss"
+          name = "杭州市人力资源和社会保障局"
+        [[node]]
+        id = "320100"
+        name = "南京市"
+        parent = "320000"
+          [[node.department]]
+          id = "320100-tax"
+          name = "南京市税务局"
+        [[node]]
+        id = "330106"
+        name = "西湖区"
+        parent = "330100"
+          [[node.department]]
+          id = "330106-commerce"
+          name = "西湖区商务局"
+        """
+
+    init(topology: String = TestFederation.demoTopology, start: Bool = true) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let root = NSTemporaryDirectory() + "tong-test-\(UUID().uuidString.prefix(8))"
+        fed = try LocalFederation(topologyText: topology, root: root, freePorts: true, syncIntervalMs: 500, logger: logger)
+        if start { try await self.start() }
+    }
+
+    func start() async throws {
+        let fed = self.fed
+        task = Task { try await fed.run() }
+        try await DemoRunner.waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
+        // Directory converged: every node knows every department.
+        let departments = fed.topology.nodes.flatMap { $0.departments.map(\.id) }
+        try await DemoRunner.waitUntil(seconds: 20) {
+            fed.nodes.values.allSatisfy { n in departments.allSatisfy { n.department($0) != nil } }
+        }
+    }
+
+    func stop() async {
+        task?.cancel()
+        _ = try? await task?.value
+    }
+
+    deinit { task?.cancel() }
+
+    func node(_ id: String) -> TongNode { fed.nodes[id]! }
+
+    func has(_ node: String, _ record: String) -> Bool { ((try? fed.nodes[node]!.db.record(record)) ?? nil) != nil }
+
+    /// One HTTP request to a node's API.
+    func request(_ method: String, _ node: String, _ path: String, token: String? = nil, body: JSONValue? = nil, raw: [UInt8]? = nil) async throws -> (status: Int, json: JSONValue?, text: String, contentType: String) {
+        var req = URLRequest(url: URL(string: "http://\(fed.http[node]!)\(path)")!)
+        req.httpMethod = method
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body { req.httpBody = Data(CanonicalJSON.encode(body)); req.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let raw { req.httpBody = Data(raw) }
+        let (data, resp) = try await URLSession.shared.data(for: req)
+        let http = resp as! HTTPURLResponse
+        return (http.statusCode, try? JSONParser.parse(Array(data)), String(decoding: data, as: UTF8.self),
+                http.value(forHTTPHeaderField: "Content-Type") ?? "")
+    }
+}
+
+/// Runs `body` against a fresh federation and always stops it before returning, so the next
+/// test never meets this one's nodes.
+func withFederation(topology: String = TestFederation.demoTopology, _ body: (TestFederation) async throws -> Void) async throws {
+    let f = try await TestFederation(topology: topology)
+    do { try await body(f) } catch { await f.stop(); throw error }
+    await f.stop()
+}
+
+/// A policy body for the API.
+func policyBody(_ title: String, dept: String, body: String = "中小微企业可申请缓缴社保费。", themes: [String] = ["social_insurance"]) -> JSONValue {
+    ["title": .string(title), "department": .string(dept), "issued_on": "2022-05-01", "doc_number": "国办发[2022]6号",
+     "themes": .strings(themes), "tags": ["小微企业"], "body": .string(body), "source_url": "https://www.gov.cn/zhengce/"]
+}
