@@ -15,6 +15,10 @@ enum APIRoutes {
         router.get("/api/v1/departments") { _, _ in
             HTTP.json(["items": .array(try node.departments().map(TongNode.json))])
         }
+        router.delete("/api/v1/departments/:id") { req, ctx in
+            try node.retireDepartment(ctx.parameters.get("id") ?? "", by: node.principal(req))
+            return Response(status: .noContent)
+        }
         for (path, kind) in [("policies", RecordKind.policy), ("service-items", .serviceItem)] {
             router.post("/api/v1/\(path)") { req, _ in
                 let who = node.principal(req)

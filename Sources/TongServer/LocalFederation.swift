@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
+import Synchronization
 import TongCore
 
 /// A whole federation on this machine: homes laid out from a topology, every node opened and
@@ -62,8 +63,19 @@ public final class LocalFederation: Sendable {
         return try NodeHome.read(root + "/\(node)/tokens/\(dept).token", what: "token").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// A free TCP port on loopback (bound, read, released).
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A free TCP port on loopback (bound, read, released), never the same twice in a process,
+    /// so two federations laid out side by side cannot pick the same port.
     public static func freePort() throws -> Int {
+        for _ in 0..<100 {
+            let p = try probePort()
+            if handedOut.withLock({ $0.insert(p).inserted }) { return p }
+        }
+        throw ServerError.config("no free port found")
+    }
+
+    static func probePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError.config("socket failed") }
         defer { close(fd) }

@@ -149,3 +149,14 @@ public final class TongNode: Sendable {
         return r
     }
 }
+
+extension TongNode {
+    /// Retires one of this node's departments: its directory entry becomes withdrawn everywhere,
+    /// and feedback still travelling to it comes back as undeliverable.
+    public func retireDepartment(_ dept: String, by who: Principal) throws {
+        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("admin only") }
+        guard Validation.departmentID(dept)?.node == id else { throw ServerError.forbidden("department \(dept) belongs to another node") }
+        guard department(dept) != nil else { throw ServerError.notFound("no active department \(dept)") }
+        try write([LocalWrite(id: dept, kind: .department, owner: id, scope: .directory, fields: ["status": "withdrawn"])])
+    }
+}

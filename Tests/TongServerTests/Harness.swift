@@ -72,8 +72,15 @@ final class TestFederation: @unchecked Sendable {
         try await DemoRunner.waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
         // Directory converged: every node knows every department.
         let departments = fed.topology.nodes.flatMap { $0.departments.map(\.id) }
-        try await DemoRunner.waitUntil(seconds: 20) {
-            fed.nodes.values.allSatisfy { n in departments.allSatisfy { n.department($0) != nil } }
+        do {
+            try await DemoRunner.waitUntil(seconds: 20) {
+                fed.nodes.values.allSatisfy { n in departments.allSatisfy { n.department($0) != nil } }
+            }
+        } catch {
+            for (id, n) in fed.nodes.sorted(by: { $0.key < $1.key }) {
+                print("DIAG \(id) http=\(fed.servers[id]!.httpPort ?? -1) peer=\(fed.servers[id]!.peerPort ?? -1) status=\(String(decoding: CanonicalJSON.encode((try? n.syncStatus()) ?? nil), as: UTF8.self))")
+            }
+            throw error
         }
     }
 
@@ -105,9 +112,33 @@ final class TestFederation: @unchecked Sendable {
 /// Runs `body` against a fresh federation and always stops it before returning, so the next
 /// test never meets this one's nodes.
 func withFederation(topology: String = TestFederation.demoTopology, _ body: (TestFederation) async throws -> Void) async throws {
-    let f = try await TestFederation(topology: topology)
-    do { try await body(f) } catch { await f.stop(); throw error }
-    await f.stop()
+    // One federation at a time: six nodes each on two cores is enough load for timing-based waits.
+    await FederationLock.shared.acquire()
+    do {
+        let f = try await TestFederation(topology: topology)
+        do { try await body(f) } catch { await f.stop(); throw error }
+        await f.stop()
+    } catch {
+        await FederationLock.shared.release()
+        throw error
+    }
+    await FederationLock.shared.release()
+}
+
+/// A process-wide async lock for test federations.
+actor FederationLock {
+    static let shared = FederationLock()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
 }
 
 /// A policy body for the API.

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TongCore
+@testable import TongServer
+
+@Suite(.serialized) struct FeedbackTests {
+    static let secret = "我司门店因疫情停业三个月，能否申请租金减免？独特标记XYZZY"
+    static let phone = "13987654321"
+
+    @Test func feedbackCrossesProvincesSealedAndIsAnswered() async throws {
+        try await withFederation { f in
+            // Submitted over HTTP at Nanjing to a Xihu (Zhejiang) county office.
+            let sub = try await f.request("POST", "320100", "/api/v1/feedback", body: [
+                "kind": "consultation", "department": "330106-commerce", "title": "租金减免咨询", "content": .string(Self.secret),
+                "contact": ["name": "李女士", "phone": .string(Self.phone), "uscc": "91110000600037341L"],
+            ])
+            #expect(sub.status == 201)
+            let receipt = try #require(sub.json?["receipt"]?.stringValue)
+            let id = try #require(sub.json?["id"]?.stringValue)
+            #expect(receipt.count >= 32)
+            try await DemoRunner.waitUntil(seconds: 15) {
+                (try await_status(f, "320100", receipt)) == "delivered"
+            }
+            // The department reads it in its inbox, decrypted; a wrong token is refused.
+            let token = try f.fed.departmentToken("330106-commerce")
+            let inbox = try await f.request("GET", "330106", "/api/v1/inbox?department=330106-commerce", token: token)
+            #expect(inbox.status == 200)
+            let item = try #require(inbox.json?["items"]?.arrayValue?.first)
+            #expect(item["content"]?.stringValue == Self.secret && item["contact"]?["phone"]?.stringValue == Self.phone)
+            #expect(item["due_on"]?.stringValue?.isEmpty == false)
+            #expect(try await f.request("GET", "330106", "/api/v1/inbox?department=330106-commerce").status == 401)
+            let otherDept = try f.fed.departmentToken("330100-hrss")
+            #expect(try await f.request("GET", "330100", "/api/v1/inbox?department=330106-commerce", token: otherDept).status == 403)
+            // A token of another node is unknown here (401); a department token cannot answer for another department (403).
+            #expect(try await f.request("POST", "330106", "/api/v1/feedback/\(id)/reply", token: otherDept, body: ["content": "x"]).status == 401)
+            // The answer travels back to the receipt.
+            let reply = try await f.request("POST", "330106", "/api/v1/feedback/\(id)/reply", token: token, body: ["content": "可以申请，请携带租赁合同。"])
+            #expect(reply.status == 200)
+            try await DemoRunner.waitUntil(seconds: 15) { (try await_status(f, "320100", receipt)) == "replied" }
+            let status = try await f.request("GET", "320100", "/api/v1/feedback/\(receipt)")
+            #expect(status.json?["reply"] == "可以申请，请携带租赁合同。")
+            #expect(try await f.request("GET", "320100", "/api/v1/feedback/TONG-NOT-A-RECEIPT").status == 404)
+            // Relays hold only ciphertext: no byte of their data folders holds the content or phone.
+            try? f.node("330000").db.checkpoint()
+            for relay in ["320000", "100000", "330000", "330100"] {
+                #expect(f.has(relay, id))
+                for file in try FileManager.default.contentsOfDirectory(atPath: f.fed.root + "/\(relay)/data") {
+                    let bytes = try Data(contentsOf: URL(fileURLWithPath: f.fed.root + "/\(relay)/data/" + file))
+                    #expect(bytes.range(of: Data(Self.secret.utf8)) == nil, "\(relay)/\(file) holds the content")
+                    #expect(bytes.range(of: Data(Self.phone.utf8)) == nil, "\(relay)/\(file) holds the phone")
+                    #expect(bytes.range(of: Data("XYZZY".utf8)) == nil)
+                }
+            }
+            // Supervision figures flow up without personal data.
+            try await DemoRunner.waitUntil(seconds: 15) {
+                let s = try f.node("100000").supervision()
+                return s["departments"]?.arrayValue?.contains { $0["department"] == "330106-commerce" && $0["by_status"]?["replied"] == 1 } == true
+            }
+            let sup = try await f.request("GET", "100000", "/api/v1/supervision", token: try f.fed.adminToken("100000"))
+            #expect(sup.status == 200 && !sup.text.contains(Self.phone))
+        }
+    }
+
+    @Test func badSubmissionsAreRefusedAndChangeNothing() async throws {
+        try await withFederation { f in
+            let head = try f.node("330100").db.head()
+            let cases: [JSONValue] = [
+                ["kind": "gossip", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
+                ["kind": "consultation", "department": "999999-none", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
+                ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "12345"]],
+                ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678", "uscc": "9111000060003734IO"]],
+                ["kind": "evaluation", "department": "330100-hrss", "title": "t", "content": "c", "rating": 6, "contact": ["name": "n", "phone": "13912345678"]],
+                ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": .string(String(repeating: "长", count: 2_001)), "contact": ["name": "n", "phone": "13912345678"]],
+                ["kind": "consultation", "department": "330100-hrss", "title": "t\u{0}", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
+            ]
+            for c in cases {
+                let r = try await f.request("POST", "330100", "/api/v1/feedback", body: c)
+                #expect(r.status == 422, "\(c)")
+            }
+            #expect(try f.node("330100").db.head() == head)
+            // An early pilot USCC that fails the check is accepted only with an explicit warning.
+            let pilot = try await f.request("POST", "330100", "/api/v1/feedback", body: [
+                "kind": "evaluation", "department": "330100-hrss", "title": "好评", "content": "办事很快", "rating": 5,
+                "contact": ["name": "张三", "phone": "0571-87654321", "uscc": "91110000600037341X"],
+            ])
+            #expect(pilot.status == 201 && pilot.json?["warnings"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test func feedbackToAVanishedDepartmentComesBackUndeliverable() async throws {
+        try await withFederation { f in
+            // The department is retired at its node; Nanjing has not heard yet (the change is
+            // pushed after a coalescing delay) and accepts a submission to it.
+            let admin = try f.fed.adminToken("330100")
+            #expect(try await f.request("DELETE", "330100", "/api/v1/departments/330100-hrss", token: try f.fed.adminToken("330000")).status == 401)
+            #expect(try await f.request("DELETE", "330100", "/api/v1/departments/330100-hrss", token: try f.fed.departmentToken("330100-hrss")).status == 403)
+            try f.node("330100").retireDepartment("330100-hrss", by: .admin)
+            let sub = try f.node("320100").submitFeedback([
+                "kind": "suggestion", "department": "330100-hrss", "title": "建议", "content": "延长补贴期限", "contact": ["name": "王", "phone": "13912345678"],
+            ])
+            try await DemoRunner.waitUntil(seconds: 15) { try f.node("320100").receiptStatus(sub.receipt)["status"]?.stringValue == "undeliverable" }
+            // Once the withdrawal reached Nanjing, new submissions to it are refused at once.
+            try await DemoRunner.waitUntil(seconds: 15) { f.node("320100").department("330100-hrss") == nil }
+            #expect(throws: ServerError.self) {
+                _ = try f.node("320100").submitFeedback(["kind": "suggestion", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "王", "phone": "13912345678"]])
+            }
+            _ = admin
+        }
+    }
+}
+
+/// Reads a receipt's status synchronously (for polling closures).
+func await_status(_ f: TestFederation, _ node: String, _ receipt: String) throws -> String? {
+    try f.node(node).receiptStatus(receipt)["status"]?.stringValue
+}
