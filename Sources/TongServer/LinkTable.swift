@@ -8,6 +8,10 @@ final class LinkTable: Sendable {
         var peerCursor: Int64?
         var lastError: String?
         var seenFromUs: UInt64?
+        /// The peer said it was restored from a backup: until then (ms), send it its own sets back too.
+        var echoUntil: Int64 = 0
+        /// Start the link over (hello first): the peer's state changed under us.
+        var restart = false
     }
     private let links = Mutex<[String: Link]>([:])
 

@@ -11,13 +11,19 @@ enum PeerRoutes {
     static let maxBody = 16 << 20
 
     static func add(to router: Router<PeerRequestContext>, node: TongNode) {
-        router.get("/sync/v1/hello") { _, ctx in
+        router.get("/sync/v1/hello") { req, ctx in
             let peer = try await neighbour(ctx, node)
+            if req.query("restoring") == "1" {
+                // The peer lost recent state: restart our link to it and send its own sets back for a while.
+                node.link.update(peer) { $0.echoUntil = TongNode.now() + 60_000; $0.restart = true }
+                node.notifier.notify()
+            }
             let st = try node.db.state()
             return HTTP.json([
                 "node": .string(node.id), "epoch": .string(st.logEpoch), "head": .int(try node.db.head()),
                 "cursor": try node.db.cursor(of: peer)?.json ?? .null,
                 "seen": .int(Int64(try node.db.seen(from: peer))),
+                "restoring": .bool(st.restorePending),
             ])
         }
         router.post("/sync/v1/push") { req, ctx in

@@ -50,17 +50,25 @@ public struct SyncService: Service {
         var epoch = (try? node.db.state().logEpoch) ?? ""
         var session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
         var seenGeneration = -1
+        var echo = false  // the peer was restored from a backup: send it its own sets back too
         while !Task.isCancelled {
             let now = TongNode.now()
             if let e = try? node.db.state().logEpoch, e != epoch {
                 epoch = e
                 session = PushSession(epoch: e, idleInterval: node.config.syncIntervalMs)
             }
+            if node.link.get(peer).restart {
+                node.link.update(peer) { $0.restart = false }
+                session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
+            }
+            echo = node.link.get(peer).echoUntil > now
             let head = (try? node.db.head()) ?? 0
             switch session.next(head: head, now: now) {
             case .hello:
                 do {
-                    let r = try await client.request(method: "GET", host: host, port: port, path: "/sync/v1/hello", expectedNodeID: peer, body: nil)
+                    let restoring = (try? node.db.state().restorePending) == true
+                    let r = try await client.request(method: "GET", host: host, port: port, path: restoring ? "/sync/v1/hello?restoring=1" : "/sync/v1/hello",
+                                                     expectedNodeID: peer, body: nil)
                     guard r.status == 200, let v = try? JSONParser.parse(r.body) else { throw PeerError(.protocolError, "hello answered \(r.status)") }
                     let cursor = Cursor(json: v["cursor"]) ?? Cursor(epoch: epoch, seq: 0)
                     session.answered(cursor: cursor, now: TongNode.now())
@@ -71,7 +79,7 @@ public struct SyncService: Service {
                 }
             case .push(let after):
                 do {
-                    let batch = try node.db.outgoing(to: peer, after: after, topology: node.topology)
+                    let batch = try node.db.outgoing(to: peer, after: after, topology: node.topology, includeEchoes: echo)
                     let sets = batch.sets.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")
                     let body = Array("{\"after\":\(after),\"epoch\":\"\(epoch)\",\"sets\":[\(sets)],\"upto\":\(batch.upto)}".utf8)
                     let r = try await client.request(method: "POST", host: host, port: port, path: "/sync/v1/push", expectedNodeID: peer,

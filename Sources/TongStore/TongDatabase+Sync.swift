@@ -135,8 +135,9 @@ extension TongDatabase {
     }
 
     /// Our log entries after `after` that `peer` should hold and did not send us, up to
-    /// `limit` entries scanned or about `maxBytes` of sets.
-    public func outgoing(to peer: String, after: Int64, topology: Topology, limit: Int = 2_000, maxBytes: Int = 8 << 20) throws -> OutgoingBatch {
+    /// `limit` entries scanned or about `maxBytes` of sets. `includeEchoes` also sends back what
+    /// came from the peer: a peer restored from a backup needs its own lost writes back.
+    public func outgoing(to peer: String, after: Int64, topology: Topology, limit: Int = 2_000, maxBytes: Int = 8 << 20, includeEchoes: Bool = false) throws -> OutgoingBatch {
         try pool.read { db in
             var sets: [[UInt8]] = []
             var bytes = 0
@@ -153,7 +154,7 @@ extension TongDatabase {
                     wanted = Scope(key: scopeKey)?.isHeld(by: peer, in: topology) ?? false
                     held[scopeKey] = wanted
                 }
-                if wanted, from != peer {
+                if wanted, from != peer || includeEchoes {
                     let wire: [UInt8] = Array(row[3] as Data)
                     if !sets.isEmpty, bytes + wire.count > maxBytes { break }
                     sets.append(wire)

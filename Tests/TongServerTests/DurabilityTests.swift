@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import TongCore
+@testable import TongServer
+
+/// Real `tong serve` processes, killed with SIGKILL at awkward moments.
+@Suite(.serialized) struct DurabilityTests {
+    static let topology = """
+        federation = "durable"
+        [[node]]
+        id = "100000"
+        name = "国家政务服务平台"
+          [[node.department]]
+          id = "100000-mof"
+          name = "财政部"
+        [[node]]
+        id = "330000"
+        name = "浙江省"
+        parent = "100000"
+          [[node.department]]
+          id = "330000-hrss"
+          name = "浙江省人力资源和社会保障厅"
+        """
+
+    /// The `tong` executable, built if this test run did not build it.
+    static let binary: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let path = root + "/.build/debug/tong"
+        if !FileManager.default.isExecutableFile(atPath: path) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["swift", "build", "--product", "tong"]
+            p.currentDirectoryURL = URL(fileURLWithPath: root)
+            try? p.run()
+            p.waitUntilExit()
+        }
+        return path
+    }()
+
+    final class Cluster: @unchecked Sendable {
+        let root = NSTemporaryDirectory() + "tong-durable-\(UUID().uuidString.prefix(8))"
+        var http: [String: String] = [:]
+        var procs: [String: Process] = [:]
+
+        init() throws {
+            var peers: [String: String] = [:]
+            for id in ["100000", "330000"] {
+                http[id] = "127.0.0.1:\(try LocalFederation.freePort())"
+                peers[id] = "127.0.0.1:\(try LocalFederation.freePort())"
+            }
+            let t = try Topology.parse(toml: DurabilityTests.topology)
+            let http = self.http
+            _ = try FederationLayout.create(topologyText: DurabilityTests.topology, out: root, force: true) { c in
+                c.http = http[c.nodeID]!
+                c.peer = peers[c.nodeID]!
+                c.syncIntervalMs = 300
+                for (id, a) in peers where t.isNeighbor(id, c.nodeID) { c.peerAddresses[id] = a }
+            }
+        }
+
+        func start(_ id: String) async throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
+            p.arguments = ["serve", "--home", root + "/" + id, "--log-level", "critical"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            procs[id] = p
+            try await DemoRunner.waitUntil(seconds: 30) { try self.get(id, "/healthz").status == 200 }
+        }
+
+        func kill9(_ id: String) {
+            guard let p = procs[id] else { return }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            procs[id] = nil
+        }
+
+        func stop(_ id: String) {
+            guard let p = procs[id] else { return }
+            p.terminate()
+            p.waitUntilExit()
+            procs[id] = nil
+        }
+
+        func token(_ id: String) throws -> String {
+            try String(contentsOfFile: root + "/\(id)/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// A blocking HTTP call (curl keeps this independent of the code under test).
+        func call(_ method: String, _ id: String, _ path: String, token: String? = nil, body: JSONValue? = nil) throws -> (status: Int, json: JSONValue?) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://\(http[id]!)\(path)"]
+            if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: CanonicalJSON.encode(body), as: UTF8.self)] }
+            p.arguments = args
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            guard let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else { return (0, nil) }
+            return (code, try? JSONParser.parse(String(text[..<nl])))
+        }
+
+        func get(_ id: String, _ path: String) throws -> (status: Int, json: JSONValue?) { try call("GET", id, path) }
+
+        func total(_ id: String, _ query: String = "") throws -> Int64 {
+            try get(id, "/api/v1/policies?limit=0" + query).json?["total"]?.intValue ?? -1
+        }
+
+        deinit { for p in procs.values { kill(p.processIdentifier, SIGKILL) } }
+    }
+
+    @Test func acknowledgedWritesSurviveKillNineAndABacklogConvergesOnce() async throws {
+        let c = try Cluster()
+        try await c.start("100000")
+        try await c.start("330000")
+        let admin = try c.token("330000")
+        // Every write answered 201 is on disk: kill -9 right after the last answer loses none.
+        var ids: [String] = []
+        for i in 0..<15 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("第\(i)号稳岗政策", dept: "330000-hrss"))
+            #expect(r.status == 201)
+            if let id = r.json?["id"]?.stringValue { ids.append(id) }
+        }
+        c.kill9("330000")
+        // A backlog written while the parent is down, then the parent killed mid-apply.
+        c.kill9("100000")
+        let lines = (0..<3_000).map { i in
+            String(decoding: CanonicalJSON.encode(policyBody("积压政策\(i)", dept: "330000-hrss", body: "第\(i)条：缓缴社保费，减免租金。")), as: UTF8.self)
+        }
+        let file = c.root + "/backlog.jsonl"
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let imp = Process()
+        imp.executableURL = URL(fileURLWithPath: Self.binary)
+        imp.arguments = ["policy", "import", "--home", c.root + "/330000", file]
+        imp.standardOutput = FileHandle.nullDevice
+        try imp.run()
+        imp.waitUntilExit()
+        #expect(imp.terminationStatus == 0)
+        try await c.start("330000")
+        for id in ids { #expect(try c.get("330000", "/api/v1/policies/\(id)").status == 200) }
+        #expect(try c.total("330000") == 3_015)
+        try await c.start("100000")
+        // Kill the parent while it is receiving the backlog.
+        try await DemoRunner.waitUntil(seconds: 30) { try c.total("100000") > 0 }
+        c.kill9("100000")
+        try await c.start("100000")
+        try await DemoRunner.waitUntil(seconds: 60) { try c.total("100000") == 3_015 }
+        // Nothing doubled: the same count after another anti-entropy round, and every id unique.
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try c.total("100000") == 3_015)
+        #expect(try c.total("100000", "&department=330000-hrss") == 3_015)
+        c.stop("100000"); c.stop("330000")
+    }
+
+    @Test func restoredNodeNeverReusesACounter() async throws {
+        let c = try Cluster()
+        try await c.start("100000")
+        try await c.start("330000")
+        let admin = try c.token("330000")
+        for i in 0..<3 { #expect(try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("备份前\(i)", dept: "330000-hrss")).status == 201) }
+        let backup = c.root + "/backup.sqlite"
+        let b = Process()
+        b.executableURL = URL(fileURLWithPath: Self.binary)
+        b.arguments = ["backup", "--home", c.root + "/330000", "--out", backup]
+        try b.run(); b.waitUntilExit()
+        #expect(b.terminationStatus == 0)
+        var after: [String] = []
+        for i in 0..<2 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("备份后\(i)", dept: "330000-hrss"))
+            after.append(r.json?["id"]?.stringValue ?? "")
+        }
+        try await DemoRunner.waitUntil(seconds: 19) { try c.total("100000") == 5 }
+        c.stop("330000")
+        let r = Process()
+        r.executableURL = URL(fileURLWithPath: Self.binary)
+        r.arguments = ["restore", "--home", c.root + "/330000", "--from", backup]
+        r.standardOutput = FileHandle.nullDevice
+        try r.run(); r.waitUntilExit()
+        #expect(r.terminationStatus == 0)
+        try await c.start("330000")
+        // Writes resume only after catching up; the new record never takes an id (counter) handed out before.
+        var created: String?
+        try await DemoRunner.waitUntil(seconds: 20) {
+            let w = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("恢复后", dept: "330000-hrss"))
+            created = w.json?["id"]?.stringValue
+            return w.status == 201
+        }
+        let newID = try #require(created)
+        #expect(!after.contains(newID))
+        do { try await DemoRunner.waitUntil(seconds: 22) { try c.total("100000") == 6 && c.total("330000") == 6 } } catch {
+            Issue.record("totals: \(try c.total("100000")) at the parent, \(try c.total("330000")) at the restored node; status \(String(describing: try c.call("GET", "330000", "/api/v1/sync/status", token: admin).json))")
+            throw error
+        }
+        // The parent still holds the two post-backup policies unchanged, and the restored node got them back.
+        for id in after {
+            #expect(try c.get("100000", "/api/v1/policies/\(id)").json?["title"]?.stringValue?.hasPrefix("备份后") == true)
+            #expect(try c.get("330000", "/api/v1/policies/\(id)").status == 200)
+        }
+        c.stop("100000"); c.stop("330000")
+    }
+}
