@@ -108,7 +108,7 @@ struct Demo: AsyncParsableCommand {
         bootstrapLogging(level: .warning)
         do {
             let text = try String(contentsOfFile: topology, encoding: .utf8)
-            try await DemoRunner.run(topologyText: text, once: once, freePorts: freePorts) { print($0) }
+            try await DemoRunner.run(topologyText: text, once: once, freePorts: freePorts) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         } catch { fail(error) }
     }
 }
