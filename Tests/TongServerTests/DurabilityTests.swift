@@ -202,4 +202,27 @@ import TongCore
         }
         c.stop("100000"); c.stop("330000")
     }
+
+    @Test func badHomeIsOneClearLineAndSigtermStopsWithinFiveSeconds() async throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["serve", "--home", "/nonexistent-tong-home"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(text.split(separator: "\n").count == 1 && text.hasPrefix("tong: ") && text.contains("node.toml"))
+
+        let c = try Cluster()
+        try await c.start("100000")
+        let proc = try #require(c.procs["100000"])
+        let start = ContinuousClock.now
+        proc.terminate()  // SIGTERM
+        proc.waitUntilExit()
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(proc.terminationStatus == 0)
+        c.procs["100000"] = nil
+    }
 }
