@@ -101,6 +101,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        .testTarget(name: "TongSimTests", dependencies: ["TongSim", "TongCore"], swiftSettings: strict),
         .testTarget(name: "TongServerTests", dependencies: ["TongServer", "TongSim"], swiftSettings: strict),
     ]
 )

@@ -125,9 +125,9 @@ extension TongDatabase {
     /// A province code matches its whole province, a city code its whole city; codes sort so
     /// that this is a range on the indexed column.
     static func regionRange(_ code: String) -> (String, String) {
-        guard code.count == 6, code.allSatisfy(\.isASCII), let n = Int(code), code != "100000" else { return (code, code + "\u{0}") }
+        guard code.count == 6, code.allSatisfy(\.isASCII), let n = Int(code), code != "100000" else { return (code, code + "\u{1}") }
         if code.hasSuffix("0000") { return (code, String(format: "%06d", n + 10_000)) }
         if code.hasSuffix("00") { return (code, String(format: "%06d", n + 100)) }
-        return (code, code + "\u{0}")
+        return (code, code + "\u{1}")
     }
 }

@@ -60,7 +60,7 @@ extension TongDatabase {
                 var failure: String?
                 try db.inSavepoint {
                     do {
-                        failure = try Self.applyChanges(db, s.set, now: now)
+                        failure = try Self.applyChanges(db, s.set, at: nodeID, now: now)
                     } catch let e as StoreError {
                         failure = e.message
                     }
@@ -85,10 +85,16 @@ extension TongDatabase {
 
     /// Merges every change of a verified set; returns a reason if the set contradicts what is
     /// stored (then the caller rolls the whole set back).
-    static func applyChanges(_ db: Database, _ set: ChangeSet, now: Int64) throws -> String? {
+    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, now: Int64) throws -> String? {
         var maxCounter: UInt64 = 0
         for c in set.changes {
             let existing = try load(db, id: c.record)
+            // Only the owner creates its records. Elsewhere an edit may overtake a creation after a
+            // restore and is kept (invisible until the creation arrives); at the owner itself a
+            // record it never made can only be forged, and would squat on an id it will hand out.
+            if existing == nil, set.origin != c.owner, c.owner == receiver, c.kind != .feedback {
+                return "\(set.origin) tried to create \(c.record) in the name of its owner \(c.owner)"
+            }
             if let e = existing?.state, e.kind != c.kind || e.owner != c.owner {
                 return "record \(c.record) is a \(e.kind.rawValue) of \(e.owner), change says \(c.kind.rawValue) of \(c.owner)"
             }

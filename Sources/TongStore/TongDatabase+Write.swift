@@ -26,7 +26,9 @@ extension TongDatabase {
                     if existing == nil, w.mustExist { throw StoreError(.notFound, "no \(w.kind.rawValue) \(given) here") }
                 } else {
                     id = "\(w.owner)-\(w.kind.idPrefix)\(counter)"
-                    existing = nil
+                    existing = try Self.load(db, id: id)
+                    // A fresh counter names a fresh record; anything already there was not made here.
+                    if existing != nil { throw StoreError(.conflict, "record \(id) already exists; refusing to merge into it") }
                 }
                 if let e = existing?.state, e.kind != w.kind || e.owner != w.owner {
                     throw StoreError(.conflict, "record \(id) is a \(e.kind.rawValue) owned by \(e.owner)")

@@ -31,6 +31,10 @@ public final class TongDatabase: Sendable {
             db.add(tokenizer: BigramTokenizer.self)
             // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A pushed batch or bulk import is one transaction of many MB; with SQLite's default
+            // 2 MB page cache the writer spills dirty pages into the WAL mid-transaction and
+            // reads them back (FTS segment merges touch them again), several writes per page.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -51,6 +55,9 @@ public final class TongDatabase: Sendable {
             }
         }
     }
+
+    /// Page cache of the writing connection, KiB (readers keep SQLite's default).
+    static let writerCacheKiB = 65_536
 
     static func newEpoch() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description }
 

@@ -20,6 +20,13 @@ import TongCore
           [[node.department]]
           id = "330000-hrss"
           name = "浙江省人力资源和社会保障厅"
+        [[node]]
+        id = "330100"
+        name = "杭州市"
+        parent = "330000"
+          [[node.department]]
+          id = "330100-hrss"
+          name = "杭州市人力资源和社会保障局"
         """
 
     /// The `tong` executable, built if this test run did not build it.
@@ -44,7 +51,7 @@ import TongCore
 
         init() throws {
             var peers: [String: String] = [:]
-            for id in ["100000", "330000"] {
+            for id in ["100000", "330000", "330100"] {
                 http[id] = "127.0.0.1:\(try LocalFederation.freePort())"
                 peers[id] = "127.0.0.1:\(try LocalFederation.freePort())"
             }
@@ -160,6 +167,7 @@ import TongCore
         let c = try Cluster()
         try await c.start("100000")
         try await c.start("330000")
+        try await c.start("330100")  // every neighbour must answer before a restored node writes again
         let admin = try c.token("330000")
         for i in 0..<3 { #expect(try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("备份前\(i)", dept: "330000-hrss")).status == 201) }
         let backup = c.root + "/backup.sqlite"
@@ -200,7 +208,7 @@ import TongCore
             #expect(try c.get("100000", "/api/v1/policies/\(id)").json?["title"]?.stringValue?.hasPrefix("备份后") == true)
             #expect(try c.get("330000", "/api/v1/policies/\(id)").status == 200)
         }
-        c.stop("100000"); c.stop("330000")
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
     }
 
     @Test func badHomeIsOneClearLineAndSigtermStopsWithinFiveSeconds() async throws {
@@ -224,5 +232,35 @@ import TongCore
         #expect(ContinuousClock.now - start < .seconds(5))
         #expect(proc.terminationStatus == 0)
         c.procs["100000"] = nil
+    }
+
+    @Test func killingARelayMidRouteLosesNoFeedback() async throws {
+        let c = try Cluster()
+        for id in ["100000", "330000", "330100"] { try await c.start(id) }
+        // Directory converged: Hangzhou knows the ministry.
+        try await DemoRunner.waitUntil(seconds: 30) {
+            try c.get("330100", "/api/v1/departments").json?["items"]?.arrayValue?.contains { $0["id"] == "100000-mof" } == true
+        }
+        c.kill9("330000")  // the relay is down when the feedback is submitted
+        let sub = try c.call("POST", "330100", "/api/v1/feedback", body: [
+            "kind": "complaint", "department": "100000-mof", "title": "补贴未到账", "content": "申请的稳岗补贴三个月未到账。",
+            "contact": ["name": "赵", "phone": "13800001111"],
+        ])
+        #expect(sub.status == 201)
+        let receipt = try #require(sub.json?["receipt"]?.stringValue)
+        try await c.start("330000")
+        // Kill the relay again while the feedback is in flight, then bring it back.
+        try await Task.sleep(for: .milliseconds(150))
+        c.kill9("330000")
+        try await c.start("330000")
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "delivered" }
+        let mof = try String(contentsOfFile: c.root + "/100000/tokens/100000-mof.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let inbox = try c.call("GET", "100000", "/api/v1/inbox?department=100000-mof", token: mof)
+        #expect(inbox.json?["items"]?.arrayValue?.count == 1)
+        let id = try #require(inbox.json?["items"]?.arrayValue?.first?["id"]?.stringValue)
+        #expect(try c.call("POST", "100000", "/api/v1/feedback/\(id)/reply", token: mof, body: ["content": "已核实，本周内发放。", "close": true]).status == 200)
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "closed" }
+        #expect(try c.get("330100", "/api/v1/feedback/\(receipt)").json?["reply"] == "已核实，本周内发放。")
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
     }
 }

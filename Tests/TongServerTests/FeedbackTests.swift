@@ -107,6 +107,39 @@ import TongCore
             _ = admin
         }
     }
+
+    @Test func surveysFlowLikePoliciesAndResponsesAreTalliedAtTheOwner() async throws {
+        try await withFederation { f in
+            let admin = try f.fed.adminToken("330000")
+            let created = try await f.request("POST", "330000", "/api/v1/surveys", token: admin, body: [
+                "title": "开复工情况调查问卷", "department": "330000-hrss",
+                "questions": [
+                    ["type": "single", "text": "目前复工情况", "options": ["已全面复工", "部分复工", "未复工"]],
+                    ["type": "multiple", "text": "主要困难", "options": ["资金", "用工", "原材料"]],
+                    ["type": "text", "text": "意见建议"],
+                ],
+            ])
+            #expect(created.status == 201)
+            let sid = try #require(created.json?["id"]?.stringValue)
+            try await DemoRunner.waitUntil(seconds: 15) { f.has("330106", sid) && f.has("100000", sid) }
+            #expect(!f.has("320000", sid))
+            for (a, b) in [("已全面复工", ["资金"]), ("部分复工", ["资金", "用工"])] {
+                let r = try await f.request("POST", "330106", "/api/v1/feedback", body: [
+                    "kind": "survey", "department": "330000-hrss", "survey": .string(sid),
+                    "answers": ["q1": .string(a), "q2": .strings(b), "q3": "希望延长补贴"],
+                ])
+                #expect(r.status == 201)
+            }
+            #expect(try await f.request("POST", "330106", "/api/v1/feedback", body: ["kind": "survey", "department": "330000-hrss", "survey": .string(sid), "answers": ["q1": "不存在的选项"]]).status == 422)
+            let token = try f.fed.departmentToken("330000-hrss")
+            try await DemoRunner.waitUntil(seconds: 15) {
+                (try f.node("330000").surveyTallies(sid, by: .department("330000-hrss")))["responses"] == 2
+            }
+            let t = try await f.request("GET", "330000", "/api/v1/surveys/\(sid)/tallies", token: token)
+            #expect(t.json?["tallies"]?["q2"]?["资金"] == 2 && t.json?["tallies"]?["q1"]?["部分复工"] == 1)
+            #expect(try await f.request("GET", "330000", "/api/v1/surveys/\(sid)/tallies").status == 401)
+        }
+    }
 }
 
 /// Reads a receipt's status synchronously (for polling closures).

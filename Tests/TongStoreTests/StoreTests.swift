@@ -89,6 +89,13 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         #expect(facets.regionFacets["330100"] == 1)
         all.theme = "rent_relief"
         #expect(try db.search(all).total == 1)
+        // A county code matches exactly that county (the range's upper bound must not be cut at a NUL).
+        _ = try db.write([policy("西湖区补贴", body: "水电气", themes: ["utilities"], region: "330106")], signer: signer("330000"), topology: storeTopology, now: 6)
+        var county = SearchRequest()
+        county.region = "330106"
+        #expect(try db.search(county).total == 1)
+        county.region = "330100"
+        #expect(try db.search(county).total == 2)
     }
 
     @Test func aRejectedLocalWriteChangesNothing() throws {
@@ -129,6 +136,20 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         // What came from a peer is never sent back to it, but is forwarded to others.
         #expect(try receiver.outgoing(to: "330000", after: 0, topology: storeTopology).sets.isEmpty)
         #expect(try receiver.outgoing(to: "320000", after: 0, topology: storeTopology).sets.isEmpty)  // not 320000's to hold
+    }
+
+    @Test func onlyTheOwnerCreatesItsRecordsAtTheOwner() throws {
+        let owner = try TongDatabase(path: tempDir() + "/o.sqlite", nodeID: "330000", now: 1)
+        let squat = ChangeSet(origin: "100000", scope: .owned("330000"), createdAt: 1, changes: [
+            Change(record: "330000-p2", kind: .policy, owner: "330000", counter: 5, at: 1, context: VersionVector(), fields: ["tags": ["占位"]]),
+        ])
+        let signed = try signer("100000").sign(squat)
+        let r = try owner.apply(batch: [IncomingSet(signed: signed, verdict: .accepted)], from: "100000", epoch: "e", after: 0, upto: 1, now: 2)
+        #expect(r.rejected.count == 1 && r.applied == 0)
+        #expect(try owner.record("330000-p2") == nil)
+        // The owner's own next record takes that id cleanly.
+        let made = try owner.write([policy("自己的", body: "x")], signer: signer("330000"), topology: storeTopology, now: 3)
+        #expect(made.first?.id == "330000-p1")
     }
 
     @Test func recordCodecRoundTripsConflicts() throws {

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import TongCore
+
+extension TongDatabase {
+    /// The exact column values the store writes for a newly created policy: its `record` row,
+    /// its `policy_index` row and its `text_fts` row. The benchmark's baseline inserts these.
+    public struct BaselineRow: Sendable {
+        /// The record id.
+        public let id: String
+        var kind: String, owner: String, version: String, meta: String, doc: String, conflicts: Int
+        var region: String, department: String, themes: Int64, audiences: Int64, status: String, issuedOn: String
+        var title: String, docNumber: String, body: String, tags: String
+    }
+
+    /// The rows applying `change` of `origin` to an empty store would write (nil unless it
+    /// creates a searchable policy). Same encoder and projection rules as `save`, so the
+    /// baseline inserts byte-identical values.
+    public static func baselineRow(for change: Change, origin: String) -> BaselineRow? {
+        var state = RecordState(id: change.record, kind: change.kind, owner: change.owner)
+        state.apply(change, origin: origin)
+        let v = state.values
+        guard state.kind == .policy, let title = v["title"]?.stringValue else { return nil }
+        let c = RecordCodec.encode(state)
+        return BaselineRow(
+            id: state.id, kind: state.kind.rawValue, owner: state.owner, version: c.version, meta: c.meta, doc: c.doc,
+            conflicts: state.fields.values.reduce(0) { $0 + $1.losers.count },
+            region: v["region"]?.stringValue ?? state.owner, department: v["department"]?.stringValue ?? "",
+            themes: Projection.themeMask(v["themes"]), audiences: Projection.audienceMask(v["audiences"]),
+            status: Projection.status(v), issuedOn: v["issued_on"]?.stringValue ?? "",
+            title: title, docNumber: v["doc_number"]?.stringValue ?? "", body: v["body"]?.stringValue ?? "",
+            tags: (v["tags"]?.stringArray ?? []).joined(separator: " "))
+    }
+
+    /// The benchmark's baseline: creates a fresh node database at `path` (same tables, indexes,
+    /// tokenizer and connection settings) and inserts `rows` with prepared statements in one
+    /// transaction. Returns the time of the insert transaction alone.
+    public static func benchmarkBaseline(path: String, rows: [BaselineRow], now: Int64) throws -> Duration {
+        // A node database: same schema, indexes, tokenizer and connection settings as the
+        // receiver's by construction; only the code path that fills it differs.
+        let db = try TongDatabase(path: path, nodeID: "999999", now: now)
+        defer { try? db.close() }
+        let pool = db.pool
+        let clock = ContinuousClock()
+        let start = clock.now
+        try pool.write { db in
+            let record = try db.makeStatement(sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            let index = try db.makeStatement(sql: "INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let fts = try db.makeStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+            for r in rows {
+                try record.execute(arguments: [r.id, r.kind, r.owner, r.version, r.meta, r.doc, r.conflicts, now])
+                let rowid = db.lastInsertedRowID
+                try index.execute(arguments: [rowid, r.region, r.department, r.themes, r.audiences, r.status, r.issuedOn])
+                try fts.execute(arguments: [rowid, r.title, r.docNumber, r.body, r.tags])
+            }
+        }
+        return clock.now - start
+    }
+
+    /// The stored `record` columns of one record (id, kind, owner, version, meta, doc), so the
+    /// benchmark can check that its baseline wrote exactly what the sync path wrote.
+    public func rawColumns(_ id: String) throws -> [String]? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, kind, owner, version, meta, doc FROM record WHERE id = ?", arguments: [id])
+                .map { row in (0..<6).map { row[$0] as String } }
+        }
+    }
+
+    /// The same columns of `row`, for comparison with `rawColumns`.
+    public static func rawColumns(of row: BaselineRow) -> [String] {
+        [row.id, row.kind, row.owner, row.version, row.meta, row.doc]
+    }
+}
