@@ -84,20 +84,25 @@ extension TongDatabase {
         let limit = max(0, min(req.limit, 100))
         let offset = max(0, min(req.offset, 100_000))
         return try pool.read { db in
-            let themeSums = Theme.allCases.map { "coalesce(sum((p.themes & \($0.bit)) != 0), 0)" }.joined(separator: ", ")
-            let agg = try Row.fetchOne(db, sql: "SELECT count(*), \(themeSums) FROM \(from) \(whereSQL)", arguments: StatementArguments(args))!
-            let total: Int = agg[0]
-            var themes: [String: Int] = [:]
-            for (i, t) in Theme.allCases.enumerated() { let n: Int = agg[i + 1]; if n > 0 { themes[t.rawValue] = n } }
-            var regions: [String: Int] = [:]
-            var departments: [String: Int] = [:]
-            if total > 0 {
-                for row in try Row.fetchAll(db, sql: "SELECT p.region, count(*) FROM \(from) \(whereSQL) GROUP BY p.region", arguments: StatementArguments(args)) {
-                    regions[row[0]] = row[1]
+            // One pass over the matches gives the total and every facet: group by the two
+            // single-valued facets and sum the theme bits; the rest is added up here.
+            let themeSums = Theme.allCases.map { "sum((p.themes & \($0.bit)) != 0)" }.joined(separator: ", ")
+            var total = 0
+            var themes: [String: Int] = [:], regions: [String: Int] = [:], departments: [String: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT p.region, p.department, count(*), \(themeSums) FROM \(from) \(whereSQL) GROUP BY p.region, p.department",
+                                           arguments: StatementArguments(args))
+            while let row = try rows.next() {
+                let n: Int = row[2]
+                total += n
+                regions[row[0], default: 0] += n
+                departments[row[1], default: 0] += n
+                for (i, t) in Theme.allCases.enumerated() {
+                    let k: Int = row[i + 3]
+                    if k > 0 { themes[t.rawValue, default: 0] += k }
                 }
-                for row in try Row.fetchAll(db, sql: "SELECT p.department, count(*) FROM \(from) \(whereSQL) GROUP BY p.department ORDER BY 2 DESC LIMIT 50", arguments: StatementArguments(args)) {
-                    departments[row[0]] = row[1]
-                }
+            }
+            if departments.count > 50 {
+                departments = Dictionary(uniqueKeysWithValues: departments.sorted { $0.value > $1.value }.prefix(50).map { ($0.key, $0.value) })
             }
             var hits: [SearchHit] = []
             if total > 0, limit > 0 {
