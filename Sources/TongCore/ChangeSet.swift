@@ -69,7 +69,15 @@ public struct SignedChangeSet: Sendable, Hashable {
     public var set: ChangeSet
 
     /// Content id: hex SHA-256 of the payload. Identical sets have identical ids.
-    public var id: String { SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined() }
+    public let id: String
+
+    static func contentID(_ payload: [UInt8]) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in SHA256.hash(data: payload) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// The wire form: `{"payload": "<canonical json>", "sig": "<base64>", "cert": "<base64>"}`.
     public var wireJSON: JSONValue {
@@ -86,6 +94,7 @@ public struct SignedChangeSet: Sendable, Hashable {
     /// Makes one (used by signing and decoding).
     public init(payload: [UInt8], signature: [UInt8], certificate: [UInt8], set: ChangeSet) {
         self.payload = payload; self.signature = signature; self.certificate = certificate; self.set = set
+        id = Self.contentID(payload)
     }
 
     /// Decodes the wire form without verifying anything; nil if malformed.
