@@ -47,9 +47,8 @@ extension Benchmark {
         let leaves = topology.nodes.map(\.id).filter { topology.children(of: $0).isEmpty }
         let writers = [topology.root] + leaves
         var latencies: [Double] = []
-        // Not cancelled when done: cancelling 13 servers while their sync links reconnect can
-        // trip a precondition in NIOAsyncWriter (seen once in a full run), so the federation
-        // idles until the process exits; this scenario therefore runs last.
+        // Stopped gracefully when done: cancelling servers can trap in NIOAsyncWriter on a
+        // connection accepted but not yet served (swift-nio #3481).
         let running = Task { try await fed.run() }
         do {
             try await DemoRunner.waitUntil(seconds: 30) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
@@ -93,9 +92,12 @@ extension Benchmark {
                 try await Task.sleep(for: .milliseconds(2))
             }
         } catch {
-            running.cancel()
+            await fed.shutdown()
+            _ = try? await running.value
             throw error
         }
+        await fed.shutdown()
+        _ = try? await running.value
         let figures = ConvergenceFigures(nodes: nodeCount, writes: latencies.count, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
                                          max: latencies.max() ?? .nan)
         progress("convergence: p50 \(num(figures.p50)) ms, p99 \(num(figures.p99)) ms")

@@ -87,7 +87,7 @@ public enum DemoRunner {
                 say("  receipt at 320100: status \(st["status"]?.stringValue ?? "?"), reply: \(st["reply"]?.stringValue ?? "")")
             }
             say("\nconverged.")
-            if once { group.cancelAll(); return }
+            if once { await fed.shutdown(); try await group.next(); return }
             say("serving until Ctrl-C …")
             try await group.next()
         }

@@ -52,6 +52,11 @@ public final class LocalFederation: Sendable {
         }
     }
 
+    /// Stops every node gracefully (`run()` then returns).
+    public func shutdown() async {
+        for s in servers.values { await s.shutdown() }
+    }
+
     /// The admin token of a node.
     public func adminToken(_ id: String) throws -> String {
         try NodeHome.read(root + "/\(id)/admin.token", what: "admin token").trimmingCharacters(in: .whitespacesAndNewlines)

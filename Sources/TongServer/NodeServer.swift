@@ -15,6 +15,8 @@ public final class NodeServer: Sendable {
     /// The node.
     public let node: TongNode
     let ports = Mutex<(http: Int?, peer: Int?)>((nil, nil))
+    let group = Mutex<ServiceGroup?>(nil)
+    let stopRequested = Mutex(false)
 
     /// Makes a server for an opened node.
     public init(node: TongNode) { self.node = node }
@@ -23,6 +25,13 @@ public final class NodeServer: Sendable {
     public var httpPort: Int? { ports.withLock { $0.http } }
     /// Bound peer port once listening.
     public var peerPort: Int? { ports.withLock { $0.peer } }
+
+    /// Stops the node gracefully, as SIGTERM would. Prefer this to cancelling `run()`: a
+    /// cancelled server can trap on a connection it accepted but never served (swift-nio #3481).
+    public func shutdown() async {
+        let g = group.withLock { g -> ServiceGroup? in stopRequested.withLock { $0 = true }; return g }
+        await g?.triggerGracefulShutdown()
+    }
 
     /// Runs until cancelled or signalled.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
@@ -49,6 +58,8 @@ public final class NodeServer: Sendable {
             services: [.init(service: http), .init(service: peerApp), .init(service: sync)],
             gracefulShutdownSignals: signals, logger: logger))
         logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
+        let stopEarly = self.group.withLock { g in g = group; return stopRequested.withLock { $0 } }
+        if stopEarly { await group.triggerGracefulShutdown() }
         try await group.run()
         try? node.db.checkpoint()
         logger.info("node stopped")

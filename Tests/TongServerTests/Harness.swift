@@ -85,7 +85,7 @@ final class TestFederation: @unchecked Sendable {
     }
 
     func stop() async {
-        task?.cancel()
+        await fed.shutdown()
         _ = try? await task?.value
     }
 
