@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import TongCore
 
-/// The portal: server-rendered pages in Simplified Chinese (filled in by Portal+Pages.swift).
+/// The portal: server-rendered pages in Simplified Chinese, usable without JavaScript. The
+/// pages live in `PortalSite` and its extensions; this is the entry point the server and the
+/// error middleware call.
 enum Portal {
     /// Escapes text for HTML element content and attribute values.
     static func escape(_ s: String) -> String {
@@ -34,15 +36,20 @@ enum Portal {
         return out
     }
 
+    /// A bare error page for errors raised outside the portal's own handlers (e.g. no route).
     static func errorPage(_ e: ServerError) -> Response {
-        let html = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>出错了</title><body><h1>\(e.status)</h1><p>\(escape(e.detail))</p><p><a href=\"/\">返回首页</a></p></body></html>"
-        return Response(status: .init(code: e.status), headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        let html: PortalHTML = """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
+            <title>出错了</title><link rel="stylesheet" href="/static/tong.css"></head><body><main class="wrap">\
+            <h1>\(PortalSite.statusTitle(e.status))</h1><p class="error">\(e.detail)</p><p><a href="/">返回首页</a></p></main></body></html>
+            """
+        var headers = PortalSite.securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: html.raw)))
     }
 
+    /// Registers the portal's routes for a node.
     static func add(to router: Router<BasicRequestContext>, node: TongNode) {
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>小微企业和个体工商户服务专栏</title><body><h1>政策通 · 办事通 · 互动通</h1></body></html>")))
-        }
+        PortalSite(node: node).register(router)
     }
 }
