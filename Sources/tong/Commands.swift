@@ -7,12 +7,23 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a node until SIGINT or SIGTERM.")
     @Option(help: "The node home folder (node.toml, certs/, data/, tokens).") var home: String
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @Flag(help: .hidden) var exitWithParent = false
 
     func run() async throws {
         bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         do {
             let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
-            try await NodeServer(node: node).run()
+            let server = NodeServer(node: node)
+            if exitWithParent {
+                // Test harnesses start nodes as child processes: a crashed harness must not leave
+                // them running and syncing to ports a later run reuses.
+                let parent = getppid()
+                Task.detached {
+                    while getppid() == parent { try? await Task.sleep(for: .milliseconds(300)) }
+                    await server.shutdown()
+                }
+            }
+            try await server.run()
         } catch { fail(error) }
     }
 }

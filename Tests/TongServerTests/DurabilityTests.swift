@@ -68,7 +68,7 @@ import TongCore
         func start(_ id: String) async throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
-            p.arguments = ["serve", "--home", root + "/" + id, "--log-level", "critical"]
+            p.arguments = ["serve", "--home", root + "/" + id, "--log-level", "critical", "--exit-with-parent"]
             p.standardError = FileHandle.nullDevice
             try p.run()
             procs[id] = p
