@@ -4,6 +4,8 @@ import TongCore
 import TongStore
 
 /// The JSON API of contract.md. Each route translates HTTP to one TongNode call.
+/// Policies live under /api/v1/policies and service items under /api/v1/service-items, with the
+/// same five routes each (create, read, patch, withdraw, search).
 enum APIRoutes {
     static func add(to router: Router<BasicRequestContext>, node: TongNode) {
         router.get("/healthz") { _, _ in HTTP.json(["node": .string(node.id), "status": "ok"]) }

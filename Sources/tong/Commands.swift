@@ -4,7 +4,7 @@ import Logging
 import TongServer
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a node until SIGINT or SIGTERM.")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run a node until SIGINT or SIGTERM.")
     @Option(help: "The node home folder (node.toml, certs/, data/, tokens).") var home: String
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @Flag(help: .hidden) var exitWithParent = false
@@ -32,7 +32,7 @@ struct FederationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "federation", abstract: "Federation set-up.", subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a CA and a complete node home for every node of a topology.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Make a CA and a complete node home for every node of a topology.")
         @Option(help: "Topology file (TOML).") var topology: String
         @Option(help: "Output folder: DIR/ca/ and DIR/<node id>/.") var out: String
         @Flag(help: "Overwrite an existing output folder.") var force = false
@@ -111,7 +111,7 @@ struct Restore: AsyncParsableCommand {
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run peers/demo.toml's federation on loopback with sample data and show what travelled where.")
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run peers/demo.toml's federation on loopback with sample data and show what travelled where.")
     @Option(help: "Topology file.") var topology: String = "peers/demo.toml"
     @Flag(help: "Exit once the flows converged.") var once = false
     @Flag(help: "Use free loopback ports instead of the file's.") var freePorts = false
