@@ -57,17 +57,16 @@ extension TongDatabase {
                     continue
                 }
                 if try Self.logged(db, setID: setID) { duplicates += 1; continue }
+                // No savepoint: a set is checked and merged in memory first and written only if
+                // all of it is good. (A savepoint per set would also make FTS5 flush its pending
+                // index data into a new segment for every set.)
                 var failure: String?
-                try db.inSavepoint {
-                    do {
-                        failure = try Self.applyChanges(db, s.set, at: nodeID, now: now)
-                    } catch let e as StoreError {
-                        failure = e.message
-                    }
-                    if failure != nil { return .rollback }
-                    try Self.appendLog(db, s, wire: s.wireBytes, from: peer, now: now)
-                    return .commit
+                do {
+                    failure = try Self.applyChanges(db, s.set, at: nodeID, now: now)
+                } catch let e as StoreError {
+                    failure = e.message
                 }
+                if failure == nil { try Self.appendLog(db, s, wire: s.wireBytes, from: peer, now: now) }
                 if let failure {
                     try Self.reject(db, peer: peer, origin: s.set.origin, setID: setID, reason: failure, now: now)
                     rejected.append((setID, s.set.origin, failure))
@@ -87,22 +86,31 @@ extension TongDatabase {
     /// stored (then the caller rolls the whole set back).
     static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, now: Int64) throws -> String? {
         var maxCounter: UInt64 = 0
+        // Stage every record the set touches, merged in memory; write only if the whole set is good.
+        var staged: [String: (rowid: Int64?, state: RecordState)] = [:]
+        var order: [String] = []
         for c in set.changes {
-            let existing = try load(db, id: c.record)
+            let current: (rowid: Int64?, state: RecordState)?
+            if let s = staged[c.record] { current = s } else { current = try load(db, id: c.record).map { ($0.rowid, $0.state) } }
             // Only the owner creates its records. Elsewhere an edit may overtake a creation after a
             // restore and is kept (invisible until the creation arrives); at the owner itself a
             // record it never made can only be forged, and would squat on an id it will hand out.
-            if existing == nil, set.origin != c.owner, c.owner == receiver, c.kind != .feedback {
+            if current == nil, set.origin != c.owner, c.owner == receiver, c.kind != .feedback {
                 return "\(set.origin) tried to create \(c.record) in the name of its owner \(c.owner)"
             }
-            if let e = existing?.state, e.kind != c.kind || e.owner != c.owner {
+            if let e = current?.state, e.kind != c.kind || e.owner != c.owner {
                 return "record \(c.record) is a \(e.kind.rawValue) of \(e.owner), change says \(c.kind.rawValue) of \(c.owner)"
             }
-            var state = existing?.state ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
+            var state = current?.state ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
             if state.hasApplied(Dot(node: set.origin, counter: c.counter)) { continue }
             state.apply(c, origin: set.origin)
-            try save(db, state, rowid: existing?.rowid, now: now)
+            if staged[c.record] == nil { order.append(c.record) }
+            staged[c.record] = (current?.rowid, state)
             maxCounter = max(maxCounter, c.counter)
+        }
+        for id in order {
+            let (rowid, state) = staged[id]!
+            try save(db, state, rowid: rowid, now: now)
         }
         if maxCounter > 0 {
             try db.cachedStatement(sql: "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)")
