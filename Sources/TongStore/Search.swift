@@ -106,21 +106,37 @@ extension TongDatabase {
             }
             var hits: [SearchHit] = []
             if total > 0, limit > 0 {
-                let sql: String
-                if match != nil {
-                    sql = """
-                        SELECT r.id, highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
-                               snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
-                        FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL)
+                if let match {
+                    // Rank first, mark up after: SQLite evaluates every result column of every
+                    // match before sorting, and highlight()/snippet() re-tokenize the document,
+                    // so they run only for the page's rows, in a second query.
+                    let ranked = try Int64.fetchAll(db, sql: """
+                        SELECT p.rowid FROM \(from) \(whereSQL)
                         ORDER BY bm25(text_fts, 10.0, 5.0, 1.0, 3.0) LIMIT ? OFFSET ?
-                        """
+                        """, arguments: StatementArguments(args + [limit, offset]))
+                    var marked: [Int64: (String?, String?)] = [:]
+                    if !ranked.isEmpty {
+                        let list = ranked.map(String.init).joined(separator: ",")
+                        for row in try Row.fetchAll(db, sql: """
+                            SELECT rowid, highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
+                                   snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
+                            FROM text_fts WHERE text_fts MATCH ? AND rowid IN (\(list))
+                            """, arguments: [match]) {
+                            marked[row[0]] = (row[1], row[2])
+                        }
+                    }
+                    for rowid in ranked {
+                        guard let id = try String.fetchOne(db, sql: "SELECT id FROM record WHERE rowid = ?", arguments: [rowid]),
+                              let rec = try Self.load(db, id: id) else { continue }
+                        hits.append(SearchHit(record: rec, titleMarked: marked[rowid]?.0, snippetMarked: marked[rowid]?.1))
+                    }
                 } else {
                     let order = kind == .policy ? "p.issued_on DESC, p.rowid DESC" : "p.rowid DESC"
-                    sql = "SELECT r.id, NULL, NULL FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
-                }
-                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit, offset])) {
-                    guard let rec = try Self.load(db, id: row[0]) else { continue }
-                    hits.append(SearchHit(record: rec, titleMarked: row[1], snippetMarked: row[2]))
+                    let sql = "SELECT r.id FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
+                    for id in try String.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit, offset])) {
+                        guard let rec = try Self.load(db, id: id) else { continue }
+                        hits.append(SearchHit(record: rec, titleMarked: nil, snippetMarked: nil))
+                    }
                 }
             }
             return SearchResult(total: total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
