@@ -95,15 +95,15 @@ enum APIRoutes {
             return HTTP.json(["items": .array(try node.inbox(department: dept, status: req.query("status"), by: who))])
         }
         router.get("/api/v1/supervision") { req, _ in
-            guard node.principal(req) == .admin else { throw node.principal(req) == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("admin only") }
+            try node.principal(req).requireAdmin("admin only")
             return HTTP.json(try node.supervision())
         }
         router.get("/api/v1/sync/status") { req, _ in
-            guard node.principal(req) == .admin else { throw node.principal(req) == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("admin only") }
+            try node.principal(req).requireAdmin("admin only")
             return HTTP.json(try node.syncStatus())
         }
         router.get("/api/v1/conflicts") { req, _ in
-            guard node.principal(req) == .admin else { throw node.principal(req) == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("admin only") }
+            try node.principal(req).requireAdmin("admin only")
             return HTTP.json(["items": .array(try node.db.conflicted().map(TongNode.json))])
         }
     }

@@ -100,7 +100,7 @@ extension Benchmark {
             let body = try JSONParser.parse(p.body)
             guard let sets = body["sets"]?.arrayValue, let e = body["epoch"]?.stringValue, let after = body["after"]?.intValue,
                   let upto = body["upto"]?.intValue else { throw ServerError.config("bench: malformed push body") }
-            let (outcome, malformed) = try receiver.receive(sets: sets, from: "330100", epoch: e, after: after, upto: upto, bytes: p.body.count)
+            let (outcome, malformed) = try receiver.receive(sets: sets, from: "330100", epoch: e, after: after, upto: upto)
             guard outcome.accepted, malformed == 0, outcome.applied == sets.count, outcome.rejected.isEmpty else {
                 throw ServerError.config("bench: push not applied whole: \(outcome.applied) of \(sets.count) sets, rejected \(outcome.rejected.first?.reason ?? "-")")
             }

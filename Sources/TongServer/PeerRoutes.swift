@@ -29,7 +29,10 @@ enum PeerRoutes {
         router.post("/sync/v1/push") { req, ctx in
             let peer = try await neighbour(ctx, node)
             let body: JSONValue
-            do { body = try await HTTP.body(req, limit: maxBody) } catch let e as ServerError {
+            do {
+                body = try await HTTP.body(req, limit: maxBody)
+                node.metrics.bytesReceived.increment(by: Int(req.headers[.contentLength].flatMap(Int.init) ?? 0))
+            } catch let e as ServerError {
                 node.rejectBody(peer: peer, reason: e.detail)
                 throw e
             }
@@ -39,7 +42,7 @@ enum PeerRoutes {
                 node.rejectBody(peer: peer, reason: "malformed push body")
                 throw ServerError.badRequest("a push needs epoch, after, upto and sets")
             }
-            let (outcome, malformed) = try node.receive(sets: sets, from: peer, epoch: epoch, after: after, upto: upto, bytes: 0)
+            let (outcome, malformed) = try node.receive(sets: sets, from: peer, epoch: epoch, after: after, upto: upto)
             return HTTP.json([
                 "accepted": .bool(outcome.accepted), "cursor": outcome.cursor.json, "applied": .int(Int64(outcome.applied)),
                 "duplicates": .int(Int64(outcome.duplicates)), "rejected": .int(Int64(outcome.rejected.count)),
@@ -80,7 +83,7 @@ extension TongNode {
 
     /// Verifies and applies sets pushed by a neighbour: each set whole or not at all; bad sets
     /// are rejected, counted and logged, good ones applied, the cursor advanced.
-    func receive(sets: [JSONValue], from peer: String, epoch: String, after: Int64, upto: Int64, bytes: Int) throws -> (BatchOutcome, malformed: Int) {
+    func receive(sets: [JSONValue], from peer: String, epoch: String, after: Int64, upto: Int64) throws -> (BatchOutcome, malformed: Int) {
         let now = Date()
         var incoming: [IncomingSet] = []
         var malformed = 0

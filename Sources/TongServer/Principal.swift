@@ -11,6 +11,17 @@ public enum Principal: Sendable, Equatable {
     case department(String)
 }
 
+extension Principal {
+    /// Throws 401 without a known token, 403 for a token that is not this node's admin.
+    func requireAdmin(_ forbidden: String = "admin only") throws {
+        switch self {
+        case .admin: return
+        case .anonymous: throw ServerError.unauthorized("an admin token is required")
+        case .department: throw ServerError.forbidden(forbidden)
+        }
+    }
+}
+
 /// Bearer tokens, kept only as SHA-256 hashes and compared in constant time.
 public struct TokenAuth: Sendable {
     private var entries: [(hash: [UInt8], principal: Principal)] = []

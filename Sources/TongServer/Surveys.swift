@@ -70,7 +70,7 @@ enum Surveys {
 extension TongNode {
     /// Publishes a survey (admin), flowing like a policy.
     public func createSurvey(_ body: JSONValue, by who: Principal) throws -> RecordState {
-        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("only the node's admin may publish") }
+        try who.requireAdmin("only the node's admin may publish")
         let f = try Surveys.validate(body, node: id)
         try checkReferences(f)
         return try write([LocalWrite(id: nil, kind: .survey, owner: id, scope: .owned(id), fields: f)])[0]
@@ -80,7 +80,7 @@ extension TongNode {
     public func surveyTallies(_ sid: String, by who: Principal) throws -> JSONValue {
         guard let s = try db.record(sid), s.state.kind == .survey, let dept = s.state["department"]?.stringValue else { throw ServerError.notFound("no survey \(sid) here") }
         try authorizeDepartment(dept, who)
-        guard let key = departmentSealKeys[dept] else { throw ServerError.forbidden("survey \(sid) belongs to another node") }
+        guard let key = departmentSealKey(dept) else { throw ServerError.forbidden("survey \(sid) belongs to another node") }
         var counts: [String: [String: Int]] = [:]
         var texts: [String: [String]] = [:]
         var responses = 0

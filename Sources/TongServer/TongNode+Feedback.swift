@@ -122,7 +122,7 @@ extension TongNode {
     /// A department's inbox, decrypted with its key, overdue first (rule 4: only here is it readable).
     public func inbox(department dept: String, status: String?, by who: Principal, today: String? = nil) throws -> [JSONValue] {
         try authorizeDepartment(dept, who)
-        guard let key = departmentSealKeys[dept] else { throw ServerError.notFound("department \(dept) is not one of this node's") }
+        guard let key = departmentSealKey(dept) else { throw ServerError.notFound("department \(dept) is not one of this node's") }
         let today = today ?? Self.day(ms: Self.now())
         var items: [JSONValue] = []
         for r in try db.feedback(department: dept) {
@@ -158,7 +158,7 @@ extension TongNode {
             throw ServerError.notFound("no feedback \(fid) here")
         }
         try authorizeDepartment(dept, who)
-        guard departmentSealKeys[dept] != nil else { throw ServerError.forbidden("feedback \(fid) is not addressed to this node") }
+        guard departmentSealKey(dept) != nil else { throw ServerError.forbidden("feedback \(fid) is not addressed to this node") }
         guard case .object(let o) = body, let content = o["content"]?.stringValue else { throw ServerError.invalid("content is required", fields: ["content": "is required"]) }
         if let issue = Validation.text(content, field: "content", min: 1, max: 2_000) { throw ServerError.invalid("content \(issue.message)", fields: ["content": issue.message]) }
         let close = o["close"] == .bool(true)
@@ -193,7 +193,7 @@ extension TongNode {
             let dept = r.state["department"]?.stringValue ?? ""
             let form = r.state["form"]?.stringValue ?? "suggestion"
             var f: [String: JSONValue]
-            if departmentSealKeys[dept] != nil, department(dept) != nil {
+            if departmentSealKey(dept) != nil, department(dept) != nil {
                 let days = config.dueDays[form] ?? 15
                 f = ["status": "delivered", "delivered_at": .string(Self.iso8601(ms: now)), "due_on": .string(Self.addWorkingDays(days, to: today))]
             } else {

@@ -9,7 +9,7 @@ extension TongNode {
 
     /// Creates a policy or service item owned by this node (admin only).
     public func create(kind: RecordKind, body: JSONValue, by who: Principal) throws -> RecordState {
-        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("only the node's admin may publish") }
+        try who.requireAdmin("only the node's admin may publish")
         let fields = try Self.schema(for: kind).validate(body, partial: false, node: id)
         try checkReferences(fields)
         var f = fields
@@ -19,7 +19,7 @@ extension TongNode {
 
     /// Changes fields: the owner any field, an ancestor only themes and tags (rule 5).
     public func patch(kind: RecordKind, id recordID: String, body: JSONValue, by who: Principal) throws -> RecordState {
-        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("only a node admin may change records") }
+        try who.requireAdmin("only a node admin may change records")
         guard let existing = try db.record(recordID), existing.state.kind == kind else { throw ServerError.notFound("no \(kind.rawValue) \(recordID) here") }
         let owner = existing.state.owner
         let fields = try Self.schema(for: kind).validate(body, partial: true, node: owner)
@@ -34,7 +34,7 @@ extension TongNode {
 
     /// Withdraws a record (a tombstone that replicates; it stays findable as withdrawn).
     public func withdraw(kind: RecordKind, id recordID: String, by who: Principal) throws {
-        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("only the owner's admin may withdraw") }
+        try who.requireAdmin("only the owner's admin may withdraw")
         guard let existing = try db.record(recordID), existing.state.kind == kind else { throw ServerError.notFound("no \(kind.rawValue) \(recordID) here") }
         guard existing.state.owner == id else { throw ServerError.forbidden("only the owner node \(existing.state.owner) may withdraw it") }
         if existing.state["status"]?.stringValue == "withdrawn" { return }

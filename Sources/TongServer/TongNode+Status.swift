@@ -71,7 +71,7 @@ extension TongNode {
                 if let a = v["submitted_at"]?.stringValue.flatMap(Self.parseISO), let b = v["replied_at"]?.stringValue.flatMap(Self.parseISO) {
                     answerMinutes.append(Int64((b - a) / 60))
                 }
-                if v["form"]?.stringValue == "evaluation", let key = departmentSealKeys[d.id], let s = v["sealed"]?.stringValue,
+                if v["form"]?.stringValue == "evaluation", let key = departmentSealKey(d.id), let s = v["sealed"]?.stringValue,
                    let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
                     ratings.append(rating)
                 }

@@ -27,8 +27,9 @@ public final class TongNode: Sendable {
     private let departmentSealKeysRaw: [String: Data]
     // swift-crypto's key types are not Sendable on Linux: keep raw bytes, rebuild on use.
     var nodeSealKey: P256.KeyAgreement.PrivateKey { try! P256.KeyAgreement.PrivateKey(rawRepresentation: nodeSealKeyRaw) }
-    var departmentSealKeys: [String: P256.KeyAgreement.PrivateKey] {
-        departmentSealKeysRaw.mapValues { try! P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }
+    /// The sealing key of one of this node's departments (nil for any other department).
+    func departmentSealKey(_ dept: String) -> P256.KeyAgreement.PrivateKey? {
+        departmentSealKeysRaw[dept].map { try! P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }
     }
     /// Metrics.
     public let metrics: NodeMetrics
@@ -108,7 +109,7 @@ public final class TongNode: Sendable {
         ]
         if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
         for d in me.departments {
-            guard let k = departmentSealKeys[d.id] else { continue }
+            guard let k = departmentSealKey(d.id) else { continue }
             let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
@@ -154,7 +155,7 @@ extension TongNode {
     /// Retires one of this node's departments: its directory entry becomes withdrawn everywhere,
     /// and feedback still travelling to it comes back as undeliverable.
     public func retireDepartment(_ dept: String, by who: Principal) throws {
-        guard who == .admin else { throw who == .anonymous ? ServerError.unauthorized("an admin token is required") : ServerError.forbidden("admin only") }
+        try who.requireAdmin("admin only")
         guard Validation.departmentID(dept)?.node == id else { throw ServerError.forbidden("department \(dept) belongs to another node") }
         guard department(dept) != nil else { throw ServerError.notFound("no active department \(dept)") }
         try write([LocalWrite(id: dept, kind: .department, owner: id, scope: .directory, fields: ["status": "withdrawn"])])
