@@ -54,7 +54,11 @@ extension Benchmark {
             .init(id: "330000", name: "浙江省", parent: "100000",
                   departments: CorpusGenerator.standardDepartments.map { .init(id: "330000-\($0.slug)", name: "浙江省\($0.name)") }),
         ])
-        let path = dir + "/search.sqlite"
+        // TONG_BENCH_SEARCH_DB keeps the corpus at that path and reuses it on the next run
+        // (to profile queries without reloading); the figures in the docs load afresh.
+        let keep = ProcessInfo.processInfo.environment["TONG_BENCH_SEARCH_DB"]
+        let path = keep ?? dir + "/search.sqlite"
+        let reuse = keep.map { FileManager.default.fileExists(atPath: $0) } ?? false
         let db = try TongDatabase(path: path, nodeID: "330000", now: TongNode.now())
         defer { try? db.close() }
         let generator = CorpusGenerator(seed: 7, owner: "330000")
@@ -69,7 +73,8 @@ extension Benchmark {
         let clock = ContinuousClock()
         let t0 = clock.now
         var next = Task { writes(0) }
-        var first = 0
+        var first = reuse ? n : 0
+        if reuse { progress("search: reusing the corpus at \(path) (load figures are void)") }
         var lastReport = t0
         while first < n {
             let batch = await next.value

@@ -15,7 +15,7 @@ enum Projection {
     static func status(_ v: [String: JSONValue]) -> String { v["status"]?.stringValue == "withdrawn" ? "withdrawn" : "active" }
 
     /// Rewrites the projection rows of one record. `isNew` skips the deletes on the hot insert path.
-    static func write(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool) throws {
+    static func write(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, catalog: SearchCatalog) throws {
         let v = r.values
         switch r.kind {
         case .policy:
@@ -23,29 +23,32 @@ enum Projection {
             // it becomes searchable once its title arrives.
             guard let title = v["title"]?.stringValue else { return }
             if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+            let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
+            let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
+            let issuedOn = v["issued_on"]?.stringValue ?? ""
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO policy_index (rowid, region, department, themes, audiences, status, issued_on)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    rowid, v["region"]?.stringValue ?? r.owner, v["department"]?.stringValue ?? "",
-                    themeMask(v["themes"]), audienceMask(v["audiences"]), status(v), v["issued_on"]?.stringValue ?? "",
-                ])
+                """).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
             try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [rowid, title, v["doc_number"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
                                      (v["tags"]?.stringArray ?? []).joined(separator: " ")])
+            try catalog.stage(db, rowid: rowid, kind: .policy, region: region, department: department, themes: themes,
+                              audiences: audiences, status: status, issuedOn: issuedOn)
         case .serviceItem:
             guard let name = v["name"]?.stringValue else { return }
             if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+            let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
+            let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO service_index (rowid, region, department, themes, audiences, status)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    rowid, v["region"]?.stringValue ?? r.owner, v["department"]?.stringValue ?? "",
-                    themeMask(v["themes"]), audienceMask(v["audiences"]), status(v),
-                ])
+                """).execute(arguments: [rowid, region, department, themes, audiences, status])
             try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [rowid, name, v["code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
                                      (v["tags"]?.stringArray ?? []).joined(separator: " ")])
+            try catalog.stage(db, rowid: rowid, kind: .serviceItem, region: region, department: department, themes: themes,
+                              audiences: audiences, status: status, issuedOn: "")
         default:
             return
         }

@@ -53,94 +53,123 @@ public struct SearchResult: Sendable {
 
 extension TongDatabase {
     /// Searches policies (`kind == .policy`) or service items.
+    ///
+    /// Free text goes to FTS5; everything else (filters, exact total, facets, ranking, newest
+    /// first) is computed from the in-memory `SearchCatalog` in the same pass, so a word found
+    /// in every policy costs one walk over its doclist and no per-row table reads.
     public func search(_ req: SearchRequest, kind: RecordKind = .policy) throws -> SearchResult {
-        let index = kind == .serviceItem ? "service_index" : "policy_index"
+        let empty = SearchResult(total: 0, hits: [], themeFacets: [:], regionFacets: [:], departmentFacets: [:])
         let match = SearchQuery.match(for: req.q)
         if !req.q.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, match == nil {
             // Nothing searchable (only punctuation, say): an honest empty answer.
-            return SearchResult(total: 0, hits: [], themeFacets: [:], regionFacets: [:], departmentFacets: [:])
+            return empty
         }
-        var from = "\(index) p"
-        var conditions: [String] = []
-        var args: [any DatabaseValueConvertible] = []
-        if let match {
-            from = "text_fts JOIN \(index) p ON p.rowid = text_fts.rowid"
-            conditions.append("text_fts MATCH ?")
-            args.append(match)
-        }
-        if let t = req.theme {
-            conditions.append("(p.themes & ?) != 0"); args.append(Theme(rawValue: t)?.bit ?? 0)
-        }
-        if let a = req.audience {
-            conditions.append("(p.audiences & ?) != 0"); args.append(Audience(rawValue: a)?.bit ?? 0)
-        }
-        if let d = req.department { conditions.append("p.department = ?"); args.append(d) }
-        if let s = req.status { conditions.append("p.status = ?"); args.append(s) }
-        if let r = req.region {
-            let (lo, hi) = Self.regionRange(r)
-            conditions.append("p.region >= ? AND p.region < ?"); args.append(lo); args.append(hi)
-        }
-        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = max(0, min(req.limit, 100))
         let offset = max(0, min(req.offset, 100_000))
+        // Taken before the read transaction starts: the catalog only ever publishes committed
+        // rows, so every row it holds is visible to the read below.
+        let snapshot = catalog.snapshot()
+        let filter = SearchFilter(req, kind: kind, snapshot: snapshot)
+        if filter.impossible { return empty }
         return try pool.read { db in
-            // One pass over the matches gives the total and every facet: group by the two
-            // single-valued facets and sum the theme bits; the rest is added up here.
-            let themeSums = Theme.allCases.map { "sum((p.themes & \($0.bit)) != 0)" }.joined(separator: ", ")
-            var total = 0
-            var themes: [String: Int] = [:], regions: [String: Int] = [:], departments: [String: Int] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT p.region, p.department, count(*), \(themeSums) FROM \(from) \(whereSQL) GROUP BY p.region, p.department",
-                                           arguments: StatementArguments(args))
-            while let row = try rows.next() {
-                let n: Int = row[2]
-                total += n
-                regions[row[0], default: 0] += n
-                departments[row[1], default: 0] += n
-                for (i, t) in Theme.allCases.enumerated() {
-                    let k: Int = row[i + 3]
-                    if k > 0 { themes[t.rawValue, default: 0] += k }
+            var facets: FacetCounts
+            var page: [Int64] = []
+            if let match {
+                let scan = SearchScan(snapshot: snapshot, filter: filter)
+                try scan.run(db, match: match)
+                facets = scan.facets
+                let scores = scan.scores()
+                page = Self.top(scores.count, offset: offset, limit: limit) { i, j in
+                    scores[i] != scores[j] ? scores[i] > scores[j] : scan.rowid(i) > scan.rowid(j)
+                }.map { scan.rowid($0) }
+            } else {
+                facets = FacetCounts(snapshot)
+                var rowids: [Int64] = [], issued: [Int32] = []
+                for (p, page) in snapshot.pages.enumerated() {
+                    guard let entries = page?.entries else { continue }
+                    let base = Int64(p << SearchCatalog.Page.shift)
+                    for slot in 0..<SearchCatalog.Page.size {
+                        let e = entries[slot]
+                        guard e.isPresent, filter.accepts(e) else { continue }
+                        facets.add(e)
+                        rowids.append(base + Int64(slot))
+                        issued.append(e.issued)
+                    }
                 }
-            }
-            if departments.count > 50 {
-                departments = Dictionary(uniqueKeysWithValues: departments.sorted { $0.value > $1.value }.prefix(50).map { ($0.key, $0.value) })
+                // Policies newest first by date of issue, service items newest first by arrival.
+                let byDate = kind == .policy
+                page = Self.top(rowids.count, offset: offset, limit: limit) { i, j in
+                    byDate && issued[i] != issued[j] ? issued[i] > issued[j] : rowids[i] > rowids[j]
+                }.map { rowids[$0] }
             }
             var hits: [SearchHit] = []
-            if total > 0, limit > 0 {
-                if let match {
-                    // Rank first, mark up after: SQLite evaluates every result column of every
-                    // match before sorting, and highlight()/snippet() re-tokenize the document,
-                    // so they run only for the page's rows, in a second query.
-                    let ranked = try Int64.fetchAll(db, sql: """
-                        SELECT p.rowid FROM \(from) \(whereSQL)
-                        ORDER BY bm25(text_fts, 10.0, 5.0, 1.0, 3.0) LIMIT ? OFFSET ?
-                        """, arguments: StatementArguments(args + [limit, offset]))
-                    var marked: [Int64: (String?, String?)] = [:]
-                    if !ranked.isEmpty {
-                        let list = ranked.map(String.init).joined(separator: ",")
-                        for row in try Row.fetchAll(db, sql: """
-                            SELECT rowid, highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
-                                   snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
-                            FROM text_fts WHERE text_fts MATCH ? AND rowid IN (\(list))
-                            """, arguments: [match]) {
-                            marked[row[0]] = (row[1], row[2])
-                        }
-                    }
-                    for rowid in ranked {
-                        guard let id = try String.fetchOne(db, sql: "SELECT id FROM record WHERE rowid = ?", arguments: [rowid]),
-                              let rec = try Self.load(db, id: id) else { continue }
-                        hits.append(SearchHit(record: rec, titleMarked: marked[rowid]?.0, snippetMarked: marked[rowid]?.1))
-                    }
-                } else {
-                    let order = kind == .policy ? "p.issued_on DESC, p.rowid DESC" : "p.rowid DESC"
-                    let sql = "SELECT r.id FROM \(from) JOIN record r ON r.rowid = p.rowid \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
-                    for id in try String.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit, offset])) {
-                        guard let rec = try Self.load(db, id: id) else { continue }
-                        hits.append(SearchHit(record: rec, titleMarked: nil, snippetMarked: nil))
-                    }
+            var marked: [Int64: (String?, String?)] = [:]
+            if let match, !page.isEmpty {
+                // Mark-up only for the page: highlight()/snippet() re-tokenize the document.
+                let statement = try db.cachedStatement(sql: """
+                    SELECT highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
+                           snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
+                    FROM text_fts WHERE text_fts MATCH ? AND rowid = ?
+                    """)
+                for rowid in page {
+                    if let row = try Row.fetchOne(statement, arguments: [match, rowid]) { marked[rowid] = (row[0], row[1]) }
                 }
             }
-            return SearchResult(total: total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
+            for rowid in page {
+                guard let rec = try Self.load(db, rowid: rowid) else { continue }
+                hits.append(SearchHit(record: rec, titleMarked: marked[rowid]?.0, snippetMarked: marked[rowid]?.1))
+            }
+            var themes: [String: Int] = [:], regions: [String: Int] = [:], departments: [String: Int] = [:]
+            for t in Theme.allCases {
+                let n = facets.themes[t.bit.trailingZeroBitCount]
+                if n > 0 { themes[t.rawValue] = n }
+            }
+            for (id, n) in facets.regions.enumerated() where n > 0 { regions[snapshot.regions[id], default: 0] += n }
+            let topDepartments = facets.departments.enumerated().filter { $0.element > 0 }
+                .sorted { $0.element != $1.element ? $0.element > $1.element : snapshot.departments[$0.offset] < snapshot.departments[$1.offset] }
+                .prefix(50)
+            for (id, n) in topDepartments { departments[snapshot.departments[id]] = n }
+            return SearchResult(total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
         }
+    }
+
+    /// Indexes `offset ..< offset + limit` of `0 ..< n` in the order of `better`, without
+    /// sorting all `n`: a bounded max-heap of the best `offset + limit` seen so far.
+    static func top(_ n: Int, offset: Int, limit: Int, by better: (Int, Int) -> Bool) -> [Int] {
+        let k = min(n, offset + limit)
+        guard k > offset else { return [] }
+        if n <= 4 * k { return Array((0..<n).sorted(by: better)[offset..<k]) }
+        // heap[0] is the worst of the kept ones.
+        var heap: [Int] = []
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var worst = i
+                if l < heap.count, better(heap[worst], heap[l]) { worst = l }
+                if r < heap.count, better(heap[worst], heap[r]) { worst = r }
+                if worst == i { return }
+                heap.swapAt(i, worst)
+                i = worst
+            }
+        }
+        for i in 0..<n {
+            if heap.count < k {
+                heap.append(i)
+                var c = heap.count - 1
+                while c > 0 {
+                    let parent = (c - 1) / 2
+                    guard better(heap[parent], heap[c]) else { break }
+                    heap.swapAt(parent, c)
+                    c = parent
+                }
+            } else if better(i, heap[0]) {
+                heap[0] = i
+                siftDown(0)
+            }
+        }
+        return Array(heap.sorted(by: better)[offset..<k])
     }
 
     /// A province code matches its whole province, a city code its whole city; codes sort so

@@ -21,9 +21,14 @@ extension TongDatabase {
         return StoredRecord(rowid: row[0], state: state, updatedAt: row[6])
     }
 
+    static func load(_ db: Database, rowid: Int64) throws -> StoredRecord? {
+        guard let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM record WHERE rowid = ?"), arguments: [rowid]) else { return nil }
+        return try load(db, id: id)
+    }
+
     /// Writes a record and its projections; returns its row id.
     @discardableResult
-    static func save(_ db: Database, _ r: RecordState, rowid: Int64?, now: Int64) throws -> Int64 {
+    static func save(_ db: Database, _ r: RecordState, rowid: Int64?, now: Int64, catalog: SearchCatalog) throws -> Int64 {
         let c = RecordCodec.encode(r)
         let conflicts = r.fields.values.reduce(0) { $0 + $1.losers.count }
         let id: Int64
@@ -36,7 +41,7 @@ extension TongDatabase {
                 .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
             id = db.lastInsertedRowID
         }
-        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil)
+        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil, catalog: catalog)
         return id
     }
 

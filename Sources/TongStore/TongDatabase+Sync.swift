@@ -62,7 +62,7 @@ extension TongDatabase {
                 // index data into a new segment for every set.)
                 var failure: String?
                 do {
-                    failure = try Self.applyChanges(db, s.set, at: nodeID, now: now)
+                    failure = try Self.applyChanges(db, s.set, at: nodeID, now: now, catalog: catalog)
                 } catch let e as StoreError {
                     failure = e.message
                 }
@@ -84,7 +84,7 @@ extension TongDatabase {
 
     /// Merges every change of a verified set; returns a reason if the set contradicts what is
     /// stored (then the caller rolls the whole set back).
-    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, now: Int64) throws -> String? {
+    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, now: Int64, catalog: SearchCatalog) throws -> String? {
         var maxCounter: UInt64 = 0
         // Stage every record the set touches, merged in memory; write only if the whole set is good.
         var staged: [String: (rowid: Int64?, state: RecordState)] = [:]
@@ -110,7 +110,7 @@ extension TongDatabase {
         }
         for id in order {
             let (rowid, state) = staged[id]!
-            try save(db, state, rowid: rowid, now: now)
+            try save(db, state, rowid: rowid, now: now, catalog: catalog)
         }
         if maxCounter > 0 {
             try db.cachedStatement(sql: "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)")

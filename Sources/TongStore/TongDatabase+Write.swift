@@ -40,7 +40,7 @@ extension TongDatabase {
                     throw StoreError(.forbidden, why)
                 }
                 state.apply(change, origin: nodeID)
-                try Self.save(db, state, rowid: existing?.rowid, now: now)
+                try Self.save(db, state, rowid: existing?.rowid, now: now, catalog: catalog)
                 if let hash = w.receiptHash {
                     try db.execute(sql: "INSERT INTO receipt (hash, feedback_id, created_at) VALUES (?, ?, ?)", arguments: [hash, id, now])
                 }

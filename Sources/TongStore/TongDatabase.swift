@@ -7,6 +7,8 @@ import TongCore
 /// log are written together or not at all.
 public final class TongDatabase: Sendable {
     let pool: DatabasePool
+    /// Search attributes of policies and service items, in memory (see `SearchCatalog`).
+    let catalog = SearchCatalog()
     /// This node's id.
     public let nodeID: String
     /// The database file.
@@ -29,6 +31,7 @@ public final class TongDatabase: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             db.add(tokenizer: BigramTokenizer.self)
+            try SearchScan.register(db)
             // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A pushed batch or bulk import is one transaction of many MB; with SQLite's default
@@ -44,6 +47,7 @@ public final class TongDatabase: Sendable {
         }
         self.nodeID = nodeID
         self.path = path
+        try pool.read { db in try catalog.load(db) }
         try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
                 guard existing == nodeID else {

@@ -1,0 +1,299 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import TongCore
+
+/// Which catalog entries a search keeps, precomputed from a `SearchRequest` so that the per-row
+/// test is a few integer comparisons.
+struct SearchFilter {
+    var kindFlag: UInt8
+    var themes: UInt32?
+    var audiences: UInt32?
+    var department: UInt32?
+    var withdrawn: Bool?
+    /// Accepted region ids (nil: any region).
+    var regions: [Bool]?
+    /// A filter value nothing can match (an unknown department, theme or status).
+    var impossible = false
+
+    init(_ req: SearchRequest, kind: RecordKind, snapshot: SearchCatalog.Snapshot) {
+        kindFlag = kind == .policy ? SearchCatalog.Entry.policy : 0
+        if let t = req.theme { themes = UInt32(Theme(rawValue: t)?.bit ?? 0); impossible = impossible || themes == 0 }
+        if let a = req.audience { audiences = UInt32(Audience(rawValue: a)?.bit ?? 0); impossible = impossible || audiences == 0 }
+        if let d = req.department {
+            if let id = snapshot.departments.firstIndex(of: d) { department = UInt32(id) } else { impossible = true }
+        }
+        switch req.status {
+        case nil: break
+        case "active": withdrawn = false
+        case "withdrawn": withdrawn = true
+        default: impossible = true
+        }
+        if let r = req.region {
+            // The same half-open range of codes as before, compared bytewise like SQLite's BINARY collation.
+            let (lo, hi) = TongDatabase.regionRange(r)
+            regions = snapshot.regions.map { !$0.utf8.lexicographicallyPrecedes(lo.utf8) && $0.utf8.lexicographicallyPrecedes(hi.utf8) }
+        }
+    }
+
+    @inline(__always)
+    func accepts(_ e: SearchCatalog.Entry) -> Bool {
+        if e.flags & SearchCatalog.Entry.policy != kindFlag { return false }
+        if let t = themes, e.themes & t == 0 { return false }
+        if let a = audiences, e.audiences & a == 0 { return false }
+        if let d = department, e.department != d { return false }
+        if let w = withdrawn, e.isWithdrawn != w { return false }
+        if let r = regions, !r[Int(e.region)] { return false }
+        return true
+    }
+}
+
+/// Totals and facet counts over the accepted rows.
+struct FacetCounts {
+    var total = 0
+    var themes = [Int](repeating: 0, count: 32)
+    var regions: [Int]
+    var departments: [Int]
+
+    init(_ snapshot: SearchCatalog.Snapshot) {
+        regions = [Int](repeating: 0, count: snapshot.regions.count)
+        departments = [Int](repeating: 0, count: snapshot.departments.count)
+    }
+
+    @inline(__always)
+    mutating func add(_ e: SearchCatalog.Entry) {
+        total += 1
+        regions[Int(e.region)] += 1
+        departments[Int(e.department)] += 1
+        var bits = e.themes
+        while bits != 0 {
+            themes[bits.trailingZeroBitCount] += 1
+            bits &= bits - 1
+        }
+    }
+}
+
+/// One full-text search pass: FTS5 finds the matches and, for each, calls the `tong_scan`
+/// auxiliary function, which filters the row against the catalog, counts its facets and keeps
+/// what bm25 needs (weighted phrase frequencies and document length). Scores are computed after
+/// the pass, once every phrase's document frequency is known, with the formula and constants of
+/// FTS5's own bm25() (k1 = 1.2, b = 0.75), so the order is the one `ORDER BY bm25(...)` gives.
+///
+/// The per-row work runs up to 100k times per query, so it reads and writes through raw
+/// buffers owned by this object (no array copy-on-write or exclusivity checks on the hot path).
+final class SearchScan {
+    static let functionName = "tong_scan"
+    static let pointerType: StaticString = "tong_scan_context"
+
+    /// Mutable state of the pass; lives at a fixed address for the C callback.
+    struct Accumulator {
+        var matched = 0
+        var phrases = 0
+        var started = false
+        var failure: Int32 = SQLITE_OK
+        var rowCount: Int64 = 0
+        var averageLength = 1.0
+        var kept = 0
+        var capacity = 0
+        var rowids: UnsafeMutablePointer<Int64>?
+        var lengths: UnsafeMutablePointer<UInt32>?
+        var frequencies: UnsafeMutablePointer<Double>?
+        var themes: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    }
+
+    let snapshot: SearchCatalog.Snapshot
+    let filter: SearchFilter
+    private let acc: UnsafeMutablePointer<Accumulator>
+    private let pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
+    private let pageCount: Int
+    private let regionCounts: UnsafeMutablePointer<Int>
+    private let departmentCounts: UnsafeMutablePointer<Int>
+    /// Rows in the table containing each phrase (queries of several phrases).
+    private(set) var phraseHits: [Int] = []
+
+    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter) {
+        self.snapshot = snapshot
+        self.filter = filter
+        acc = .allocate(capacity: 1)
+        acc.initialize(to: Accumulator())
+        pageCount = snapshot.pages.count
+        pageBases = .allocate(capacity: max(1, pageCount))
+        for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }
+        regionCounts = .allocate(capacity: max(1, snapshot.regions.count))
+        regionCounts.initialize(repeating: 0, count: max(1, snapshot.regions.count))
+        departmentCounts = .allocate(capacity: max(1, snapshot.departments.count))
+        departmentCounts.initialize(repeating: 0, count: max(1, snapshot.departments.count))
+    }
+
+    deinit {
+        acc.pointee.rowids?.deallocate()
+        acc.pointee.lengths?.deallocate()
+        acc.pointee.frequencies?.deallocate()
+        acc.deallocate()
+        pageBases.deallocate()
+        regionCounts.deallocate()
+        departmentCounts.deallocate()
+    }
+
+    /// Rows kept (matched and accepted by the filter).
+    var count: Int { acc.pointee.kept }
+    /// Every row FTS5 matched, of any kind and before filters.
+    var matched: Int { acc.pointee.matched }
+    /// Row id of kept row `i`.
+    func rowid(_ i: Int) -> Int64 { acc.pointee.rowids![i] }
+
+    /// Totals and facets of the kept rows.
+    var facets: FacetCounts {
+        var f = FacetCounts(snapshot)
+        let a = acc.pointee
+        f.total = a.kept
+        withUnsafeBytes(of: a.themes) { raw in
+            for (i, n) in raw.bindMemory(to: Int.self).enumerated() { f.themes[i] = n }
+        }
+        for i in 0..<f.regions.count { f.regions[i] = regionCounts[i] }
+        for i in 0..<f.departments.count { f.departments[i] = departmentCounts[i] }
+        return f
+    }
+
+    private func start(_ api: Fts5ExtensionApi, _ fts: OpaquePointer) {
+        let a = acc
+        a.pointee.started = true
+        let phrases = Int(api.xPhraseCount(fts))
+        a.pointee.phrases = phrases
+        var n: Int64 = 0, tokens: Int64 = 0
+        _ = api.xRowCount(fts, &n)
+        _ = api.xColumnTotalSize(fts, -1, &tokens)
+        a.pointee.rowCount = n
+        a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
+        if phrases > 1 {
+            phraseHits = (0..<phrases).map { i in
+                var hits = 0
+                let rc = api.xQueryPhrase(fts, Int32(i), &hits) { _, _, counter in
+                    counter!.assumingMemoryBound(to: Int.self).pointee += 1
+                    return SQLITE_OK
+                }
+                if rc != SQLITE_OK { a.pointee.failure = rc }
+                return hits
+            }
+        }
+    }
+
+    private func grow() {
+        let a = acc
+        let phrases = max(1, a.pointee.phrases)
+        let old = a.pointee.capacity, new = max(1024, old * 2)
+        let rowids = UnsafeMutablePointer<Int64>.allocate(capacity: new)
+        let lengths = UnsafeMutablePointer<UInt32>.allocate(capacity: new)
+        let frequencies = UnsafeMutablePointer<Double>.allocate(capacity: new * phrases)
+        if let r = a.pointee.rowids { rowids.moveInitialize(from: r, count: old); r.deallocate() }
+        if let l = a.pointee.lengths { lengths.moveInitialize(from: l, count: old); l.deallocate() }
+        if let f = a.pointee.frequencies { frequencies.moveInitialize(from: f, count: old * phrases); f.deallocate() }
+        a.pointee.rowids = rowids
+        a.pointee.lengths = lengths
+        a.pointee.frequencies = frequencies
+        a.pointee.capacity = new
+    }
+
+    /// Called once per matching row.
+    @inline(__always)
+    func visit(_ api: Fts5ExtensionApi, _ fts: OpaquePointer) {
+        let a = acc
+        if !a.pointee.started { start(api, fts) }
+        a.pointee.matched += 1
+        let rowid = api.xRowid(fts)
+        let p = Int(rowid >> SearchCatalog.Page.shift)
+        guard rowid >= 0, p < pageCount, let base = pageBases[p] else { return }
+        let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
+        guard e.isPresent, filter.accepts(e) else { return }
+        if a.pointee.kept == a.pointee.capacity { grow() }
+        let k = a.pointee.kept
+        a.pointee.kept = k + 1
+        a.pointee.rowids![k] = rowid
+        a.pointee.lengths![k] = e.length
+        regionCounts[Int(e.region)] += 1
+        departmentCounts[Int(e.department)] += 1
+        if e.themes != 0 {
+            withUnsafeMutableBytes(of: &a.pointee.themes) { raw in
+                let t = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+                var bits = e.themes & 0xFF
+                while bits != 0 {
+                    t[bits.trailingZeroBitCount] += 1
+                    bits &= bits - 1
+                }
+            }
+        }
+        let phrases = a.pointee.phrases
+        let f = a.pointee.frequencies! + k * phrases
+        f.initialize(repeating: 0, count: phrases)
+        var instances: Int32 = 0
+        _ = api.xInstCount(fts, &instances)
+        var phrase: Int32 = 0, column: Int32 = 0, offset: Int32 = 0
+        for i in 0..<instances where api.xInst(fts, i, &phrase, &column, &offset) == SQLITE_OK && Int(phrase) < phrases {
+            // Column weights: title 10, document number 5, body 1, tags 3.
+            f[Int(phrase)] += column == 0 ? 10 : column == 1 ? 5 : column == 2 ? 1 : 3
+        }
+    }
+
+    /// bm25 of every kept row (higher is better; FTS5's bm25() returns the negation).
+    func scores() -> [Double] {
+        let a = acc.pointee
+        let phrases = a.phrases
+        let hits = phrases > 1 ? phraseHits : [a.matched]
+        let n = Double(a.rowCount)
+        let idf = hits.map { h -> Double in
+            let v = log((n - Double(h) + 0.5) / (Double(h) + 0.5))
+            return v <= 0 ? 1e-6 : v
+        }
+        let k1 = 1.2, b = 0.75
+        var out = [Double](repeating: 0, count: a.kept)
+        guard let lengths = a.lengths, let frequencies = a.frequencies else { return out }
+        for r in 0..<a.kept {
+            let norm = k1 * (1 - b + b * Double(lengths[r]) / a.averageLength)
+            var s = 0.0
+            for p in 0..<phrases {
+                let f = frequencies[r * phrases + p]
+                s += idf[p] * (f * (k1 + 1)) / (f + norm)
+            }
+            out[r] = s
+        }
+        return out
+    }
+
+    /// Registers `tong_scan` on a connection.
+    static func register(_ db: Database) throws {
+        let api = FTS5.api(db)
+        let rc = api.pointee.xCreateFunction(UnsafeMutablePointer(mutating: api), functionName, nil, { pApi, pFts, ctx, nVal, apVal in
+            guard let api = pApi?.pointee, let fts = pFts, nVal == 1, let arg = apVal?[0],
+                  let raw = sqlite3_value_pointer(arg, SearchScan.pointerType.utf8Start) else {
+                sqlite3_result_error(ctx, "tong_scan: no scan context", -1)
+                return
+            }
+            let scan = Unmanaged<SearchScan>.fromOpaque(raw).takeUnretainedValue()
+            scan.visit(api, fts)
+            if scan.acc.pointee.failure != SQLITE_OK { sqlite3_result_error_code(ctx, scan.acc.pointee.failure) }
+        }, nil)
+        guard rc == SQLITE_OK else { throw StoreError(.unusable, "cannot register the \(functionName) function (\(rc))") }
+    }
+
+    /// Runs the pass for `match` on `db`.
+    func run(_ db: Database, match: String) throws {
+        let statement = try db.makeStatement(sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ?")
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle); sqlite3_clear_bindings(handle) }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var rc = sqlite3_bind_pointer(handle, 1, context, Self.pointerType.utf8Start, nil)
+        guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the scan context") }
+        rc = match.withCString { sqlite3_bind_text(handle, 2, $0, -1, SQLITE_TRANSIENT) }
+        guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the query") }
+        try withExtendedLifetime(self) {
+            while true {
+                rc = sqlite3_step(handle)
+                if rc == SQLITE_ROW { continue }
+                if rc == SQLITE_DONE { return }
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
+    }
+}
+
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
