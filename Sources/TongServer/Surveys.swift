@@ -85,8 +85,8 @@ extension TongNode {
         var texts: [String: [String]] = [:]
         var responses = 0
         let questions = s.state["questions"]?.arrayValue ?? []
-        for r in try db.feedback(department: dept) where r.state["survey"]?.stringValue == sid {
-            guard let blob = r.state["sealed"]?.stringValue, let plain = Sealing.open(blob, with: key, aad: r.state.id), let a = plain["answers"]?.objectValue else { continue }
+        try db.eachFeedback(department: dept, survey: sid) { r in
+            guard let blob = r.state["sealed"]?.stringValue, let plain = Sealing.open(blob, with: key, aad: r.state.id), let a = plain["answers"]?.objectValue else { return }
             responses += 1
             for (q, v) in a {
                 if let one = v.stringValue, questions.first(where: { $0["id"]?.stringValue == q })?["type"]?.stringValue == "text" {

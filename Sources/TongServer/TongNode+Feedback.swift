@@ -125,7 +125,7 @@ extension TongNode {
         guard let key = departmentSealKey(dept) else { throw ServerError.notFound("department \(dept) is not one of this node's") }
         let today = today ?? Self.day(ms: Self.now())
         var items: [JSONValue] = []
-        for r in try db.feedback(department: dept) {
+        for r in try db.feedback(department: dept, status: status) {
             let v = r.state.values
             let st = v["status"]?.stringValue ?? "submitted"
             if let status, status != st { continue }

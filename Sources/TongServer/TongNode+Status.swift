@@ -59,26 +59,26 @@ extension TongNode {
         let today = Self.day(ms: Self.now())
         var figures: [String: JSONValue] = [:]
         for d in topology.node(id)?.departments ?? [] {
-            var byStatus: [String: Int64] = [:]
-            var overdue: Int64 = 0
-            var answerMinutes: [Int64] = []
+            // Counts, overdue items and answer times come from the feedback index; only the
+            // ratings need the records, because they are sealed to the department.
+            let f = try db.feedbackFigures(department: d.id, today: today)
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var answerMinutes: [Int64] = f.answers.compactMap { a in
+                guard let s = parser.date(from: a.submittedAt), let r = parser.date(from: a.repliedAt) else { return nil }
+                return Int64(r.timeIntervalSince(s) / 60)
+            }
             var ratings: [Int64] = []
-            for r in try db.feedback(department: d.id) {
-                let v = r.state.values
-                let st = v["status"]?.stringValue ?? "submitted"
-                byStatus[st, default: 0] += 1
-                if let due = v["due_on"]?.stringValue, !due.isEmpty, due < today, !["replied", "closed"].contains(st) { overdue += 1 }
-                if let a = v["submitted_at"]?.stringValue.flatMap(Self.parseISO), let b = v["replied_at"]?.stringValue.flatMap(Self.parseISO) {
-                    answerMinutes.append(Int64((b - a) / 60))
-                }
-                if v["form"]?.stringValue == "evaluation", let key = departmentSealKey(d.id), let s = v["sealed"]?.stringValue,
-                   let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
-                    ratings.append(rating)
+            if let key = departmentSealKey(d.id) {
+                try db.eachFeedback(department: d.id, form: "evaluation") { r in
+                    if let s = r.state["sealed"]?.stringValue, let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
+                        ratings.append(rating)
+                    }
                 }
             }
             answerMinutes.sort()
             figures[d.id] = [
-                "by_status": .object(byStatus.mapValues { .int($0) }), "overdue": .int(overdue),
+                "by_status": .object(f.byStatus.mapValues { .int(Int64($0)) }), "overdue": .int(Int64(f.overdue)),
                 "median_answer_minutes": answerMinutes.isEmpty ? .null : .int(answerMinutes[answerMinutes.count / 2]),
                 "average_rating_x100": ratings.isEmpty ? .null : .int(ratings.reduce(0, +) * 100 / Int64(ratings.count)),
                 "evaluations": .int(Int64(ratings.count)),
@@ -87,11 +87,5 @@ extension TongNode {
         let statsID = "\(id)-stats"
         if (try db.record(statsID))?.state["departments"] == .object(figures) { return }
         try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: ["departments": .object(figures)], mustExist: false)])
-    }
-
-    static func parseISO(_ s: String) -> Double? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)?.timeIntervalSince1970
     }
 }

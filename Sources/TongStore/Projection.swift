@@ -56,6 +56,20 @@ enum Projection {
                                      (v["tags"]?.stringArray ?? []).joined(separator: " ")])
             try catalog.stage(db, rowid: rowid, kind: .serviceItem, region: region, department: department, themes: themes,
                               audiences: audiences, status: status, issuedOn: "")
+        case .feedback:
+            let status = v["status"]?.stringValue ?? "submitted"
+            let survey = v["survey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            try db.cachedStatement(sql: """
+                INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (rowid) DO UPDATE SET department = excluded.department, status = excluded.status, open = excluded.open,
+                    form = excluded.form, survey = excluded.survey, submitted_at = excluded.submitted_at, due_on = excluded.due_on,
+                    replied_at = excluded.replied_at
+                """).execute(arguments: [
+                    rowid, v["department"]?.stringValue ?? "", status, status == "replied" || status == "closed" ? 0 : 1,
+                    v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", v["due_on"]?.stringValue ?? "",
+                    v["replied_at"]?.stringValue ?? "",
+                ])
         default:
             return
         }

@@ -93,6 +93,37 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v2-feedback-index") { db in
+            // Feedback by department, status and survey, so an inbox, a tally or the supervision
+            // figures never scan every record (nor stop at the oldest thousand).
+            try db.execute(sql: """
+                CREATE TABLE feedback_index (
+                    rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
+                    department TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    open INTEGER NOT NULL CHECK (open IN (0, 1)),
+                    form TEXT NOT NULL,
+                    survey TEXT,
+                    submitted_at TEXT NOT NULL,
+                    due_on TEXT NOT NULL,
+                    replied_at TEXT NOT NULL
+                );
+                CREATE INDEX feedback_index_department ON feedback_index(department, open, submitted_at);
+                CREATE INDEX feedback_index_survey ON feedback_index(survey) WHERE survey IS NOT NULL;
+                CREATE INDEX feedback_index_undelivered ON feedback_index(department) WHERE status = 'submitted';
+                INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
+                SELECT rowid, department, status, status NOT IN ('replied', 'closed'), form, survey, submitted_at, due_on, replied_at FROM (
+                    SELECT rowid,
+                           coalesce(json_extract(doc, '$.department'), '') AS department,
+                           coalesce(json_extract(doc, '$.status'), 'submitted') AS status,
+                           coalesce(json_extract(doc, '$.form'), '') AS form,
+                           nullif(json_extract(doc, '$.survey'), '') AS survey,
+                           coalesce(json_extract(doc, '$.submitted_at'), '') AS submitted_at,
+                           coalesce(json_extract(doc, '$.due_on'), '') AS due_on,
+                           coalesce(json_extract(doc, '$.replied_at'), '') AS replied_at
+                    FROM record WHERE kind = 'feedback');
+                """)
+        }
         return m
     }
 }
