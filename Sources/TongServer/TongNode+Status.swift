@@ -68,24 +68,43 @@ extension TongNode {
                 guard let s = parser.date(from: a.submittedAt), let r = parser.date(from: a.repliedAt) else { return nil }
                 return Int64(r.timeIntervalSince(s) / 60)
             }
-            var ratings: [Int64] = []
-            if let key = departmentSealKey(d.id) {
-                try db.eachFeedback(department: d.id, form: "evaluation") { r in
-                    if let s = r.state["sealed"]?.stringValue, let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
-                        ratings.append(rating)
+            // A submitted evaluation never changes, so each is opened once: the tally keeps the
+            // sum and count and where it stopped, and each run reads only newer evaluations.
+            // Held across the read, so two runs never both count the same evaluations.
+            let tally = try ratingTallies.withLock { tallies -> RatingTally in
+                var t = tallies[d.id] ?? RatingTally()
+                guard let key = departmentSealKey(d.id) else { return t }
+                var incomplete = false
+                try db.eachFeedback(department: d.id, form: "evaluation", after: t.after) { r in
+                    guard !incomplete else { return }
+                    // Not complete here yet (an edit overtook its creation): read it again next time.
+                    guard let s = r.state["sealed"]?.stringValue else { incomplete = true; return }
+                    if let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
+                        t.sum += rating
+                        t.count += 1
                     }
+                    t.after = r.rowid
                 }
+                tallies[d.id] = t
+                return t
             }
             answerMinutes.sort()
             figures[d.id] = [
                 "by_status": .object(f.byStatus.mapValues { .int(Int64($0)) }), "overdue": .int(Int64(f.overdue)),
                 "median_answer_minutes": answerMinutes.isEmpty ? .null : .int(answerMinutes[answerMinutes.count / 2]),
-                "average_rating_x100": ratings.isEmpty ? .null : .int(ratings.reduce(0, +) * 100 / Int64(ratings.count)),
-                "evaluations": .int(Int64(ratings.count)),
+                "average_rating_x100": tally.count == 0 ? .null : .int(tally.sum * 100 / tally.count),
+                "evaluations": .int(tally.count),
             ]
         }
         let statsID = "\(id)-stats"
         if (try db.record(statsID))?.state["departments"] == .object(figures) { return }
         try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: ["departments": .object(figures)], mustExist: false)])
     }
+}
+
+/// Evaluation ratings of one department opened so far: their sum and count, and the last row read.
+struct RatingTally: Sendable {
+    var after: Int64 = 0
+    var sum: Int64 = 0
+    var count: Int64 = 0
 }

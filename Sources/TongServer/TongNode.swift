@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 import TongCore
 import TongPeer
 import TongStore
@@ -36,6 +37,8 @@ public final class TongNode: Sendable {
     let notifier = ChangeNotifier()
     let logger: Logger
     let link = LinkTable()
+    /// Evaluation ratings already opened, per department (see `publishSupervision`).
+    let ratingTallies = Mutex<[String: RatingTally]>([:])
 
     /// This node's id.
     public var id: String { config.nodeID }

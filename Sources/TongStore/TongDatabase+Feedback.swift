@@ -39,11 +39,13 @@ extension TongDatabase {
     }
 
     /// Calls `body` with every feedback record of one department (optionally only one form or
-    /// one survey's responses), oldest first, one at a time: no cap, bounded memory.
-    public func eachFeedback(department: String, form: String? = nil, survey: String? = nil, _ body: (StoredRecord) throws -> Void) throws {
+    /// one survey's responses, only rows after `after`), oldest first, one at a time: no cap,
+    /// bounded memory.
+    public func eachFeedback(department: String, form: String? = nil, survey: String? = nil, after: Int64 = 0,
+                             _ body: (StoredRecord) throws -> Void) throws {
         try pool.read { db in
-            var sql = "SELECT rowid FROM feedback_index WHERE department = ?"
-            var args: [any DatabaseValueConvertible] = [department]
+            var sql = "SELECT rowid FROM feedback_index WHERE department = ? AND rowid > ?"
+            var args: [any DatabaseValueConvertible] = [department, after]
             if let form { sql += " AND form = ?"; args.append(form) }
             if let survey { sql += " AND survey = ?"; args.append(survey) }
             sql += " ORDER BY rowid"

@@ -138,6 +138,33 @@ import TongCore
             #expect(try await f.request("GET", "330000", "/api/v1/surveys/\(sid)/tallies").status == 401)
         }
     }
+
+    @Test func evaluationRatingsAreTalliedOnceEachAndOnlyNewOnesAreOpened() async throws {
+        try await withFederation { f in
+            let node = try f.node("330106")
+            func evaluate(_ rating: Int64) throws {
+                _ = try node.submitFeedback(["kind": "evaluation", "department": "330106-commerce", "title": "办事体验",
+                                             "content": "窗口办理很快", "rating": .int(rating),
+                                             "contact": ["name": "王先生", "phone": "13800138000"]])
+            }
+            func figures() throws -> JSONValue? {
+                try node.publishSupervision()
+                return try node.db.record("330106-stats")?.state["departments"]?["330106-commerce"]
+            }
+            try evaluate(4)
+            try evaluate(5)
+            #expect(try figures()?["average_rating_x100"] == 450)
+            #expect(try figures()?["evaluations"] == 2)  // a second run adds nothing
+            try evaluate(1)
+            let after = try figures()
+            #expect(after?["average_rating_x100"] == 333 && after?["evaluations"] == 3)
+            #expect(node.ratingTallies.withLock { $0["330106-commerce"]?.count } == 3)
+            // A consultation is not an evaluation.
+            _ = try node.submitFeedback(["kind": "consultation", "department": "330106-commerce", "title": "咨询", "content": "租金减免？",
+                                         "contact": ["name": "王先生", "phone": "13800138000"]])
+            #expect(try figures()?["evaluations"] == 3)
+        }
+    }
 }
 
 /// Reads a receipt's status synchronously (for polling closures).
