@@ -17,6 +17,11 @@ public struct NodeConfiguration: Sendable {
     public var pushDelayMs: Int64 = 50
     /// Working days to answer, by feedback form (`consultation`, `complaint`, `evaluation`, `suggestion`, `survey`).
     public var dueDays: [String: Int] = ["consultation": 3, "complaint": 13, "evaluation": 15, "suggestion": 15, "survey": 15]
+    /// Weekdays that are not working days (public holidays, from the State Council's yearly
+    /// notice and any local ones), `yyyy-mm-dd`.
+    public var holidays: Set<String> = []
+    /// Weekend days that are working days (调休 make-up days), `yyyy-mm-dd`.
+    public var workdays: Set<String> = []
 
     /// Makes a configuration.
     public init(nodeID: String, http: String, peer: String) {
@@ -40,11 +45,30 @@ public struct NodeConfiguration: Sendable {
         }
         if case .table(let f)? = t["feedback"] {
             for (k, v) in f { if case .integer(let d) = v, k.hasSuffix("_days") { c.dueDays[String(k.dropLast(5))] = max(1, d) } }
+            c.holidays = try dates(f["holidays"], key: "holidays")
+            c.workdays = try dates(f["workdays"], key: "workdays")
+            if let both = c.holidays.intersection(c.workdays).sorted().first {
+                throw ServerError.config("node.toml: [feedback] \(both) is listed both as a holiday and as a working day")
+            }
         }
         if case .table(let p)? = t["peers"] {
             for (k, v) in p { if case .string(let a) = v { c.peerAddresses[k] = a } }
         }
         return c
+    }
+
+    /// A list of `yyyy-mm-dd` days, or one clear error naming the key.
+    static func dates(_ v: TOMLValue?, key: String) throws -> Set<String> {
+        guard let v else { return [] }
+        guard let items = v.arrayValue else { throw ServerError.config("node.toml: [feedback] \(key) must be a list of dates like \"2026-10-01\"") }
+        var out: Set<String> = []
+        for item in items {
+            guard let s = item.stringValue, SimpleDate(s) != nil else {
+                throw ServerError.config("node.toml: [feedback] \(key) must be a list of dates like \"2026-10-01\"")
+            }
+            out.insert(s)
+        }
+        return out
     }
 
     /// Writes node.toml.
@@ -63,6 +87,14 @@ public struct NodeConfiguration: Sendable {
 
             """
         for k in dueDays.keys.sorted() { s += "\(k)_days = \(dueDays[k]!)\n" }
+        s += """
+            # Due dates count working days: Monday to Friday, except `holidays`, plus `workdays`
+            # (weekend make-up days). Fill both from the State Council's yearly holiday notice
+            # (国务院办公厅关于部分节假日安排的通知) and any local holidays.
+            holidays = [\(holidays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+            workdays = [\(workdays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            """
         if !peerAddresses.isEmpty {
             s += "\n[peers]\n"
             for k in peerAddresses.keys.sorted() { s += "\(k) = \"\(peerAddresses[k]!)\"\n" }

@@ -195,7 +195,7 @@ extension TongNode {
             var f: [String: JSONValue]
             if departmentSealKey(dept) != nil, department(dept) != nil {
                 let days = config.dueDays[form] ?? 15
-                f = ["status": "delivered", "delivered_at": .string(Self.iso8601(ms: now)), "due_on": .string(Self.addWorkingDays(days, to: today))]
+                f = ["status": "delivered", "delivered_at": .string(Self.iso8601(ms: now)), "due_on": .string(Self.addWorkingDays(days, to: today, holidays: config.holidays, workdays: config.workdays))]
             } else {
                 f = ["status": "undeliverable", "undeliverable": .string("department \(dept) no longer exists")]
             }
@@ -224,8 +224,8 @@ extension TongNode {
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
-    /// Adds working days (Monday to Friday; public holidays are not modelled yet).
-    static func addWorkingDays(_ n: Int, to day: String) -> String {
+    /// Adds working days: Monday to Friday except `holidays`, plus the weekend days in `workdays`.
+    static func addWorkingDays(_ n: Int, to day: String, holidays: Set<String> = [], workdays: Set<String> = []) -> String {
         guard let d = SimpleDate(day) else { return day }
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
@@ -233,8 +233,10 @@ extension TongNode {
         var left = n
         while left > 0 {
             date = cal.date(byAdding: .day, value: 1, to: date)!
-            let wd = cal.component(.weekday, from: date)
-            if wd != 1, wd != 7 { left -= 1 }
+            let c = cal.dateComponents([.year, .month, .day, .weekday], from: date)
+            let text = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+            let weekday = c.weekday != 1 && c.weekday != 7
+            if workdays.contains(text) || (weekday && !holidays.contains(text)) { left -= 1 }
         }
         let c = cal.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
