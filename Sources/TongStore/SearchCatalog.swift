@@ -75,19 +75,16 @@ final class SearchCatalog: Sendable {
         var pending: [Int64: Entry] = [:]
         var hooked = false
 
-        mutating func intern(region: String) -> UInt32 {
-            if let id = regionIDs[region] { return id }
-            let id = UInt32(snapshot.regions.count)
-            snapshot.regions.append(region)
-            regionIDs[region] = id
-            return id
-        }
+        mutating func intern(region: String) -> UInt32 { Self.intern(region, ids: &regionIDs, names: &snapshot.regions) }
 
-        mutating func intern(department: String) -> UInt32 {
-            if let id = departmentIDs[department] { return id }
-            let id = UInt32(snapshot.departments.count)
-            snapshot.departments.append(department)
-            departmentIDs[department] = id
+        mutating func intern(department: String) -> UInt32 { Self.intern(department, ids: &departmentIDs, names: &snapshot.departments) }
+
+        /// The number of `value` in `names`, appending it the first time (names are never removed).
+        static func intern(_ value: String, ids: inout [String: UInt32], names: inout [String]) -> UInt32 {
+            if let id = ids[value] { return id }
+            let id = UInt32(names.count)
+            names.append(value)
+            ids[value] = id
             return id
         }
 
