@@ -4,15 +4,7 @@ import TongCore
 @testable import TongServer
 
 @Suite(.serialized) struct APITests {
-    static let oneNode = """
-        federation = "api"
-        [[node]]
-        id = "330000"
-        name = "浙江省"
-          [[node.department]]
-          id = "330000-hrss"
-          name = "浙江省人力资源和社会保障厅"
-        """
+    static let oneNode = TestTree.toml(["330000"], federation: "api")
 
     @Test func policiesEndToEnd() async throws {
         try await withFederation(topology: Self.oneNode) { f in

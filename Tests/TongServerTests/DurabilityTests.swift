@@ -5,29 +5,7 @@ import TongCore
 
 /// Real `tong serve` processes, killed with SIGKILL at awkward moments.
 @Suite(.serialized) struct DurabilityTests {
-    static let topology = """
-        federation = "durable"
-        [[node]]
-        id = "100000"
-        name = "国家政务服务平台"
-          [[node.department]]
-          id = "100000-mof"
-          name = "财政部"
-        [[node]]
-        id = "330000"
-        name = "浙江省"
-        parent = "100000"
-          [[node.department]]
-          id = "330000-hrss"
-          name = "浙江省人力资源和社会保障厅"
-        [[node]]
-        id = "330100"
-        name = "杭州市"
-        parent = "330000"
-          [[node.department]]
-          id = "330100-hrss"
-          name = "杭州市人力资源和社会保障局"
-        """
+    static let topology = TestTree.toml(["100000", "330000", "330100"], federation: "durable")
 
     /// The `tong` executable, built if this test run did not build it.
     static let binary: String = {

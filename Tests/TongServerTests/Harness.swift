@@ -7,56 +7,40 @@ import Testing
 import TongCore
 @testable import TongServer
 
+/// The one tree every server test draws its federation from: national, two provinces, their
+/// capitals and a Hangzhou district, each with its departments.
+enum TestTree {
+    static let nodes: [Topology.Node] = [
+        .init(id: "100000", name: "国家政务服务平台", departments: [.init(id: "100000-mof", name: "财政部")]),
+        .init(id: "330000", name: "浙江省", parent: "100000", departments: [
+            .init(id: "330000-hrss", name: "浙江省人力资源和社会保障厅"), .init(id: "330000-dof", name: "浙江省财政厅"),
+        ]),
+        .init(id: "320000", name: "江苏省", parent: "100000", departments: [.init(id: "320000-dof", name: "江苏省财政厅")]),
+        .init(id: "330100", name: "杭州市", parent: "330000", departments: [.init(id: "330100-hrss", name: "杭州市人力资源和社会保障局")]),
+        .init(id: "320100", name: "南京市", parent: "320000", departments: [.init(id: "320100-tax", name: "南京市税务局")]),
+        .init(id: "330106", name: "西湖区", parent: "330100", departments: [.init(id: "330106-commerce", name: "西湖区商务局")]),
+    ]
+
+    /// topology.toml of the nodes `only` (all when nil), in tree order; a node whose parent is
+    /// left out becomes the root.
+    static func toml(_ only: Set<String>? = nil, federation: String = "test") -> String {
+        let kept = nodes.filter { only?.contains($0.id) ?? true }.map { n -> Topology.Node in
+            var n = n
+            if let p = n.parent, only?.contains(p) == false { n.parent = nil }
+            return n
+        }
+        return try! Topology(federation: federation, nodes: kept).toTOML()
+    }
+}
+
 /// A federation of real nodes on loopback for one test: real SQLite files, real mutual TLS,
 /// real HTTP. Stops when the test's task ends.
 final class TestFederation: @unchecked Sendable {
     let fed: LocalFederation
     var task: Task<Void, any Error>?
 
-    static let demoTopology = """
-        federation = "test"
-        [[node]]
-        id = "100000"
-        name = "国家政务服务平台"
-          [[node.department]]
-          id = "100000-mof"
-          name = "财政部"
-        [[node]]
-        id = "330000"
-        name = "浙江省"
-        parent = "100000"
-          [[node.department]]
-          id = "330000-hrss"
-          name = "浙江省人力资源和社会保障厅"
-        [[node]]
-        id = "320000"
-        name = "江苏省"
-        parent = "100000"
-          [[node.department]]
-          id = "320000-dof"
-          name = "江苏省财政厅"
-        [[node]]
-        id = "330100"
-        name = "杭州市"
-        parent = "330000"
-          [[node.department]]
-          id = "330100-hrss"
-          name = "杭州市人力资源和社会保障局"
-        [[node]]
-        id = "320100"
-        name = "南京市"
-        parent = "320000"
-          [[node.department]]
-          id = "320100-tax"
-          name = "南京市税务局"
-        [[node]]
-        id = "330106"
-        name = "西湖区"
-        parent = "330100"
-          [[node.department]]
-          id = "330106-commerce"
-          name = "西湖区商务局"
-        """
+    /// The whole test tree (see `TestTree`).
+    static let demoTopology = TestTree.toml()
 
     init(topology: String = TestFederation.demoTopology, start: Bool = true) async throws {
         var logger = Logger(label: "test")

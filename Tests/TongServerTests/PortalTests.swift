@@ -5,18 +5,7 @@ import TongCore
 
 /// Pages over a real node: HTTP on loopback, a real replica, the real form and login flows.
 @Suite(.serialized) struct PortalTests {
-    static let topology = """
-        federation = "portal"
-        [[node]]
-        id = "330000"
-        name = "浙江省"
-          [[node.department]]
-          id = "330000-hrss"
-          name = "浙江省人力资源和社会保障厅"
-          [[node.department]]
-          id = "330000-dof"
-          name = "浙江省财政厅"
-        """
+    static let topology = TestTree.toml(["330000"], federation: "portal")
 
     /// Publishes the sample records every test reads.
     static func seed(_ f: TestFederation) throws -> (social: String, script: String) {
