@@ -194,20 +194,4 @@ public struct CorpusGenerator: Sendable {
     static let adverbs = ["进一步", "切实", "阶段性", "全面", "加快"]
     static let audienceWords = ["中小微企业", "小微企业", "个体工商户", "小型微利企业", "服务业小微企业", "参保企业", "市场主体"]
     static let tags = ["小微企业", "个体工商户", "社保", "缓缴", "稳岗", "租金", "减免", "增值税", "复工复产", "贷款", "贴息", "纾困", "补贴", "就业"]
-
-    /// A small, fast, seedable generator (SplitMix64): enough for reproducible test data.
-    struct SplitMix64: RandomNumberGenerator, Sendable {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-        mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
-    }
 }

@@ -32,9 +32,9 @@ final class SimWorld {
     let faults: SimFaults
     let brokenMerge: Bool
     /// Network and machine faults.
-    var rng: SimRandom
+    var rng: SplitMix64
     /// What users do; a separate stream so the workload does not shift when the network draws differ.
-    var work: SimRandom
+    var work: SplitMix64
     var queue = SimQueue()
     var now: Int64 = 0
     var healed = false
@@ -68,7 +68,7 @@ final class SimWorld {
         self.topology = topology
         self.faults = faults
         self.brokenMerge = brokenMerge
-        var root = SimRandom(seed: seed)
+        var root = SplitMix64(seed: seed)
         rng = root.split()
         work = root.split()
         var idx: [String: Int32] = [:]

@@ -1,18 +1,6 @@
 import Testing
 @testable import TongCore
 
-/// A tiny seeded PRNG so property tests are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct VersionVectorTests {
     @Test func compareAnswersAllFourOrders() {
         let a = VersionVector(["A": 1, "B": 2])
@@ -87,7 +75,7 @@ struct SplitMix: RandomNumberGenerator {
     /// Any order, duplication or regrouping of the same changes converges to the same state.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func anyDeliveryOrderConverges(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let origins = ["330100", "330000", "100000"]
         let fields = ["title", "themes", "tags", "body"]
         // Build a causal history: each writer sees a random prefix-closed subset of earlier changes.

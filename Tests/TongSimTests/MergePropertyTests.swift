@@ -17,7 +17,7 @@ struct MergePropertyTests {
     /// A random causal history of one record: each origin writes with its replica's version as
     /// context, and from time to time catches up on a prefix of another origin's history (a
     /// prefix of a causal order is causally closed, so every context is a real past).
-    static func history(_ rng: inout SimRandom, origins: [String], steps: Int) -> [Write] {
+    static func history(_ rng: inout SplitMix64, origins: [String], steps: Int) -> [Write] {
         var replicas = origins.map { _ in RecordState(id: "r", kind: .policy, owner: origins[0]) }
         var seen: [[Int]] = origins.map { _ in [] }
         var counters = [UInt64](repeating: 0, count: origins.count)
@@ -65,7 +65,7 @@ struct MergePropertyTests {
 
     /// Writes of `order`, some repeated at random positions after their first delivery
     /// (redelivery never precedes delivery, so a causal order stays causal).
-    static func withDuplicates(_ order: [Int], _ rng: inout SimRandom) -> [Int] {
+    static func withDuplicates(_ order: [Int], _ rng: inout SplitMix64) -> [Int] {
         var out = order
         for w in order where rng.chance(0.3) {
             let first = out.firstIndex(of: w)!
@@ -75,7 +75,7 @@ struct MergePropertyTests {
     }
 
     /// A random order that respects causality (and each origin's FIFO), as the tree delivers.
-    static func causalOrder(_ writes: [Write], _ rng: inout SimRandom) -> [Int] {
+    static func causalOrder(_ writes: [Write], _ rng: inout SplitMix64) -> [Int] {
         let preds: [[Int]] = writes.indices.map { i in
             writes.indices.filter { j in
                 j != i && (writes[i].change.context.contains(writes[j].dot)
@@ -94,7 +94,7 @@ struct MergePropertyTests {
     }
 
     @Test func anyOrderWithDuplicatesConverges() {
-        var rng = SimRandom(seed: 2_020)
+        var rng = SplitMix64(seed: 2_020)
         for round in 0..<300 {
             let origins = Array(["100000", "330000", "330100", "330106"].prefix(3 + rng.below(2)))
             let writes = Self.history(&rng, origins: origins, steps: 4 + rng.below(30))
@@ -122,7 +122,7 @@ struct MergePropertyTests {
     }
 
     @Test func causalDeliveryWithTheStoreDedupConverges() {
-        var rng = SimRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for round in 0..<200 {
             let origins = Array(["100000", "110000", "110100", "110101"].prefix(3 + rng.below(2)))
             let writes = Self.history(&rng, origins: origins, steps: 4 + rng.below(24))
@@ -144,7 +144,7 @@ struct MergePropertyTests {
     @Test func authorityViolationsNeverApply() {
         let topology = SimTree.build(nodes: 60)
         let ids = topology.nodes.map(\.id)
-        var rng = SimRandom(seed: 99)
+        var rng = SplitMix64(seed: 99)
         var state: [String: RecordState] = [:]
         var expectedVersion: [String: VersionVector] = [:]
         var allowedCount = 0, deniedCount = 0

@@ -77,7 +77,7 @@ struct SimulationTests {
     }
 
     @Test func randomIsReproducible() {
-        var a = SimRandom(seed: 1), b = SimRandom(seed: 1)
+        var a = SplitMix64(seed: 1), b = SplitMix64(seed: 1)
         let xs = (0..<100).map { _ in a.below(1_000) }
         #expect(xs == (0..<100).map { _ in b.below(1_000) })
         #expect(xs.allSatisfy { (0..<1_000).contains($0) })

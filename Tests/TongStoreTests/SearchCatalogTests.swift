@@ -13,11 +13,8 @@ import Testing
 
     /// A seeded corpus with varied lengths, so bm25's length normalisation and IDF matter.
     static func corpus(_ n: Int, seed: UInt64) -> [LocalWrite] {
-        var rng = seed
-        func next(_ bound: Int) -> Int {
-            rng = rng &* 6364136223846793005 &+ 1442695040888963407
-            return Int((rng >> 33) % UInt64(bound))
-        }
+        var rng = SplitMix64(seed: seed)
+        func next(_ bound: Int) -> Int { rng.below(bound) }
         func text(_ count: Int) -> String { (0..<count).map { _ in words[next(words.count)] + ["的", "，", "和", " ", "。"][next(5)] }.joined() }
         return (0..<n).map { i in
             var w = policy(text(1 + next(4)), body: text(next(40)), themes: [themes[next(themes.count)], themes[next(themes.count)]],
@@ -169,8 +166,8 @@ import Testing
     }
 
     @Test func topSelectsLikeAFullSort() {
-        var rng: UInt64 = 42
-        let values = (0..<5_000).map { _ -> Int in rng = rng &* 6364136223846793005 &+ 1; return Int(rng >> 50) }
+        var rng = SplitMix64(seed: 42)
+        let values = (0..<5_000).map { _ in rng.below(1 << 14) }  // many ties, so the tie-break matters
         let better: (Int, Int) -> Bool = { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
         let sorted = (0..<values.count).sorted(by: better)
         for (offset, limit) in [(0, 20), (40, 20), (0, 1), (4_990, 20), (0, 0), (6_000, 10), (100, 3_000)] {

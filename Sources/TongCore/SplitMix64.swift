@@ -1,6 +1,7 @@
-/// The simulator's only source of randomness: SplitMix64, so a seed replays exactly on every
-/// platform (the standard library's generators are either seeded by the OS or unspecified).
-public struct SimRandom: Sendable {
+/// SplitMix64: the one seeded generator of the project (the simulator, the benchmark corpus,
+/// property tests), so a seed replays exactly on every platform (the standard library's
+/// generators are either seeded by the OS or unspecified).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator whose whole future is fixed by `seed`.
@@ -42,5 +43,5 @@ public struct SimRandom: Sendable {
     }
 
     /// An independent generator for another concern, so adding draws to one stream leaves the other unchanged.
-    public mutating func split() -> SimRandom { SimRandom(seed: next()) }
+    public mutating func split() -> SplitMix64 { SplitMix64(seed: next()) }
 }
