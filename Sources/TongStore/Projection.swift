@@ -23,39 +23,34 @@ enum Projection {
     static func write(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, catalog: SearchCatalog) throws {
         let v = r.values
         switch r.kind {
-        case .policy:
+        case .policy, .serviceItem:
+            let isPolicy = r.kind == .policy
             // A record can be incomplete when an edit overtook its creation after a restore;
-            // it becomes searchable once its title arrives.
-            guard let title = v["title"]?.stringValue else { return }
+            // it becomes searchable once its title (a service item's name) arrives.
+            guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return }
             if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
             let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
-            let issuedOn = v["issued_on"]?.stringValue ?? ""
-            try db.cachedStatement(sql: """
-                INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
-                    audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on
-                """).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
+            let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
+            if isPolicy {
+                try db.cachedStatement(sql: """
+                    INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
+                        audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on
+                    """).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
+            } else {
+                try db.cachedStatement(sql: """
+                    INSERT INTO service_index (rowid, region, department, themes, audiences, status) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
+                        audiences = excluded.audiences, status = excluded.status
+                    """).execute(arguments: [rowid, region, department, themes, audiences, status])
+            }
+            // Full-text columns: title, document number (a service item's code), body, tags.
             try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [rowid, title, v["doc_number"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+                .execute(arguments: [rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
                                      (v["tags"]?.stringArray ?? []).joined(separator: " ")])
-            try catalog.stage(db, rowid: rowid, kind: .policy, region: region, department: department, themes: themes,
+            try catalog.stage(db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
                               audiences: audiences, status: status, issuedOn: issuedOn)
-        case .serviceItem:
-            guard let name = v["name"]?.stringValue else { return }
-            if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
-            let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
-            let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
-            try db.cachedStatement(sql: """
-                INSERT INTO service_index (rowid, region, department, themes, audiences, status) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
-                    audiences = excluded.audiences, status = excluded.status
-                """).execute(arguments: [rowid, region, department, themes, audiences, status])
-            try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [rowid, name, v["code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
-                                     (v["tags"]?.stringArray ?? []).joined(separator: " ")])
-            try catalog.stage(db, rowid: rowid, kind: .serviceItem, region: region, department: department, themes: themes,
-                              audiences: audiences, status: status, issuedOn: "")
         case .feedback:
             let status = v["status"]?.stringValue ?? "submitted"
             let survey = v["survey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }

@@ -79,8 +79,9 @@ struct FacetCounts {
 /// the pass, once every phrase's document frequency is known, with the formula and constants of
 /// FTS5's own bm25() (k1 = 1.2, b = 0.75), so the order is the one `ORDER BY bm25(...)` gives.
 ///
-/// The per-row work runs up to 100k times per query, so it reads and writes through raw
-/// buffers owned by this object (no array copy-on-write or exclusivity checks on the hot path).
+/// The per-row work runs up to 100k times per query, so its state is one struct at a fixed
+/// address and the kept rows go to raw buffers (no dynamic exclusivity checks on a class's
+/// properties on the hot path; the facet arrays are uniquely owned, so they never copy).
 final class SearchScan {
     static let functionName = "tong_scan"
     static let pointerType: StaticString = "tong_scan_context"
@@ -98,7 +99,7 @@ final class SearchScan {
         var rowids: UnsafeMutablePointer<Int64>?
         var lengths: UnsafeMutablePointer<UInt32>?
         var frequencies: UnsafeMutablePointer<Double>?
-        var themes: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var facets: FacetCounts
     }
 
     let snapshot: SearchCatalog.Snapshot
@@ -106,8 +107,6 @@ final class SearchScan {
     private let acc: UnsafeMutablePointer<Accumulator>
     private let pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
     private let pageCount: Int
-    private let regionCounts: UnsafeMutablePointer<Int>
-    private let departmentCounts: UnsafeMutablePointer<Int>
     /// Rows in the table containing each phrase (queries of several phrases).
     private(set) var phraseHits: [Int] = []
 
@@ -115,24 +114,19 @@ final class SearchScan {
         self.snapshot = snapshot
         self.filter = filter
         acc = .allocate(capacity: 1)
-        acc.initialize(to: Accumulator())
+        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot)))
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))
         for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }
-        regionCounts = .allocate(capacity: max(1, snapshot.regions.count))
-        regionCounts.initialize(repeating: 0, count: max(1, snapshot.regions.count))
-        departmentCounts = .allocate(capacity: max(1, snapshot.departments.count))
-        departmentCounts.initialize(repeating: 0, count: max(1, snapshot.departments.count))
     }
 
     deinit {
         acc.pointee.rowids?.deallocate()
         acc.pointee.lengths?.deallocate()
         acc.pointee.frequencies?.deallocate()
+        acc.deinitialize(count: 1)
         acc.deallocate()
         pageBases.deallocate()
-        regionCounts.deallocate()
-        departmentCounts.deallocate()
     }
 
     /// Rows kept (matched and accepted by the filter).
@@ -143,17 +137,7 @@ final class SearchScan {
     func rowid(_ i: Int) -> Int64 { acc.pointee.rowids![i] }
 
     /// Totals and facets of the kept rows.
-    var facets: FacetCounts {
-        var f = FacetCounts(snapshot)
-        let a = acc.pointee
-        f.total = a.kept
-        withUnsafeBytes(of: a.themes) { raw in
-            for (i, n) in raw.bindMemory(to: Int.self).enumerated() { f.themes[i] = n }
-        }
-        for i in 0..<f.regions.count { f.regions[i] = regionCounts[i] }
-        for i in 0..<f.departments.count { f.departments[i] = departmentCounts[i] }
-        return f
-    }
+    var facets: FacetCounts { acc.pointee.facets }
 
     private func start(_ api: Fts5ExtensionApi, _ fts: OpaquePointer) {
         let a = acc
@@ -210,18 +194,7 @@ final class SearchScan {
         a.pointee.kept = k + 1
         a.pointee.rowids![k] = rowid
         a.pointee.lengths![k] = e.length
-        regionCounts[Int(e.region)] += 1
-        departmentCounts[Int(e.department)] += 1
-        if e.themes != 0 {
-            withUnsafeMutableBytes(of: &a.pointee.themes) { raw in
-                let t = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-                var bits = e.themes & 0xFF
-                while bits != 0 {
-                    t[bits.trailingZeroBitCount] += 1
-                    bits &= bits - 1
-                }
-            }
-        }
+        a.pointee.facets.add(e)
         let phrases = a.pointee.phrases
         let f = a.pointee.frequencies! + k * phrases
         f.initialize(repeating: 0, count: phrases)

@@ -12,18 +12,23 @@ public struct StoredRecord: Sendable {
 }
 
 extension TongDatabase {
+    /// The `record` columns `decode` reads, in its order.
+    static let recordColumns = "rowid, id, kind, owner, version, meta, doc, updated_at"
+
+    /// A record from a row of `recordColumns`.
+    static func decode(_ row: Row) throws -> StoredRecord {
+        let id: String = row[1]
+        guard let kind = RecordKind(rawValue: row[2]) else { throw StoreError(.unusable, "record \(id) has an unknown kind") }
+        let state = try RecordCodec.decode(id: id, kind: kind, owner: row[3], columns: .init(doc: row[6], meta: row[5], version: row[4]))
+        return StoredRecord(rowid: row[0], state: state, updatedAt: row[7])
+    }
+
     static func load(_ db: Database, id: String) throws -> StoredRecord? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, kind, owner, version, meta, doc, updated_at FROM record WHERE id = ?"), arguments: [id])
-        else { return nil }
-        guard let kind = RecordKind(rawValue: row[1]) else { throw StoreError(.unusable, "record \(id) has an unknown kind") }
-        let state = try RecordCodec.decode(id: id, kind: kind, owner: row[2],
-                                           columns: .init(doc: row[5], meta: row[4], version: row[3]))
-        return StoredRecord(rowid: row[0], state: state, updatedAt: row[6])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE id = ?"), arguments: [id]).map(decode)
     }
 
     static func load(_ db: Database, rowid: Int64) throws -> StoredRecord? {
-        guard let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM record WHERE rowid = ?"), arguments: [rowid]) else { return nil }
-        return try load(db, id: id)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE rowid = ?"), arguments: [rowid]).map(decode)
     }
 
     /// Writes a record and its projections; returns its row id.
@@ -53,20 +58,20 @@ extension TongDatabase {
     /// Every record of a kind (optionally of one owner), in id order.
     public func records(kind: RecordKind, owner: String? = nil, limit: Int = 10_000) throws -> [StoredRecord] {
         try pool.read { db in
-            var sql = "SELECT id FROM record WHERE kind = ?"
+            var sql = "SELECT \(Self.recordColumns) FROM record WHERE kind = ?"
             var args: [any DatabaseValueConvertible] = [kind.rawValue]
             if let owner { sql += " AND owner = ?"; args.append(owner) }
             sql += " ORDER BY id LIMIT ?"
             args.append(limit)
-            return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap { try Self.load(db, id: $0) }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.decode)
         }
     }
 
     /// Records whose fields conflict, newest first.
     public func conflicted(limit: Int = 200) throws -> [StoredRecord] {
         try pool.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM record WHERE conflicts > 0 ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
-                .compactMap { try Self.load(db, id: $0) }
+            try Row.fetchAll(db, sql: "SELECT \(Self.recordColumns) FROM record WHERE conflicts > 0 ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
+                .map(Self.decode)
         }
     }
 
