@@ -46,4 +46,8 @@ public enum FeedbackFields {
     public static let submitter: Set<String> = ["form", "department", "about", "sealed", "submitted_at", "submitted_on", "survey"]
     /// Written by the node that owns the addressed department: status and the sealed reply.
     public static let owner: Set<String> = ["status", "reply_sealed", "replied_at", "delivered_at", "closed_at", "due_on", "undeliverable"]
+
+    /// Whether an item with this status still waits for its department (anything but
+    /// `replied` and `closed`); only open items can be overdue. Schema v2 spells the same rule in SQL.
+    public static func isOpen(status: String) -> Bool { status != "replied" && status != "closed" }
 }

@@ -128,14 +128,13 @@ extension TongNode {
         for r in try db.feedback(department: dept, status: status) {
             let v = r.state.values
             let st = v["status"]?.stringValue ?? "submitted"
-            if let status, status != st { continue }
             var o: [String: JSONValue] = [
                 "id": .string(r.state.id), "kind": v["form"] ?? "", "department": .string(dept), "about": v["about"] ?? "",
                 "status": .string(st), "submitted_at": v["submitted_at"] ?? "", "from_node": .string(r.state.owner),
                 "due_on": v["due_on"] ?? "", "survey": v["survey"] ?? "",
             ]
             let due = v["due_on"]?.stringValue ?? ""
-            o["overdue"] = .bool(!due.isEmpty && due < today && !["replied", "closed"].contains(st))
+            o["overdue"] = .bool(!due.isEmpty && due < today && FeedbackFields.isOpen(status: st))
             if let s = v["sealed"]?.stringValue, let plain = Sealing.open(s, with: key, aad: r.state.id)?.objectValue {
                 for (k, x) in plain { o[k] = x }
             } else {

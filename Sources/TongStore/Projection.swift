@@ -61,7 +61,7 @@ enum Projection {
                     form = excluded.form, survey = excluded.survey, submitted_at = excluded.submitted_at, due_on = excluded.due_on,
                     replied_at = excluded.replied_at
                 """).execute(arguments: [
-                    rowid, v["department"]?.stringValue ?? "", status, status == "replied" || status == "closed" ? 0 : 1,
+                    rowid, v["department"]?.stringValue ?? "", status, FeedbackFields.isOpen(status: status) ? 1 : 0,
                     v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", v["due_on"]?.stringValue ?? "",
                     v["replied_at"]?.stringValue ?? "",
                 ])

@@ -119,7 +119,7 @@ import Testing
         #expect(try search("社保\" OR \"") == [])  // OR is a word, and no doc has it
     }
 
-    @Test func indexingMicroBenchmark() throws {
+    @Test func tenThousandDocumentsIndexAndMatchExactly() throws {
         let words = ["社会保险", "稳岗返还", "增值税", "留抵退税", "就业创业", "职业技能", "医疗保障", "住房公积金"]
         let clock = ContinuousClock()
         let elapsed = try clock.measure {
