@@ -58,12 +58,12 @@ extension TongNode {
     func publishSupervision() throws {
         let today = Self.day(ms: Self.now())
         var figures: [String: JSONValue] = [:]
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for d in topology.node(id)?.departments ?? [] {
             // Counts, overdue items and answer times come from the feedback index; only the
             // ratings need the records, because they are sealed to the department.
             let f = try db.feedbackFigures(department: d.id, today: today)
-            let parser = ISO8601DateFormatter()
-            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             var answerMinutes: [Int64] = f.answers.compactMap { a in
                 guard let s = parser.date(from: a.submittedAt), let r = parser.date(from: a.repliedAt) else { return nil }
                 return Int64(r.timeIntervalSince(s) / 60)
