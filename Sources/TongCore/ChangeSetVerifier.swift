@@ -26,6 +26,13 @@ public final class ChangeSetVerifier: Sendable {
     /// to the federation CA, names the set's origin, and the signature covers the payload;
     /// every change is well-formed and allowed by rule 5 for the origin.
     public func verify(_ s: SignedChangeSet, topology: Topology, now: Date) -> ChangeSetVerdict {
+        if case .rejected(let why) = verifySignature(s, now: now) { return .rejected(why) }
+        return Self.checkContent(s.set, topology: topology)
+    }
+
+    /// Checks the origin's certificate chains to the federation CA and names the set's origin,
+    /// and that the signature covers the payload. The content is `ReplicaRules.admit`'s to check.
+    public func verifySignature(_ s: SignedChangeSet, now: Date) -> ChangeSetVerdict {
         let key: P256.Signing.PublicKey
         let certKey = Data(s.certificate)
         if let hit = cache.withLock({ $0[certKey] }), hit.notAfter >= now {
@@ -52,7 +59,7 @@ public final class ChangeSetVerifier: Sendable {
         guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: s.signature),
               key.isValidSignature(sig, for: s.payload)
         else { return .rejected("bad signature") }
-        return Self.checkContent(s.set, topology: topology)
+        return .accepted
     }
 
     /// The content checks alone: shape, scope and authority of every change.

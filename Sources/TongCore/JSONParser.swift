@@ -201,3 +201,66 @@ public struct JSONParser {
         throw fail("unterminated string")
     }
 }
+
+extension JSONParser {
+    /// Parses a JSON object whose member `rawKey` is an array, returning the other members and
+    /// the byte range of each element of that array, unparsed: the push route keeps every
+    /// change set's bytes exactly as received, and parses each one once.
+    /// - Throws: `Failure` if the text is not an object, or `rawKey` is present and not an array.
+    public static func parseObject(_ bytes: [UInt8], rawArray rawKey: String, maxDepth: Int = 32) throws(Failure)
+        -> (members: [String: JSONValue], elements: [Range<Int>]) {
+        var p = JSONParser(bytes, maxDepth: maxDepth)
+        var members: [String: JSONValue] = [:]
+        var elements: [Range<Int>] = []
+        p.skipSpace()
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { throw p.fail("expected an object") }
+        p.i += 1
+        p.skipSpace()
+        if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+        } else {
+            while true {
+                p.skipSpace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a string key") }
+                let k = try p.string()
+                p.skipSpace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+                p.i += 1
+                p.skipSpace()
+                if k == rawKey {
+                    guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "[") else { throw p.fail("\(rawKey) must be an array") }
+                    p.i += 1
+                    p.skipSpace()
+                    if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "]") {
+                        p.i += 1
+                    } else {
+                        while true {
+                            p.skipSpace()
+                            let start = p.i
+                            _ = try p.value(depth: 2)
+                            elements.append(start..<p.i)
+                            p.skipSpace()
+                            guard p.i < bytes.count else { throw p.fail("unexpected end in array") }
+                            if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                            if bytes[p.i] == UInt8(ascii: "]") { p.i += 1; break }
+                            throw p.fail("expected ',' or ']'")
+                        }
+                    }
+                    guard members.updateValue(.null, forKey: k) == nil else { throw p.fail("duplicate key \"\(k.prefix(40))\"") }
+                } else {
+                    let v = try p.value(depth: 1)
+                    guard members.updateValue(v, forKey: k) == nil else { throw p.fail("duplicate key \"\(k.prefix(40))\"") }
+                }
+                p.skipSpace()
+                guard p.i < bytes.count else { throw p.fail("unexpected end in object") }
+                if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+                throw p.fail("expected ',' or '}'")
+            }
+        }
+        p.skipSpace()
+        guard p.i == bytes.count else { throw p.fail("trailing characters") }
+        members.removeValue(forKey: rawKey)
+        return (members, elements)
+    }
+}

@@ -30,8 +30,8 @@ public final class PeerClient: Sendable {
     /// Largest response body accepted; bounds memory if a peer misbehaves.
     public static let maxResponseBytes = 64 * 1024 * 1024
 
-    private let sslContext: NIOSSLContext
-    private let group: any EventLoopGroup
+    let sslContext: NIOSSLContext
+    let group: any EventLoopGroup
 
     /// Builds the TLS context once so connections don't re-parse keys.
     public init(credentials: PeerCredentials, group: any EventLoopGroup) throws {
@@ -110,6 +110,40 @@ public final class PeerClient: Sendable {
             promise.fail(PeerError.classify(error, context: "sending request"))
         }
         return try await promise.futureResult.get()
+    }
+}
+
+extension PeerClient {
+    /// Opens a mutual-TLS connection to `expectedNodeID` at host:port for `PeerConnection`.
+    /// - Throws: `PeerError` (`invalidNodeID`, `connectFailed`, `timeout`).
+    func connect(host: String, port: Int, expectedNodeID: String, timeout: Duration) async throws -> any Channel {
+        try FederationCA.validate(nodeID: expectedNodeID)
+        let hostname = NodeIdentity.hostname(for: expectedNodeID)
+        let sslContext = self.sslContext
+        let bootstrap = ClientBootstrap(group: group.next())
+            .connectTimeout(Self.timeAmount(timeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                    try channel.pipeline.syncOperations.addHandler(tls)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(
+                        KeptAliveHandler(expectedNodeID: expectedNodeID, maxBytes: Self.maxResponseBytes))
+                }
+            }
+        do {
+            return try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            var code = PeerError.Code.connectFailed
+            if case ChannelError.connectTimeout = error { code = .timeout }
+            throw PeerError(code, "connect to \(host):\(port) failed: \(error)")
+        }
+    }
+
+    /// A `Duration` as NIO's `TimeAmount` (at least 1 ns).
+    static func timeAmount(_ d: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = d.components
+        return .nanoseconds(max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TongCore
+import TongDomain
 
 /// Small HTTP helpers shared by the API, the portal and the peer routes.
 enum HTTP {
@@ -14,9 +15,9 @@ enum HTTP {
                  body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
     }
 
-    static func problem(_ e: ServerError, instance: String? = nil) -> Response {
+    static func problem(_ e: HTTPProblem, instance: String? = nil) -> Response {
         var o: [String: JSONValue] = [
-            "type": .string("https://tong.gov.cn/problems/\(e.title.lowercased().replacingOccurrences(of: " ", with: "-"))"),
+            "type": .string("https://tong.gov.cn/problems/\(e.code.name)"),
             "title": .string(e.title), "status": .int(Int64(e.status)), "detail": .string(e.detail),
         ]
         if let instance { o["instance"] = .string(instance) }
@@ -25,29 +26,40 @@ enum HTTP {
                         body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
     }
 
-    /// Reads a JSON body of at most `maxBody` bytes: 413 beyond, 400 if it is not JSON.
-    static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
+    /// Reads a body of at most `limit` bytes: `NodeError.tooLarge` (413) beyond.
+    static func bytes(_ request: Request, limit: Int = maxBody) async throws -> [UInt8] {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
-            throw ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(limit) bytes")
+            throw NodeError(.tooLarge, "request bodies are limited to \(limit) bytes")
         } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(limit) bytes")
+            throw NodeError(.tooLarge, "request bodies are limited to \(limit) bytes")
         }
-        do { return try JSONParser.parse(Array(buffer.readableBytesView)) }
-        catch { throw ServerError.badRequest("\(error)") }
+        return Array(buffer.readableBytesView)
+    }
+
+    /// Reads a JSON body of at most `limit` bytes: 413 beyond, 400 if it is not JSON.
+    static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
+        let bytes = try await bytes(request, limit: limit)
+        do { return try JSONParser.parse(bytes) } catch { throw NodeError.badRequest("\(error)") }
     }
 
     /// Maps any error to the right problem response; an unexpected error is a logged 500.
-    static func map(_ error: any Error, path: String, logger: Logger) -> ServerError {
+    static func map(_ error: any Error, path: String, logger: Logger) -> HTTPProblem {
         switch error {
-        case let e as ServerError: return e
+        case let e as NodeError:
+            if !e.code.isCallerError {
+                logger.error("request failed", metadata: ["http.path": .string(path), "error.code": .string(e.code.name),
+                                                          "error": .string(e.message)])
+            }
+            return HTTPProblem(e)
         case let e as HTTPError:
             let status = Int(e.status.code)
-            if status == 413 { return ServerError(status: 413, title: "Content too large", detail: "request bodies are limited to \(maxBody) bytes") }
-            return ServerError(status: status, title: e.status.reasonPhrase, detail: e.body ?? e.status.reasonPhrase)
+            if status == 413 { return HTTPProblem(NodeError(.tooLarge, "request bodies are limited to \(maxBody) bytes")) }
+            return HTTPProblem(status: status, code: NodeError.Code("http-\(status)"), title: e.status.reasonPhrase,
+                               detail: e.body ?? e.status.reasonPhrase, fields: [:])
         default:
             logger.error("unexpected error", metadata: ["http.path": .string(path), "error": .string("\(error)")])
-            return ServerError(status: 500, title: "Internal server error", detail: "an unexpected error occurred; it was logged")
+            return HTTPProblem(NodeError(.internal, "an unexpected error occurred; it was logged"))
         }
     }
 }

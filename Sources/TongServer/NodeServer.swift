@@ -7,6 +7,7 @@ import ServiceLifecycle
 import UnixSignals
 import Synchronization
 import TongCore
+import TongDomain
 import TongPeer
 
 /// Runs one node: the HTTP listener (portal + API), the mutual-TLS peer listener and the sync

@@ -38,11 +38,11 @@ extension SimWorld {
             let fields: [String: JSONValue] = work.chance(0.5)
                 ? ["title": .string("政策\(id) 第\(n.counter + 1)次修订")]
                 : ["summary": .string("摘要 \(n.counter + 1)"), "tags": .array([.string("修订")])]
-            write(n, [SimWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields)])
+            write(n, [LocalWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields, mustExist: false)])
             return
         }
         if r < 52 {
-            write(n, [SimWrite(id: work.pick(n.own), kind: .policy, owner: n.id, scope: .owned(n.id), fields: ["status": "withdrawn"])])
+            write(n, [LocalWrite(id: work.pick(n.own), kind: .policy, owner: n.id, scope: .owned(n.id), fields: ["status": "withdrawn"], mustExist: false)])
             return
         }
         if r < 72 {
@@ -50,7 +50,7 @@ extension SimWorld {
             let fields: [String: JSONValue] = work.chance(0.5)
                 ? ["tags": .array([.string("规范标签\(work.below(20))")])]
                 : ["themes": .array([work.pick(Self.themes)])]
-            write(n, [SimWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: fields)])
+            write(n, [LocalWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: fields, mustExist: false)])
             return
         }
         submitFeedback(n)
@@ -62,7 +62,7 @@ extension SimWorld {
             "doc_number": .string("政发〔2020〕\(n.counter + 1)号"), "themes": .array([work.pick(Self.themes)]),
             "tags": .array([]), "status": "active",
         ]
-        if let ids = write(n, [SimWrite(id: nil, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields)]) {
+        if let ids = write(n, [LocalWrite(id: nil, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields, mustExist: false)]) {
             n.own.append(contentsOf: ids)
         }
     }
@@ -74,7 +74,7 @@ extension SimWorld {
             "form": "suggestion", "department": .string("\(target.id)-gov"), "about": about,
             "sealed": .string("sealed:\(work.next())"), "submitted_at": .string("\(now)"), "submitted_on": "2020-03-02", "survey": "",
         ]
-        write(n, [SimWrite(id: nil, kind: .feedback, owner: n.id, scope: .route(from: n.id, to: target.id), fields: fields)])
+        write(n, [LocalWrite(id: nil, kind: .feedback, owner: n.id, scope: .route(from: n.id, to: target.id), fields: fields, mustExist: false)])
     }
 
     /// A policy held at `n` whose owner is a strict descendant of `n`, if a few random draws find one.
@@ -98,8 +98,8 @@ extension SimWorld {
             if m.up, m.records[id] != nil { writers.append(m) }
         }
         for w in writers {
-            write(w, [SimWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id),
-                               fields: ["tags": .array([.string("并发\(w.id)")])])])
+            write(w, [LocalWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id),
+                               fields: ["tags": .array([.string("并发\(w.id)")])], mustExist: false)])
         }
     }
 
@@ -107,11 +107,11 @@ extension SimWorld {
     func directoryWrite(_ n: SimNode) {
         guard n.up else { return }
         if work.chance(0.5) {
-            write(n, [SimWrite(id: n.id, kind: .node, owner: n.id, scope: .directory,
-                               fields: ["name": .string("节点\(n.id)"), "peer": .string("n\(n.id).tong.example:7443")])])
+            write(n, [LocalWrite(id: n.id, kind: .node, owner: n.id, scope: .directory,
+                               fields: ["name": .string("节点\(n.id)"), "peer": .string("n\(n.id).tong.example:7443")], mustExist: false)])
         } else {
-            write(n, [SimWrite(id: "\(n.id)-gov", kind: .department, owner: n.id, scope: .directory,
-                               fields: ["name": .string("\(n.id)人民政府"), "seal_key": .string("key\(work.next() % 1_000_000)")])])
+            write(n, [LocalWrite(id: "\(n.id)-gov", kind: .department, owner: n.id, scope: .directory,
+                               fields: ["name": .string("\(n.id)人民政府"), "seal_key": .string("key\(work.next() % 1_000_000)")], mustExist: false)])
         }
     }
 
@@ -137,7 +137,7 @@ extension SimWorld {
         // Only a node with descendants can overreach; from a leaf, its parent tries.
         let n = start.neighbors.count > (start.parent >= 0 ? 1 : 0) || start.parent < 0 ? start : nodes[Int(start.parent)]
         guard n.up, let st = descendantRecord(of: n) else { return }
-        if write(n, [SimWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: ["title": "越权修改"])]) != nil {
+        if write(n, [LocalWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: ["title": "越权修改"], mustExist: false)]) != nil {
             counters.violations += 1
         }
     }

@@ -1,14 +1,5 @@
 import TongCore
 
-/// A local write request, as the API layer hands it to the store.
-struct SimWrite {
-    var id: String?
-    var kind: RecordKind
-    var owner: String
-    var scope: Scope
-    var fields: [String: JSONValue]
-}
-
 /// The whole simulated federation: nodes, the network between them, the scheduler, and the
 /// oracle of what every write should have produced. Single-threaded by construction.
 final class SimWorld {
@@ -31,6 +22,9 @@ final class SimWorld {
     let index: [String: Int32]
     let faults: SimFaults
     let brokenMerge: Bool
+    /// The replica decisions every node executes: the store's own (`ReplicaRules.standard`), or a
+    /// deliberately broken copy in the tests that prove the simulator catches a broken apply.
+    let rules: ReplicaRules
     /// Network and machine faults.
     var rng: SplitMix64
     /// What users do; a separate stream so the workload does not shift when the network draws differ.
@@ -64,10 +58,11 @@ final class SimWorld {
     let horizon: Int64 = 20_000 + 600_000
     let maxSteps = 50_000_000
 
-    init(topology: Topology, seed: UInt64, faults: SimFaults, brokenMerge: Bool) {
+    init(topology: Topology, seed: UInt64, faults: SimFaults, brokenMerge: Bool, rules: ReplicaRules = .standard) {
         self.topology = topology
         self.faults = faults
         self.brokenMerge = brokenMerge
+        self.rules = rules
         var root = SplitMix64(seed: seed)
         rng = root.split()
         work = root.split()
@@ -148,41 +143,25 @@ final class SimWorld {
 
     // MARK: - The store: local writes and received sets
 
-    /// `TongDatabase.write`: fresh counters, context = the record's version, authority checked,
-    /// merged locally, grouped into one set per run of equal scope, logged. All or nothing.
+    /// `TongDatabase.write`: the shared `ReplicaRules.planWrite` against this node's records,
+    /// then its sets logged and the counter kept. All or nothing.
     @discardableResult
-    func write(_ n: SimNode, _ writes: [SimWrite]) -> [String]? {
-        var counter = n.counter
-        var staged: [String: RecordState] = [:]
-        var ids: [String] = []
-        var batches: [(scope: Scope, changes: [Change])] = []
-        for w in writes {
-            counter += 1
-            let id = w.id ?? "\(w.owner)-\(w.kind.idPrefix)\(counter)"
-            let existing = staged[id] ?? n.records[id]
-            if let e = existing, e.kind != w.kind || e.owner != w.owner { return nil }
-            var state = existing ?? RecordState(id: id, kind: w.kind, owner: w.owner)
-            let change = Change(record: id, kind: w.kind, owner: w.owner, counter: counter, at: now + skew[Int(n.index)],
-                                context: state.version, fields: w.fields)
-            if case .denied = Authority.check(change, origin: n.id, scope: w.scope, topology: topology) {
-                counters.refused += 1
-                return nil
-            }
-            state.apply(change, origin: n.id)
-            staged[id] = state
-            ids.append(id)
-            if let last = batches.indices.last, batches[last].scope == w.scope, batches[last].changes.count < ChangeSet.maxChanges {
-                batches[last].changes.append(change)
-            } else {
-                batches.append((w.scope, [change]))
-            }
+    func write(_ n: SimNode, _ writes: [LocalWrite]) -> [String]? {
+        let plan: ReplicaRules.WritePlan
+        do {
+            plan = try rules.planWrite(writes, origin: n.id, counter: n.counter, at: now + skew[Int(n.index)], topology: topology) { n.records[$0] }
+        } catch ReplicaRules.WriteRefusal.forbidden {
+            counters.refused += 1
+            return nil
+        } catch {
+            return nil
         }
-        n.counter = counter
-        for id in ids {
-            if n.records[id] == nil { n.held.append(id) }
-            n.records[id] = staged[id]
+        n.counter = plan.counter
+        for r in plan.records {
+            if !r.existed { n.held.append(r.id) }
+            n.records[r.id] = r.state
         }
-        for b in batches {
+        for b in plan.batches {
             let s = addSet(ChangeSet(origin: n.id, scope: b.scope, createdAt: now, changes: b.changes), forged: false)
             n.log.append(SimLogEntry(set: s, from: -1))
             n.logged.insert(s)
@@ -195,37 +174,34 @@ final class SimWorld {
             }
             counters.writes += b.changes.count
         }
-        for id in ids { noteFeedback(n, id) }
+        for r in plan.records { noteFeedback(n, r.id) }
         notify(n)
-        return ids
+        return plan.results.map(\.id)
     }
 
-    /// `TongDatabase.applyChanges` for one verified set: whole or not at all. The only way a
-    /// verified set can fail here is by contradicting a stored record's kind or owner, and that
-    /// is checked before anything changes.
+    /// `TongDatabase.applyChanges` for one signature-verified set: the shared
+    /// `ReplicaRules.planApply` (admission, authority, kind and owner, merge), whole or not at all.
     func apply(_ sid: Int32, at r: SimNode) -> String? {
         let set = sets[Int(sid)]
-        for c in set.changes {
-            if let e = r.records[c.record], e.kind != c.kind || e.owner != c.owner {
-                return "record \(c.record) is a \(e.kind.rawValue) of \(e.owner)"
+        switch rules.planApply(set, at: r.id, topology: topology, load: { r.records[$0] }) {
+        case .reject(let why):
+            return why
+        case .apply(let records, _):
+            for rec in records {
+                var state = rec.state
+                if brokenMerge, let c = set.changes.first(where: { $0.record == rec.id }),
+                   brokenSkip(r, Dot(node: set.origin, counter: c.counter)) {
+                    // The deliberately broken merge: claims the write, drops its fields.
+                    state = r.records[rec.id] ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
+                    state.version.add(Dot(node: set.origin, counter: c.counter))
+                }
+                if !rec.existed { r.held.append(rec.id) }
+                r.records[rec.id] = state
+                if forged[Int(sid)] { counters.violations += 1 }
+                if state.kind == .feedback { noteFeedback(r, rec.id) }
             }
+            return nil
         }
-        for c in set.changes {
-            let dot = Dot(node: set.origin, counter: c.counter)
-            let existing = r.records[c.record]
-            var state = existing ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
-            if state.hasApplied(dot) { continue }
-            if brokenMerge, brokenSkip(r, dot) {
-                state.version.add(dot)  // the deliberately broken merge: claims the write, drops its fields
-            } else {
-                state.apply(c, origin: set.origin)
-            }
-            if existing == nil { r.held.append(c.record) }
-            r.records[c.record] = state
-            if forged[Int(sid)] { counters.violations += 1 }
-            if c.kind == .feedback { noteFeedback(r, c.record) }
-        }
-        return nil
     }
 
     private func brokenSkip(_ r: SimNode, _ dot: Dot) -> Bool {
@@ -236,10 +212,7 @@ final class SimWorld {
 
     /// Indexes feedback that reached the node owning its department and still has no status.
     func noteFeedback(_ n: SimNode, _ id: String) {
-        guard let st = n.records[id], st.kind == .feedback, st["status"] == nil,
-              let d = st["department"]?.stringValue, Validation.departmentID(d)?.node == n.id,
-              !n.pendingAck.contains(id)
-        else { return }
+        guard let st = n.records[id], rules.awaitsAcknowledgement(st, at: n.id), !n.pendingAck.contains(id) else { return }
         n.pendingAck.append(id)
         if n.up { queue.push(.housekeeping(node: n.index, incarnation: n.incarnation), at: now + 20) }
     }
@@ -247,11 +220,11 @@ final class SimWorld {
     /// `acknowledgeArrivals`: one local write marks every pending arrival delivered.
     func housekeeping(_ n: SimNode, incarnation: Int32) {
         guard n.up, incarnation == n.incarnation, !n.pendingAck.isEmpty else { return }
-        var writes: [SimWrite] = []
+        var writes: [LocalWrite] = []
         for fid in n.pendingAck {
-            guard let st = n.records[fid], st["status"] == nil else { continue }
-            writes.append(SimWrite(id: fid, kind: .feedback, owner: st.owner, scope: .route(from: st.owner, to: n.id),
-                                   fields: ["status": "delivered", "delivered_at": .string("\(now)"), "due_on": "2020-03-20"]))
+            guard let st = n.records[fid], rules.awaitsAcknowledgement(st, at: n.id) else { continue }
+            writes.append(rules.acknowledgement(of: st, at: n.id,
+                                                fields: ["status": "delivered", "delivered_at": .string("\(now)"), "due_on": "2020-03-20"]))
         }
         if writes.isEmpty { n.pendingAck = []; return }
         guard write(n, writes) != nil else { return }

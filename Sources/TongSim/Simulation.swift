@@ -11,10 +11,12 @@ public enum Simulation {
         public var summary: String
     }
 
-    /// Runs N virtual nodes with faults drawn from `seed`; `brokenMerge` (tests only) makes nodes
-    /// drop some received field writes, so the audit must fail.
-    public static func run(nodes: Int, seed: UInt64, faults: SimFaults = .standard, brokenMerge: Bool = false) -> Result {
-        let world = SimWorld(topology: SimTree.build(nodes: nodes), seed: seed, faults: faults, brokenMerge: brokenMerge)
+    /// Runs N virtual nodes with faults drawn from `seed`, every node executing `rules` (the
+    /// store's own by default); `brokenMerge` (tests only) makes nodes drop some received field
+    /// writes, so the audit must fail, as it must with rules that skip a check.
+    public static func run(nodes: Int, seed: UInt64, faults: SimFaults = .standard, brokenMerge: Bool = false,
+                           rules: ReplicaRules = .standard) -> Result {
+        let world = SimWorld(topology: SimTree.build(nodes: nodes), seed: seed, faults: faults, brokenMerge: brokenMerge, rules: rules)
         world.run()
         let audit = SimAudit(world)
         let c = world.counters

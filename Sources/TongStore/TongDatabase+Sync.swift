@@ -7,10 +7,14 @@ import TongCore
 public struct IncomingSet: Sendable {
     /// The decoded set.
     public var signed: SignedChangeSet
+    /// The set's wire bytes as received (what the change log keeps and relays).
+    public var wire: [UInt8]
     /// The verifier's verdict.
     public var verdict: ChangeSetVerdict
-    /// Makes one.
-    public init(signed: SignedChangeSet, verdict: ChangeSetVerdict) { self.signed = signed; self.verdict = verdict }
+    /// Makes one; `wire` defaults to the set's canonical encoding.
+    public init(signed: SignedChangeSet, wire: [UInt8]? = nil, verdict: ChangeSetVerdict) {
+        self.signed = signed; self.wire = wire ?? signed.wireBytes; self.verdict = verdict
+    }
 }
 
 /// What became of a pushed batch.
@@ -39,7 +43,8 @@ extension TongDatabase {
     /// Applies a batch of sets pushed by `peer`, covering the peer's log `(after, upto]` in its
     /// `epoch`. One transaction: every good set applied and logged, every bad one rejected whole
     /// (savepoint) and recorded, and the cursor advanced, together.
-    public func apply(batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, now: Int64) throws -> BatchOutcome {
+    public func apply(batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, topology: Topology,
+                      now: Int64) throws -> BatchOutcome {
         try pool.write { db in
             let current = try Self.cursor(db, peer: peer)
             let effective = (current?.epoch == epoch) ? current!.seq : 0
@@ -62,11 +67,11 @@ extension TongDatabase {
                 // index data into a new segment for every set.)
                 var failure: String?
                 do {
-                    failure = try Self.applyChanges(db, s.set, at: nodeID, now: now, catalog: catalog)
+                    failure = try Self.applyChanges(db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog)
                 } catch let e as StoreError {
                     failure = e.message
                 }
-                if failure == nil { try Self.appendLog(db, s, wire: s.wireBytes, from: peer, now: now) }
+                if failure == nil { try Self.appendLog(db, s, wire: inc.wire, from: peer, now: now) }
                 if let failure {
                     try Self.reject(db, peer: peer, origin: s.set.origin, setID: setID, reason: failure, now: now)
                     rejected.append((setID, s.set.origin, failure))
@@ -82,41 +87,28 @@ extension TongDatabase {
         }
     }
 
-    /// Merges every change of a verified set; returns a reason if the set contradicts what is
-    /// stored (then the caller rolls the whole set back).
-    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, now: Int64, catalog: SearchCatalog) throws -> String? {
-        var maxCounter: UInt64 = 0
-        // Stage every record the set touches, merged in memory; write only if the whole set is good.
-        var staged: [String: (rowid: Int64?, state: RecordState)] = [:]
-        var order: [String] = []
-        for c in set.changes {
-            let current: (rowid: Int64?, state: RecordState)?
-            if let s = staged[c.record] { current = s } else { current = try load(db, id: c.record).map { ($0.rowid, $0.state) } }
-            // Only the owner creates its records. Elsewhere an edit may overtake a creation after a
-            // restore and is kept (invisible until the creation arrives); at the owner itself a
-            // record it never made can only be forged, and would squat on an id it will hand out.
-            if current == nil, set.origin != c.owner, c.owner == receiver, c.kind != .feedback {
-                return "\(set.origin) tried to create \(c.record) in the name of its owner \(c.owner)"
+    /// Admits and merges every change of a signature-verified set (`ReplicaRules.planApply`);
+    /// returns a reason if the set is to be rejected whole (then nothing of it is written).
+    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, topology: Topology, rules: ReplicaRules,
+                             now: Int64, catalog: SearchCatalog) throws -> String? {
+        var rowids: [String: Int64] = [:]
+        let outcome = try rules.planApply(set, at: receiver, topology: topology) { id in
+            guard let r = try load(db, id: id) else { return nil }
+            rowids[id] = r.rowid
+            return r.state
+        }
+        switch outcome {
+        case .reject(let why):
+            return why
+        case .apply(let records, let maxCounter):
+            for r in records { try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog) }
+            if maxCounter > 0 {
+                try db.cachedStatement(sql: """
+                    INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
+                    """).execute(arguments: [set.origin, Int64(maxCounter)])
             }
-            if let e = current?.state, e.kind != c.kind || e.owner != c.owner {
-                return "record \(c.record) is a \(e.kind.rawValue) of \(e.owner), change says \(c.kind.rawValue) of \(c.owner)"
-            }
-            var state = current?.state ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
-            if state.hasApplied(Dot(node: set.origin, counter: c.counter)) { continue }
-            state.apply(c, origin: set.origin)
-            if staged[c.record] == nil { order.append(c.record) }
-            staged[c.record] = (current?.rowid, state)
-            maxCounter = max(maxCounter, c.counter)
+            return nil
         }
-        for id in order {
-            let (rowid, state) = staged[id]!
-            try save(db, state, rowid: rowid, now: now, catalog: catalog)
-        }
-        if maxCounter > 0 {
-            try db.cachedStatement(sql: "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)")
-                .execute(arguments: [set.origin, Int64(maxCounter)])
-        }
-        return nil
     }
 
     static func logged(_ db: Database, setID: String) throws -> Bool {
@@ -168,7 +160,7 @@ extension TongDatabase {
                     wanted = Scope(key: scopeKey)?.isHeld(by: peer, in: topology) ?? false
                     held[scopeKey] = wanted
                 }
-                if wanted, from != peer || includeEchoes {
+                if wanted, from != peer || includeEchoes {  // ReplicaRules.sends, with the scope test memoised
                     let wire: [UInt8] = Array(row[3] as Data)
                     if !sets.isEmpty, bytes + wire.count > maxBytes { break }
                     sets.append(wire)

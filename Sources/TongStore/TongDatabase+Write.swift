@@ -12,45 +12,32 @@ extension TongDatabase {
             guard !st.restorePending else {
                 throw StoreError(.catchingUp, "node was restored from a backup and is catching up from its peers; writes resume when it has")
             }
-            var counter = st.counter
-            var results: [RecordState] = []
-            results.reserveCapacity(writes.count)
-            var batches: [(scope: Scope, changes: [Change])] = []
-            for w in writes {
-                counter += 1
-                let existing: StoredRecord?
-                let id: String
-                if let given = w.id {
-                    id = given
-                    existing = try Self.load(db, id: given)
-                    if existing == nil, w.mustExist { throw StoreError(.notFound, "no \(w.kind.rawValue) \(given) here") }
-                } else {
-                    id = "\(w.owner)-\(w.kind.idPrefix)\(counter)"
-                    existing = try Self.load(db, id: id)
-                    // A fresh counter names a fresh record; anything already there was not made here.
-                    if existing != nil { throw StoreError(.conflict, "record \(id) already exists; refusing to merge into it") }
+            var rowids: [String: Int64] = [:]
+            let plan: ReplicaRules.WritePlan
+            do {
+                plan = try rules.planWrite(writes, origin: nodeID, counter: st.counter, at: now, topology: topology) { id in
+                    guard let r = try Self.load(db, id: id) else { return nil }
+                    rowids[id] = r.rowid
+                    return r.state
                 }
-                if let e = existing?.state, e.kind != w.kind || e.owner != w.owner {
-                    throw StoreError(.conflict, "record \(id) is a \(e.kind.rawValue) owned by \(e.owner)")
-                }
-                var state = existing?.state ?? RecordState(id: id, kind: w.kind, owner: w.owner)
-                let change = Change(record: id, kind: w.kind, owner: w.owner, counter: counter, at: now,
-                                    context: state.version, fields: w.fields)
-                if case .denied(let why) = Authority.check(change, origin: nodeID, scope: w.scope, topology: topology) {
-                    throw StoreError(.forbidden, why)
-                }
-                state.apply(change, origin: nodeID)
-                try Self.save(db, state, rowid: existing?.rowid, now: now, catalog: catalog)
-                if let hash = w.receiptHash {
-                    try db.execute(sql: "INSERT INTO receipt (hash, feedback_id, created_at) VALUES (?, ?, ?)", arguments: [hash, id, now])
-                }
-                results.append(state)
-                if let last = batches.indices.last, batches[last].scope == w.scope, batches[last].changes.count < ChangeSet.maxChanges {
-                    batches[last].changes.append(change)
-                } else {
-                    batches.append((w.scope, [change]))
+            } catch let refusal as ReplicaRules.WriteRefusal {
+                switch refusal {
+                case .notFound(let m): throw StoreError(.notFound, m)
+                case .conflict(let m): throw StoreError(.conflict, m)
+                case .forbidden(let m): throw StoreError(.forbidden, m)
                 }
             }
+            for r in plan.records {
+                try Self.save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog)
+            }
+            for (w, state) in zip(writes, plan.results) {
+                if let hash = w.receiptHash {
+                    try db.execute(sql: "INSERT INTO receipt (hash, feedback_id, created_at) VALUES (?, ?, ?)", arguments: [hash, state.id, now])
+                }
+            }
+            let counter = plan.counter
+            let batches = plan.batches
+            let results = plan.results
             for b in batches {
                 let signed = try signer.sign(ChangeSet(origin: nodeID, scope: b.scope, createdAt: now, changes: b.changes))
                 try Self.appendLog(db, signed, wire: signed.wireBytes, from: nil, now: now)

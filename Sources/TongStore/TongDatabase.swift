@@ -11,6 +11,8 @@ public final class TongDatabase: Sendable {
     let catalog = SearchCatalog()
     /// This node's id.
     public let nodeID: String
+    /// The replica decisions this store executes (always `.standard` in a node).
+    let rules = ReplicaRules.standard
     /// The database file.
     public let path: String
 

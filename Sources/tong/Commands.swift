@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TongDomain
 import TongServer
+import TongTools
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run a node until SIGINT or SIGTERM.")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TongDomain
 import TongServer
+import TongTools
 import TongSim
 
 struct Bench: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TongDomain
 import TongServer
+import TongTools
 
 /// The `tong` command: argument parsing only; the work is in the libraries.
 @main
@@ -14,7 +16,7 @@ struct Tong: AsyncParsableCommand {
 
 /// Prints one clear line and exits non-zero: how the CLI reports any failure.
 func fail(_ error: any Error) -> Never {
-    let message = (error as? ServerError)?.detail ?? "\(error)"
+    let message = (error as? NodeError)?.message ?? "\(error)"
     FileHandle.standardError.write(Data("tong: \(message)\n".utf8))
     exit(1)
 }

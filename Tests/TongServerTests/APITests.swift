@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 @Suite(.serialized) struct APITests {
     static let oneNode = TestTree.toml(["330000"], federation: "api")

@@ -4,6 +4,8 @@ import Testing
 import TongCore
 import TongStore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 @Suite struct BenchmarkTests {
     @Test func corpusIsDeterministic() {

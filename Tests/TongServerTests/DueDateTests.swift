@@ -1,6 +1,8 @@
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 /// Due dates of feedback count working days, with public holidays and make-up working days
 /// (调休) taken from node.toml.
@@ -40,7 +42,7 @@ import TongCore
         #expect(try NodeConfiguration.parse(toml: base).holidays.isEmpty)
         for bad in ["holidays = [\"2026-13-01\"]", "holidays = \"2026-10-01\"", "workdays = [20261010]",
                     "holidays = [\"2026-10-01\"]\nworkdays = [\"2026-10-01\"]"] {
-            #expect(throws: ServerError.self, "\(bad)") { _ = try NodeConfiguration.parse(toml: base + bad) }
+            #expect(throws: NodeError.self, "\(bad)") { _ = try NodeConfiguration.parse(toml: base + bad) }
         }
     }
 }

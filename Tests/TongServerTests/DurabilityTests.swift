@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 /// Real `tong serve` processes, killed with SIGKILL at awkward moments.
 @Suite(.serialized) struct DurabilityTests {

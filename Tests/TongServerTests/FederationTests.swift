@@ -4,6 +4,8 @@ import Testing
 import TongCore
 import TongPeer
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 @Suite(.serialized) struct FederationTests {
     @Test func recordsFlowUpAndDownAndNeverSideways() async throws {
@@ -47,7 +49,7 @@ import TongPeer
                 return states.allSatisfy { $0.conflicts.count == 1 && $0.values == states[0].values && $0.version == states[0].version }
             }
             // An ancestor may not change the title: refused at the API, nothing written.
-            #expect(throws: ServerError.self) { _ = try f.node("330000").patch(kind: .policy, id: p.id, body: ["title": "越权"], by: .admin) }
+            #expect(throws: NodeError.self) { _ = try f.node("330000").patch(kind: .policy, id: p.id, body: ["title": "越权"], by: .admin) }
             // A later edit settles the conflict everywhere.
             _ = try f.node("330100").patch(kind: .policy, id: p.id, body: ["themes": ["utilities"]], by: .admin)
             try await DemoRunner.waitUntil(seconds: 15) {

@@ -6,6 +6,8 @@ import Logging
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 /// The one tree every server test draws its federation from: national, two provinces, their
 /// capitals and a Hangzhou district, each with its departments.

@@ -3,6 +3,8 @@ import Synchronization
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 /// Headless Chromium over a real node: the pages render in a real browser engine. Plain
 /// `--screenshot` cannot click, so the flow is driven by URLs, and the form is POSTed by the

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TongCore
 @testable import TongServer
+@testable import TongDomain
+@testable import TongTools
 
 /// Pages over a real node: HTTP on loopback, a real replica, the real form and login flows.
 @Suite(.serialized) struct PortalTests {

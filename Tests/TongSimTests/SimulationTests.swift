@@ -50,6 +50,16 @@ struct SimulationTests {
         }
     }
 
+    /// The simulator runs the store's own apply decisions: skip the content (authority) check in
+    /// them and forged sets get applied, which the audit must catch.
+    @Test func brokenApplyIsCaught() {
+        for seed: UInt64 in [1, 2] {
+            let r = Simulation.run(nodes: 60, seed: seed, rules: ReplicaRules(checksContent: false))
+            #expect(!r.ok, "\(r.summary)")
+            #expect(r.summary.contains("converged=no"))
+        }
+    }
+
     @Test func tinyFederations() {
         for n in [1, 2, 3, 5, 10] {
             let r = Simulation.run(nodes: n, seed: 3)

@@ -120,18 +120,18 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         #expect(out.sets.count == 2)
         let sets = try out.sets.map { SignedChangeSet(wire: try JSONParser.parse($0))! }
         // A batch that does not start at the receiver's cursor is refused, nothing applied.
-        let refused = try receiver.apply(batch: sets.map { IncomingSet(signed: $0, verdict: .accepted) }, from: "330000", epoch: "e", after: 1, upto: 2, now: 5)
+        let refused = try receiver.apply(batch: sets.map { IncomingSet(signed: $0, verdict: .accepted) }, from: "330000", epoch: "e", after: 1, upto: 2, topology: storeTopology, now: 5)
         #expect(!refused.accepted)
         #expect(try receiver.search(SearchRequest()).total == 0)
         // One good, one rejected by the verifier: the good one applies, the bad one is counted.
         let ok = try receiver.apply(batch: [IncomingSet(signed: sets[0], verdict: .accepted), IncomingSet(signed: sets[1], verdict: .rejected("bad signature"))],
-                                    from: "330000", epoch: "e", after: 0, upto: 2, now: 6)
+                                    from: "330000", epoch: "e", after: 0, upto: 2, topology: storeTopology, now: 6)
         #expect(ok.accepted && ok.applied == 1 && ok.rejected.count == 1)
         #expect(try receiver.search(SearchRequest()).total == 1)
         #expect(try receiver.cursor(of: "330000") == Cursor(epoch: "e", seq: 2))
         #expect(try receiver.syncCounts().rejected == 1)
         // Redelivery after a reset is idempotent.
-        let again = try receiver.apply(batch: [IncomingSet(signed: sets[0], verdict: .accepted)], from: "330000", epoch: "e2", after: 0, upto: 1, now: 7)
+        let again = try receiver.apply(batch: [IncomingSet(signed: sets[0], verdict: .accepted)], from: "330000", epoch: "e2", after: 0, upto: 1, topology: storeTopology, now: 7)
         #expect(again.accepted && again.duplicates == 1 && again.applied == 0)
         // What came from a peer is never sent back to it, but is forwarded to others.
         #expect(try receiver.outgoing(to: "330000", after: 0, topology: storeTopology).sets.isEmpty)
@@ -144,7 +144,7 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
             Change(record: "330000-p2", kind: .policy, owner: "330000", counter: 5, at: 1, context: VersionVector(), fields: ["tags": ["占位"]]),
         ])
         let signed = try signer("100000").sign(squat)
-        let r = try owner.apply(batch: [IncomingSet(signed: signed, verdict: .accepted)], from: "100000", epoch: "e", after: 0, upto: 1, now: 2)
+        let r = try owner.apply(batch: [IncomingSet(signed: signed, verdict: .accepted)], from: "100000", epoch: "e", after: 0, upto: 1, topology: storeTopology, now: 2)
         #expect(r.rejected.count == 1 && r.applied == 0)
         #expect(try owner.record("330000-p2") == nil)
         // The owner's own next record takes that id cleanly.

@@ -1,0 +1,22 @@
+/// One write made at this node, before it becomes a change.
+public struct LocalWrite: Sendable {
+    /// The record's id; nil to create a new record with an id assigned here.
+    public var id: String?
+    /// The record's kind.
+    public var kind: RecordKind
+    /// The owning node.
+    public var owner: String
+    /// Where the change travels.
+    public var scope: Scope
+    /// Fields to write.
+    public var fields: [String: JSONValue]
+    /// For a given id: whether the record must already exist (PATCH) or may be created (directory).
+    public var mustExist: Bool
+    /// For a new feedback record: the hash of its receipt code, stored in the same transaction.
+    public var receiptHash: String?
+
+    /// Makes a write.
+    public init(id: String?, kind: RecordKind, owner: String, scope: Scope, fields: [String: JSONValue], mustExist: Bool = true) {
+        self.id = id; self.kind = kind; self.owner = owner; self.scope = scope; self.fields = fields; self.mustExist = mustExist
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import TongCore
+
+/// A node's settings (node.toml). Tests build one directly; every key has a default but `id`.
+public struct NodeConfiguration: Sendable {
+    /// This node's id (GB/T 2260 code).
+    public var nodeID: String
+    /// Portal + JSON API listen address, `host:port` (port 0 picks a free port).
+    public var http: String
+    /// Mutual-TLS federation listen address, `host:port`.
+    public var peer: String
+    /// Addresses of neighbours, overriding the topology's `peer` (tests use this for port 0).
+    public var peerAddresses: [String: String] = [:]
+    /// Anti-entropy period of an idle link, milliseconds.
+    public var syncIntervalMs: Int64 = 5_000
+    /// Delay before pushing a new local write, to batch bursts (milliseconds).
+    public var pushDelayMs: Int64 = 50
+    /// Working days to answer, by feedback form (`consultation`, `complaint`, `evaluation`, `suggestion`, `survey`).
+    public var dueDays: [String: Int] = ["consultation": 3, "complaint": 13, "evaluation": 15, "suggestion": 15, "survey": 15]
+    /// Weekdays that are not working days (public holidays, from the State Council's yearly
+    /// notice and any local ones), `yyyy-mm-dd`.
+    public var holidays: Set<String> = []
+    /// Weekend days that are working days (调休 make-up days), `yyyy-mm-dd`.
+    public var workdays: Set<String> = []
+
+    /// Makes a configuration.
+    public init(nodeID: String, http: String, peer: String) {
+        self.nodeID = nodeID; self.http = http; self.peer = peer
+    }
+
+    /// Parses node.toml.
+    public static func parse(toml: String) throws -> NodeConfiguration {
+        let t: [String: TOMLValue]
+        do { t = try TOML.parse(toml) } catch { throw NodeError.config("node.toml: \(error)") }
+        guard case .string(let id)? = t["id"], Validation.divisionCode(id) else {
+            throw NodeError.config("node.toml: `id` must be a six-digit division code")
+        }
+        guard case .string(let http)? = t["http"], case .string(let peer)? = t["peer"] else {
+            throw NodeError.config("node.toml: `http` and `peer` addresses are required")
+        }
+        var c = NodeConfiguration(nodeID: id, http: http, peer: peer)
+        if case .table(let s)? = t["sync"] {
+            if case .integer(let ms)? = s["interval_ms"] { c.syncIntervalMs = Int64(max(100, ms)) }
+            if case .integer(let ms)? = s["push_delay_ms"] { c.pushDelayMs = Int64(max(0, ms)) }
+        }
+        if case .table(let f)? = t["feedback"] {
+            for (k, v) in f { if case .integer(let d) = v, k.hasSuffix("_days") { c.dueDays[String(k.dropLast(5))] = max(1, d) } }
+            c.holidays = try dates(f["holidays"], key: "holidays")
+            c.workdays = try dates(f["workdays"], key: "workdays")
+            if let both = c.holidays.intersection(c.workdays).sorted().first {
+                throw NodeError.config("node.toml: [feedback] \(both) is listed both as a holiday and as a working day")
+            }
+        }
+        if case .table(let p)? = t["peers"] {
+            for (k, v) in p { if case .string(let a) = v { c.peerAddresses[k] = a } }
+        }
+        return c
+    }
+
+    /// A list of `yyyy-mm-dd` days, or one clear error naming the key.
+    package static func dates(_ v: TOMLValue?, key: String) throws -> Set<String> {
+        guard let v else { return [] }
+        guard let items = v.arrayValue else { throw NodeError.config("node.toml: [feedback] \(key) must be a list of dates like \"2026-10-01\"") }
+        var out: Set<String> = []
+        for item in items {
+            guard let s = item.stringValue, SimpleDate(s) != nil else {
+                throw NodeError.config("node.toml: [feedback] \(key) must be a list of dates like \"2026-10-01\"")
+            }
+            out.insert(s)
+        }
+        return out
+    }
+
+    /// Writes node.toml.
+    public func toTOML() -> String {
+        var s = """
+            # Tong node settings. See docs/architecture.md.
+            id = "\(nodeID)"
+            http = "\(http)"
+            peer = "\(peer)"
+
+            [sync]
+            interval_ms = \(syncIntervalMs)
+            push_delay_ms = \(pushDelayMs)
+
+            [feedback]
+
+            """
+        for k in dueDays.keys.sorted() { s += "\(k)_days = \(dueDays[k]!)\n" }
+        s += """
+            # Due dates count working days: Monday to Friday, except `holidays`, plus `workdays`
+            # (weekend make-up days). Fill both from the State Council's yearly holiday notice
+            # (国务院办公厅关于部分节假日安排的通知) and any local holidays.
+            holidays = [\(holidays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+            workdays = [\(workdays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            """
+        if !peerAddresses.isEmpty {
+            s += "\n[peers]\n"
+            for k in peerAddresses.keys.sorted() { s += "\(k) = \"\(peerAddresses[k]!)\"\n" }
+        }
+        return s
+    }
+
+    /// Splits `host:port`.
+    package static func hostPort(_ s: String) throws -> (String, Int) {
+        guard let i = s.lastIndex(of: ":"), let p = Int(s[s.index(after: i)...]), (0...65535).contains(p) else {
+            throw NodeError.config("address \"\(s)\" is not host:port")
+        }
+        return (String(s[..<i]), p)
+    }
+}

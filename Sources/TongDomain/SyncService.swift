@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TongCore
+import TongPeer
+import TongStore
+
+/// Pushes this node's change log to every neighbour (rule 9): at once after a change, and every
+/// `syncIntervalMs` as anti-entropy. Each link is a `PushSession` state machine; this shell
+/// performs its actions. Also acknowledges feedback that arrived for our departments and
+/// republishes supervision figures.
+public struct SyncService: Service {
+    package let node: TongNode
+    package let client: PeerClient
+
+    /// A service for `node`, with a client on `group`.
+    public init(node: TongNode, group: any EventLoopGroup) throws {
+        self.node = node
+        client = try PeerClient(credentials: node.credentials, group: group)
+    }
+
+    public func run() async throws {
+        let caughtUp = CatchUp()
+        await withDiscardingTaskGroup { group in
+            for (peer, _) in node.neighbours {
+                group.addTask { await link(peer, caughtUp: caughtUp) }
+            }
+            group.addTask { await housekeeping() }
+            // Stop when the service group shuts down.
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    package func address(of peer: String) -> (String, Int)? {
+        guard let a = node.config.peerAddresses[peer] ?? node.topology.node(peer)?.peer,
+              let hp = try? NodeConfiguration.hostPort(a) else { return nil }
+        return hp
+    }
+
+    package func link(_ peer: String, caughtUp: CatchUp) async {
+        let logger = node.logger
+        guard let (host, port) = address(of: peer) else {
+            logger.error("no peer address", metadata: ["peer.id": .string(peer)])
+            return
+        }
+        // One kept-alive mutual-TLS connection for the whole life of the link.
+        let connection = PeerConnection(client: client, host: host, port: port, expectedNodeID: peer)
+        defer { Task { await connection.close() } }
+        var epoch = (try? node.db.state().logEpoch) ?? ""
+        var session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
+        var seenGeneration = -1
+        var echo = false  // the peer was restored from a backup: send it its own sets back too
+        while !Task.isCancelled {
+            let now = TongNode.now()
+            if let e = try? node.db.state().logEpoch, e != epoch {
+                epoch = e
+                session = PushSession(epoch: e, idleInterval: node.config.syncIntervalMs)
+            }
+            if node.link.get(peer).restart {
+                node.link.update(peer) { $0.restart = false }
+                session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
+            }
+            echo = node.link.get(peer).echoUntil > now
+            let head = (try? node.db.head()) ?? 0
+            switch session.next(head: head, now: now) {
+            case .hello:
+                do {
+                    let restoring = (try? node.db.state().restorePending) == true
+                    let r = try await connection.request(method: "GET", path: restoring ? "/sync/v1/hello?restoring=1" : "/sync/v1/hello",
+                                                         body: nil)
+                    guard r.status == 200, let v = try? JSONParser.parse(r.body) else { throw PeerError(.protocolError, "hello answered \(r.status)") }
+                    let cursor = Cursor(json: v["cursor"]) ?? Cursor(epoch: epoch, seq: 0)
+                    session.answered(cursor: cursor, now: TongNode.now())
+                    node.link.update(peer) { $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil }
+                    try await restoreCatchUp(peer: peer, seen: UInt64(max(0, v["seen"]?.intValue ?? 0)), caughtUp: caughtUp)
+                } catch {
+                    fail(&session, peer, error)
+                }
+            case .push(let after):
+                do {
+                    let batch = try node.db.outgoing(to: peer, after: after, topology: node.topology, includeEchoes: echo)
+                    let body = PushBody(epoch: epoch, after: after, upto: batch.upto, sets: batch.sets).encoded()
+                    let r = try await connection.request(method: "POST", path: "/sync/v1/push", body: body, timeout: .seconds(30))
+                    guard r.status == 200, let v = try? JSONParser.parse(r.body), let c = Cursor(json: v["cursor"]) else {
+                        throw PeerError(.protocolError, "push answered \(r.status): \(String(decoding: r.body.prefix(200), as: UTF8.self))")
+                    }
+                    session.answered(cursor: c, now: TongNode.now())
+                    node.metrics.setsSent.increment(by: batch.sets.count)
+                    node.metrics.bytesSent.increment(by: body.count)
+                    node.link.update(peer) { $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil }
+                } catch {
+                    fail(&session, peer, error)
+                }
+            case .wait(let until):
+                let g = node.notifier.current
+                if g != seenGeneration {
+                    // Something changed since we last looked: loop at once (after a short
+                    // coalescing delay so a burst of writes travels as one batch).
+                    seenGeneration = g
+                    try? await Task.sleep(for: .milliseconds(node.config.pushDelayMs))
+                    continue
+                }
+                let ms = max(0, until - now)
+                await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(ms))
+            }
+        }
+    }
+
+    package func fail(_ session: inout PushSession, _ peer: String, _ error: any Error) {
+        session.failed(now: TongNode.now())
+        let l = node.link.get(peer)
+        if l.connected || l.lastError == nil {
+            node.logger.warning("sync link down", metadata: ["peer.id": .string(peer), "error": .string("\(error)")])
+        }
+        node.link.update(peer) { $0.connected = false; $0.lastError = "\(error)" }
+    }
+
+    /// After a restore: once every neighbour said how far it saw our counter, continue above it.
+    package func restoreCatchUp(peer: String, seen: UInt64, caughtUp: CatchUp) async throws {
+        guard (try? node.db.state().restorePending) == true else { return }
+        let all = caughtUp.seen.withLock { c -> [String: UInt64] in c[peer] = max(c[peer] ?? 0, seen); return c }
+        let finished = node.neighbours.allSatisfy { all[$0.id] != nil }
+        try node.db.catchUp(seenByPeers: all.values.max() ?? 0, finished: finished)
+        if finished { node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)]) }
+    }
+
+    package func housekeeping() async {
+        var lastStats: Int64 = 0
+        var seen = -1
+        while !Task.isCancelled {
+            let g = node.notifier.current
+            if g != seen || TongNode.now() - lastStats > node.config.syncIntervalMs {
+                seen = g
+                do {
+                    if (try? node.db.state().restorePending) != true {
+                        _ = try node.acknowledgeArrivals()
+                        let now = TongNode.now()
+                        if now - lastStats > 2_000 { try node.publishSupervision(); lastStats = now }
+                    }
+                } catch {
+                    node.logger.error("housekeeping failed", metadata: ["error": .string("\(error)")])
+                }
+            }
+            await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(node.config.syncIntervalMs))
+        }
+    }
+}
+
+/// What each neighbour saw of our counter, gathered after a restore.
+package final class CatchUp: Sendable {
+    package let seen = Mutex<[String: UInt64]>([:])
+}

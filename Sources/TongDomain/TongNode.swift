@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+import Logging
+import Synchronization
+import TongCore
+import TongPeer
+import TongStore
+
+/// One running node's domain: its replica, identity, directory and the operations the API,
+/// the portal and the sync service perform. Routes only translate HTTP to these calls.
+public final class TongNode: Sendable {
+    /// Settings.
+    public let config: NodeConfiguration
+    /// The federation tree.
+    public let topology: Topology
+    /// The replica.
+    public let db: TongDatabase
+    /// Signs our change sets.
+    package let signer: ChangeSigner
+    /// Verifies received sets.
+    package let verifier: ChangeSetVerifier
+    /// mTLS credentials.
+    package let credentials: PeerCredentials
+    /// API tokens.
+    package let auth: TokenAuth
+    /// Private sealing keys: of this node (for replies) and of each of its departments.
+    private let nodeSealKeyRaw: Data
+    private let departmentSealKeysRaw: [String: Data]
+    // swift-crypto's key types are not Sendable on Linux: keep raw bytes, rebuild on use.
+    package var nodeSealKey: P256.KeyAgreement.PrivateKey { try! P256.KeyAgreement.PrivateKey(rawRepresentation: nodeSealKeyRaw) }
+    /// The sealing key of one of this node's departments (nil for any other department).
+    package func departmentSealKey(_ dept: String) -> P256.KeyAgreement.PrivateKey? {
+        departmentSealKeysRaw[dept].map { try! P256.KeyAgreement.PrivateKey(rawRepresentation: $0) }
+    }
+    /// Metrics.
+    public let metrics: NodeMetrics
+    package let notifier = ChangeNotifier()
+    package let logger: Logger
+    package let link = LinkTable()
+    /// Evaluation ratings already opened, per department (see `publishSupervision`).
+    package let ratingTallies = Mutex<[String: RatingTally]>([:])
+
+    /// This node's id.
+    public var id: String { config.nodeID }
+
+    /// Opens a node from its home folder; one clear error if anything is missing or wrong.
+    public static func open(home: NodeHome, logger: Logger, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> TongNode {
+        var config = try NodeConfiguration.parse(toml: NodeHome.read(home.configFile, what: "node.toml"))
+        configure(&config)
+        let topology: Topology
+        do { topology = try Topology.parse(toml: NodeHome.read(home.topologyFile, what: "topology.toml")) }
+        catch let e as TopologyError { throw NodeError.config("topology.toml: \(e)") }
+        guard topology.node(config.nodeID) != nil else { throw NodeError.config("node \(config.nodeID) is not in topology.toml") }
+        let creds: PeerCredentials
+        do { creds = try PeerCredentials.load(home: home.path) } catch { throw NodeError.config("certificates in \(home.path)/certs: \(error)") }
+        var auth = TokenAuth()
+        let admin = try NodeHome.read(home.adminTokenFile, what: "admin token").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard admin.count >= 16 else { throw NodeError.config("admin.token is too short") }
+        auth.add(token: admin, for: .admin)
+        var deptKeys: [String: P256.KeyAgreement.PrivateKey] = [:]
+        for d in topology.node(config.nodeID)?.departments ?? [] {
+            if let t = try? NodeHome.read(home.tokensDir + "/\(d.id).token", what: "token").trimmingCharacters(in: .whitespacesAndNewlines), t.count >= 16 {
+                auth.add(token: t, for: .department(d.id))
+            }
+            deptKeys[d.id] = try loadOrMakeSealKey(home.sealKeysDir + "/\(d.id).pem")
+        }
+        let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
+        try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
+        let db: TongDatabase
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) }
+        catch let e as StoreError { throw NodeError.config(e.message) }
+        return try TongNode(config: config, topology: topology, db: db, credentials: creds, auth: auth,
+                            nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)
+    }
+
+    package static func loadOrMakeSealKey(_ file: String) throws -> P256.KeyAgreement.PrivateKey {
+        if let pem = try? NodeHome.read(file, what: "sealing key") {
+            do { return try P256.KeyAgreement.PrivateKey(pemRepresentation: pem) }
+            catch { throw NodeError.config("sealing key \(file) is not a P-256 private key") }
+        }
+        let k = P256.KeyAgreement.PrivateKey()
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try NodeHome.writeSecret(k.pemRepresentation, to: file)
+        return k
+    }
+
+    package init(config: NodeConfiguration, topology: Topology, db: TongDatabase, credentials: PeerCredentials, auth: TokenAuth,
+         nodeSealKey: P256.KeyAgreement.PrivateKey, departmentSealKeys: [String: P256.KeyAgreement.PrivateKey], logger: Logger) throws {
+        self.config = config; self.topology = topology; self.db = db; self.credentials = credentials; self.auth = auth
+        self.nodeSealKeyRaw = nodeSealKey.rawRepresentation; self.departmentSealKeysRaw = departmentSealKeys.mapValues { $0.rawRepresentation }
+        var l = logger
+        l[metadataKey: "node.id"] = .string(config.nodeID)
+        self.logger = l
+        self.metrics = NodeMetrics()
+        verifier = try ChangeSetVerifier(caCertificatePEM: credentials.caPEM)
+        let key = try P256.Signing.PrivateKey(pemRepresentation: credentials.privateKeyPEM)
+        let der = credentials.certificateDER
+        signer = ChangeSigner(nodeID: config.nodeID, key: key, certificateDER: der)
+    }
+
+    /// Wall clock in milliseconds: read here, at the edge, and passed into the core as a value.
+    package static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Publishes this node and its departments (with their sealing keys) to the directory,
+    /// writing only what changed since the last start.
+    public func publishDirectory() throws {
+        guard let me = topology.node(id) else { return }
+        var writes: [LocalWrite] = []
+        let nodeFields: [String: JSONValue] = [
+            "name": .string(me.name), "parent": me.parent.map(JSONValue.string) ?? .null,
+            "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
+        ]
+        if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
+        for d in me.departments {
+            guard let k = departmentSealKey(d.id) else { continue }
+            let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
+            if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
+        }
+        if !writes.isEmpty { try write(writes) }
+    }
+
+    private func diff(id: String, kind: RecordKind, wanted: [String: JSONValue]) -> LocalWrite? {
+        let current = (try? db.record(id))??.state.values ?? [:]
+        let changed = wanted.filter { current[$0.key] != $0.value }
+        guard !changed.isEmpty else { return nil }
+        return LocalWrite(id: id, kind: kind, owner: self.id, scope: .directory, fields: changed, mustExist: false)
+    }
+
+    /// Writes locally, then wakes the sync links. Store errors become HTTP-shaped errors.
+    @discardableResult
+    package func write(_ writes: [LocalWrite]) throws -> [RecordState] {
+        do {
+            let r = try db.write(writes, signer: signer, topology: topology, now: Self.now())
+            notifier.notify()
+            return r
+        } catch let e as StoreError {
+            switch e.code {
+            case .notFound: throw NodeError.notFound(e.message)
+            case .forbidden: throw NodeError.forbidden(e.message)
+            case .conflict: throw NodeError.conflict(e.message)
+            case .catchingUp: throw NodeError(.unavailable, e.message)
+            default: throw e
+            }
+        }
+    }
+
+    /// Every department in the federation, from the directory.
+    public func departments() throws -> [StoredRecord] { try db.records(kind: .department) }
+
+    /// A department's directory entry, if it exists and was not withdrawn.
+    package func department(_ id: String) -> StoredRecord? {
+        guard let r = (try? db.record(id)) ?? nil, r.state.kind == .department, r.state["status"]?.stringValue != "withdrawn" else { return nil }
+        return r
+    }
+}
+
+extension TongNode {
+    /// Retires one of this node's departments: its directory entry becomes withdrawn everywhere,
+    /// and feedback still travelling to it comes back as undeliverable.
+    public func retireDepartment(_ dept: String, by who: Principal) throws {
+        try who.requireAdmin("admin only")
+        guard Validation.departmentID(dept)?.node == id else { throw NodeError.forbidden("department \(dept) belongs to another node") }
+        guard department(dept) != nil else { throw NodeError.notFound("no active department \(dept)") }
+        try write([LocalWrite(id: dept, kind: .department, owner: id, scope: .directory, fields: ["status": "withdrawn"])])
+    }
+}

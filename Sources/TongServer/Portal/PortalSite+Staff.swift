@@ -1,0 +1,279 @@
+import Foundation
+import Hummingbird
+import TongCore
+import TongDomain
+import TongStore
+
+/// Staff pages: login, a department's inbox, the node admin's federation status and
+/// conflicts, and supervision figures. Authority is always the node's own check
+/// (`inbox`, `reply`, `patch`); the portal only carries the principal from the session.
+extension PortalSite {
+    func registerStaff(_ router: Router<BasicRequestContext>) {
+        router.get("/login") { req, _ in try await self.guarded(req) { self.login($0, next: $0.query["next"]) } }
+        router.post("/login") { req, _ in
+            try await self.guarded(req) { pr in try self.doLogin(pr, try await self.readForm(req, pr)) }
+        }
+        router.post("/logout") { req, _ in
+            try await self.guarded(req) { pr in
+                _ = try await self.readForm(req, pr)
+                self.sessions.close(pr.sessionID)
+                return self.redirect(pr, to: "/", cookies: [pr.cookie(PortalRequest.sessionCookie, "", maxAge: 0)])
+            }
+        }
+        router.get("/inbox") { req, _ in try await self.guarded(req) { try self.inbox($0) } }
+        router.post("/inbox/reply") { req, _ in
+            try await self.guarded(req) { pr in try self.doReply(pr, try await self.readForm(req, pr)) }
+        }
+        router.get("/admin") { req, _ in try await self.guarded(req) { try self.admin($0) } }
+        router.post("/admin/settle") { req, _ in
+            try await self.guarded(req) { pr in try self.settle(pr, try await self.readForm(req, pr)) }
+        }
+        router.get("/supervision") { req, _ in try await self.guarded(req) { try self.supervisionPage($0) } }
+    }
+
+    /// Where a login may send the browser next: a fixed list, never a caller-supplied URL.
+    static func nextPath(_ next: String?) -> String {
+        switch next {
+        case "admin": "/admin"
+        case "supervision": "/supervision"
+        default: "/inbox"
+        }
+    }
+
+    func login(_ pr: PortalRequest, next: String?, error: String? = nil, status: Int = 200) -> Response {
+        let target = ["admin", "supervision"].contains(next ?? "") ? next! : "inbox"
+        return page(pr, title: "工作人员登录", status: status, """
+            <h1>工作人员登录</h1>
+            <p>部门工作人员请输入本部门令牌，节点管理员请输入管理令牌。令牌只在登录时提交一次，不会保存在浏览器中。</p>
+            <form class="feedback" method="post" action="/login">\(pr.csrfInput)<input type="hidden" name="next" value="\(target)">
+            <div class="field\(error != nil ? " invalid" : "")"><label for="f-token">令牌</label>\
+            <input id="f-token" name="token" type="password" autocomplete="off" maxlength="256" required>\
+            \(error.map { "<span class=\"field-error\">\($0)</span>" as PortalHTML } ?? .empty)</div>
+            <button type="submit">登录</button></form>
+            """)
+    }
+
+    func doLogin(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+        let token = (form.raw("token") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let who = node.auth.principal(authorization: "Bearer " + token), who != .anonymous else {
+            return login(pr, next: form["next"], error: "令牌无效，请核对后重试。", status: 401)
+        }
+        sessions.close(pr.sessionID)
+        let sid = sessions.open(who)
+        return redirect(pr, to: Self.nextPath(form["next"]), cookies: [pr.cookie(PortalRequest.sessionCookie, sid, maxAge: Int(PortalSessions.lifetime))])
+    }
+
+    /// The department an inbox shows: a department's own, or for the admin one of this node's.
+    func inboxDepartment(_ pr: PortalRequest, requested: String?) -> String? {
+        switch pr.principal {
+        case .department(let d): return d
+        case .admin:
+            let mine = node.topology.node(node.id)?.departments.map(\.id) ?? []
+            return requested.flatMap { mine.contains($0) ? $0 : nil } ?? mine.first
+        case .anonymous: return nil
+        }
+    }
+
+    func inbox(_ pr: PortalRequest, notice: String? = nil, status httpStatus: Int = 200) throws -> Response {
+        guard pr.principal != .anonymous else { return login(pr, next: "inbox") }
+        guard let dept = inboxDepartment(pr, requested: pr.query["department"]) else {
+            throw NodeError.notFound("本节点没有部门")
+        }
+        let filter = pr.query["status"].flatMap { s in PortalText.statuses.contains { $0.code == s } ? s : nil }
+        let items = try node.inbox(department: dept, status: filter, by: pr.principal)
+        let all: PortalHTML = "<a href=\"/inbox\(PortalForm.query([("department", dept)]))\"\(filter == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a>"
+        let statusLinks: [PortalHTML] = [all] + PortalText.statuses.map { s in
+            "<a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>"
+        }
+        var picker: PortalHTML = .empty
+        if pr.principal == .admin {
+            let opts: [PortalHTML] = (node.topology.node(node.id)?.departments ?? []).map { d in
+                "<option value=\"\(d.id)\"\(d.id == dept ? " selected" : "")>\(departmentName(d.id))</option>"
+            }
+            picker = "<form class=\"inline\" method=\"get\" action=\"/inbox\"><label for=\"f-dept\">部门</label> <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>"
+        }
+        let cards: [PortalHTML] = items.map { inboxCard(pr, $0) }
+        return page(pr, title: "部门收件箱", status: httpStatus, """
+            <h1>部门收件箱：\(departmentName(dept))</h1>
+            \(picker)
+            \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
+            <nav class="tabs">\(statusLinks)</nav>
+            <p class="total">共 \(items.count) 件（逾期件在前）</p>
+            \(cards.isEmpty ? "<p>暂无留言。</p>" as PortalHTML : "<ol class=\"inbox\">\(cards)</ol>" as PortalHTML)
+            """)
+    }
+
+    func inboxCard(_ pr: PortalRequest, _ item: JSONValue) -> PortalHTML {
+        let id = PortalSite.text(item["id"]), st = PortalSite.text(item["status"])
+        let overdue = item["overdue"] == .bool(true)
+        let contact = item["contact"]?.objectValue ?? [:]
+        var rows: [PortalHTML] = []
+        func row(_ label: String, _ value: String) { if !value.isEmpty { rows.append("<dt>\(label)</dt><dd>\(value)</dd>") } }
+        row("提交时间", PortalSite.text(item["submitted_at"]))
+        row("办理期限", PortalSite.text(item["due_on"]))
+        row("提交平台", nodeName(PortalSite.text(item["from_node"])))
+        if let r = item["rating"]?.intValue { row("满意度", PortalText.ratings.first { $0.value == r }?.name ?? String(r)) }
+        row("联系人", PortalSite.text(contact["name"]))
+        row("电话", PortalSite.text(contact["phone"]))
+        row("邮箱", PortalSite.text(contact["email"]))
+        row("统一社会信用代码", PortalSite.text(contact["uscc"]) + (contact["uscc_warning"] != nil ? "（校验位不符，试点早期代码）" : ""))
+        let about = PortalSite.text(item["about"])
+        if !about.isEmpty { rows.append("<dt>涉及</dt><dd><a href=\"/policies/\(PortalForm.encode(about))\">\(about)</a></dd>") }
+        var answers: [PortalHTML] = []
+        if let a = item["answers"]?.objectValue {
+            answers = a.keys.sorted().map { "<li>\($0)：\(PortalSite.text(a[$0]))</li>" }
+        }
+        let body: PortalHTML = item["unreadable"] == .bool(true) ? "<p class=\"error\">内容无法解密。</p>" : """
+            <h3>\(PortalSite.text(item["title"]).isEmpty ? PortalText.kind(PortalSite.text(item["kind"])) : PortalSite.text(item["title"]))</h3>\
+            \(PortalSite.text(item["content"]).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })\
+            \(answers.isEmpty ? PortalHTML.empty : "<ul class=\"answers\">\(answers)</ul>")
+            """
+        let replyForm: PortalHTML = ["closed", "undeliverable"].contains(st) ? .empty : """
+            <form class="reply" method="post" action="/inbox/reply">\(pr.csrfInput)<input type="hidden" name="id" value="\(id)">\
+            <input type="hidden" name="department" value="\(PortalSite.text(item["department"]))">\
+            <label for="r-\(id)">答复内容</label><textarea id="r-\(id)" name="content" rows="3" maxlength="2000" required></textarea>\
+            <label class="choice"><input type="checkbox" name="close" value="1"> 答复并办结</label> <button type="submit">答复</button></form>
+            """
+        return """
+            <li class="item status-\(st)\(overdue ? " overdue" : "")"><div class="meta"><span class="badge">\(PortalText.kind(PortalSite.text(item["kind"])))</span> \
+            <span class="badge status">\(PortalText.status(st))</span>\(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
+            \(body)<dl class="fields compact">\(rows)</dl>\(replyForm)</li>
+            """
+    }
+
+    func doReply(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+        guard pr.principal != .anonymous else { return login(pr, next: "inbox", error: "登录已过期，请重新登录。", status: 401) }
+        var body: [String: JSONValue] = ["content": .string(form["content"] ?? "")]
+        if form["close"] != nil { body["close"] = true }
+        let id = form["id"] ?? ""
+        do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError where e.code == .invalid || e.code == .conflict {
+            return try inbox(pr, notice: "答复未成功：\(e.fields["content"].map { PortalText.fieldMessage("content", $0) } ?? e.message)",
+                             status: HTTPProblem(e).status)
+        }
+        let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
+        return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept)]))
+    }
+
+    /// Refuses anyone but this node's admin: the login form for the anonymous, 403 otherwise.
+    func requireAdmin(_ pr: PortalRequest, next: String) throws -> Response? {
+        switch pr.principal {
+        case .admin: return nil
+        case .anonymous: return login(pr, next: next)
+        case .department: throw NodeError.forbidden("此页面仅限本节点管理员访问")
+        }
+    }
+
+    func admin(_ pr: PortalRequest, notice: String? = nil, status httpStatus: Int = 200) throws -> Response {
+        if let refusal = try requireAdmin(pr, next: "admin") { return refusal }
+        let st = try node.syncStatus()
+        let peers: [PortalHTML] = (st["peers"]?.arrayValue ?? []).map { p in
+            let connected = p["connected"] == .bool(true)
+            return """
+                <tr><td>\(PortalSite.text(p["name"] ?? p["id"]))<br><code>\(PortalSite.text(p["id"]))</code></td><td>\(p["role"]?.stringValue == "parent" ? "上级" : "下级")</td>\
+                <td class="\(connected ? "ok" : "bad")">\(connected ? "已连接" : "未连接")</td><td>\(PortalSite.text(p["last_sync"]).isEmpty ? "—" : PortalSite.text(p["last_sync"]))</td>\
+                <td>\(PortalSite.text(p["pending"]))</td><td>\(PortalSite.text(p["last_error"]))</td></tr>
+                """
+        }
+        let rejections: [PortalHTML] = (st["recent_rejections"]?.arrayValue ?? []).map { r in
+            "<tr><td>\(PortalSite.text(r["at"]))</td><td>\(PortalSite.text(r["peer"]))</td><td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>"
+        }
+        let conflicts: [PortalHTML] = try node.db.conflicted().map { conflictBlock(pr, $0) }
+        return page(pr, title: "节点管理", status: httpStatus, """
+            <h1>节点管理：\(nodeName(node.id))（\(node.id)）</h1>
+            \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
+            <dl class="fields compact"><dt>已应用变更</dt><dd>\(PortalSite.text(st["applied"]))</dd><dt>已拒绝变更</dt><dd>\(PortalSite.text(st["rejected"]))</dd>\
+            <dt>冲突记录</dt><dd>\(PortalSite.text(st["conflicts"]))</dd><dt>版本计数</dt><dd>\(PortalSite.text(st["counter"]))</dd></dl>
+            <h2>对等节点</h2><div class="table"><table><thead><tr><th>节点</th><th>关系</th><th>连接</th><th>最近同步</th><th>待发送</th><th>最近错误</th></tr></thead>
+            <tbody>\(peers.isEmpty ? "<tr><td colspan=\"6\">无对等节点</td></tr>" as PortalHTML : PortalHTML.join(peers))</tbody></table></div>
+            <h2>最近拒绝的变更集</h2>\(rejections.isEmpty ? "<p>无。</p>" as PortalHTML : "<div class=\"table\"><table><thead><tr><th>时间</th><th>来自</th><th>源节点</th><th>原因</th></tr></thead><tbody>\(rejections)</tbody></table></div>" as PortalHTML)
+            <h2>字段冲突</h2>\(conflicts.isEmpty ? "<p>没有未解决的冲突。</p>" as PortalHTML : PortalHTML.join(conflicts))
+            """)
+    }
+
+    /// One conflicted record: each conflicted field with every live value, each with a button
+    /// that settles the field on it.
+    func conflictBlock(_ pr: PortalRequest, _ r: StoredRecord) -> PortalHTML {
+        let settleable = [.policy, .serviceItem].contains(r.state.kind)
+        let fields: [PortalHTML] = r.state.fields.keys.sorted().compactMap { name in
+            guard let f = r.state.fields[name], !f.losers.isEmpty else { return nil }
+            let values: [PortalHTML] = f.entries.enumerated().map { i, e in
+                let button: PortalHTML = settleable ? """
+                    <form class="inline" method="post" action="/admin/settle">\(pr.csrfInput)<input type="hidden" name="id" value="\(r.state.id)">\
+                    <input type="hidden" name="field" value="\(name)"><input type="hidden" name="pick" value="\(i)">\
+                    <input type="hidden" name="dot" value="\(e.dot.node):\(String(e.dot.counter))"><button type="submit">采用此值</button></form>
+                    """ : .empty
+                return "<li>\(i == 0 ? "当前值" : "冲突值")（\(nodeName(e.dot.node))，\(e.dot.node)）：<q>\(PortalSite.text(e.value))</q> \(button)</li>"
+            }
+            return "<div class=\"conflict-field\"><h4>字段 <code>\(name)</code></h4><ul>\(values)</ul></div>"
+        }
+        let path = r.state.kind == .policy ? "/policies/\(PortalForm.encode(r.state.id))" : "/services"
+        return """
+            <section class="conflict"><h3><a href="\(path)">\(PortalSite.text(r.state["title"] ?? r.state["name"] ?? .string(r.state.id)))</a> <code>\(r.state.id)</code></h3>\(fields)</section>
+            """
+    }
+
+    /// Settles a conflict by writing the chosen value again: the new write's context covers
+    /// every live entry, so the field has one value everywhere once it has travelled. The
+    /// value is taken from the record, never from the form, and only if the entry picked is
+    /// still live (so a stale page cannot resurrect something already settled).
+    func settle(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+        if let refusal = try requireAdmin(pr, next: "admin") { return refusal }
+        let id = form["id"] ?? "", field = form["field"] ?? ""
+        guard let r = try node.db.record(id), let f = r.state.fields[field], !f.losers.isEmpty else {
+            return try admin(pr, notice: "该冲突已不存在（可能已被解决）。", status: 409)
+        }
+        guard let i = form["pick"].flatMap(Int.init), f.entries.indices.contains(i),
+              "\(f.entries[i].dot.node):\(f.entries[i].dot.counter)" == form["dot"] else {
+            return try admin(pr, notice: "冲突已变化，请重新选择。", status: 409)
+        }
+        do {
+            _ = try node.patch(kind: r.state.kind, id: id, body: .object([field: f.entries[i].value]), by: .admin)
+        } catch let e as NodeError where e.code.isCallerError {
+            return try admin(pr, notice: "无法解决该冲突：\(e.message)", status: HTTPProblem(e).status)
+        }
+        return redirect(pr, to: "/admin")
+    }
+
+    func supervisionPage(_ pr: PortalRequest) throws -> Response {
+        if let refusal = try requireAdmin(pr, next: "supervision") { return refusal }
+        let matrix = try regionThemeMatrix()
+        let themes = Theme.allCases
+        let head: [PortalHTML] = themes.map { "<th>\($0.chineseName)</th>" }
+        let rows: [PortalHTML] = matrix.map { line in
+            let cells: [PortalHTML] = themes.map { t in
+                let n = line.themes[t.rawValue] ?? 0
+                return n == 0 ? "<td>0</td>" as PortalHTML : "<td><a href=\"/policies?region=\(line.region)&amp;theme=\(t.rawValue)\">\(n)</a></td>"
+            }
+            return "<tr><th scope=\"row\">\(nodeName(line.region))<br><code>\(line.region)</code></th>\(cells)<td>\(line.total)</td></tr>"
+        }
+        let sup = try node.supervision()
+        let depts: [PortalHTML] = (sup["departments"]?.arrayValue ?? []).map { d in
+            let by = d["by_status"]?.objectValue ?? [:]
+            let total = by.values.compactMap(\.intValue).reduce(0, +)
+            let minutes = d["median_answer_minutes"]?.intValue
+            let rating = d["average_rating_x100"]?.intValue
+            let overdue = d["overdue"]?.intValue ?? 0
+            return """
+                <tr><td>\(PortalSite.text(d["name"]).isEmpty ? PortalSite.text(d["department"]) : PortalSite.text(d["name"]))<br><code>\(PortalSite.text(d["department"]))</code></td>\
+                <td>\(total)</td><td>\((by["replied"]?.intValue ?? 0) + (by["closed"]?.intValue ?? 0))</td><td class="\(overdue > 0 ? "bad" : "")">\(overdue)</td>\
+                <td>\(minutes.map(Self.duration) ?? "—")</td><td>\(rating.map { String(format: "%.2f", Double($0) / 100) } ?? "—")</td></tr>
+                """
+        }
+        return page(pr, title: "督查", """
+            <h1>督查</h1>
+            <h2>现行政策：地区 × 主题</h2>
+            <p class="meta">按发文地区统计（各地区本级，不含下辖）；点击数字查看对应政策。</p>
+            <div class="table"><table><thead><tr><th>地区</th>\(head)<th>合计</th></tr></thead><tbody>\(rows.isEmpty ? "<tr><td colspan=\"9\">暂无政策</td></tr>" as PortalHTML : PortalHTML.join(rows))</tbody></table></div>
+            <h2>互动通：各部门办理情况</h2>
+            <div class="table"><table><thead><tr><th>部门</th><th>收到</th><th>已答复</th><th>逾期</th><th>答复用时（中位数）</th><th>平均满意度</th></tr></thead>
+            <tbody>\(depts.isEmpty ? "<tr><td colspan=\"6\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(depts))</tbody></table></div>
+            """)
+    }
+
+    /// Minutes as 天/小时/分钟.
+    static func duration(_ minutes: Int64) -> String {
+        if minutes >= 1_440 { return String(format: "%.1f 天", Double(minutes) / 1_440) }
+        if minutes >= 60 { return String(format: "%.1f 小时", Double(minutes) / 60) }
+        return "\(minutes) 分钟"
+    }
+}
