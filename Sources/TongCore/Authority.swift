@@ -37,7 +37,8 @@ public enum Authority {
             if origin == change.owner { return .allowed }
             if topology.isAncestor(origin, of: change.owner) {
                 let extra = Set(change.fields.keys).subtracting(change.kind.classificationFields)
-                return extra.isEmpty ? .allowed : .denied("ancestor \(origin) may change only themes and tags, not \(extra.sorted().joined(separator: ","))")
+                return extra.isEmpty
+                    ? .allowed : .denied("ancestor \(origin) may change only themes and tags, not \(extra.sorted().joined(separator: ","))")
             }
             return .denied("\(origin) is neither the owner \(change.owner) nor its ancestor")
         case .feedback:
@@ -59,7 +60,8 @@ public enum Authority {
             if origin == to {
                 let allowed = origin == from ? FeedbackFields.owner.union(FeedbackFields.submitter) : FeedbackFields.owner
                 let extra = Set(change.fields.keys).subtracting(allowed)
-                return extra.isEmpty ? .allowed : .denied("the department's node may write only status and reply, not \(extra.sorted().joined(separator: ","))")
+                return extra.isEmpty
+                    ? .allowed : .denied("the department's node may write only status and reply, not \(extra.sorted().joined(separator: ","))")
             }
             return .denied("\(origin) neither submitted nor owns the department of this feedback")
         }

@@ -32,13 +32,13 @@ public struct Change: Sendable, Hashable {
     /// Parses the JSON form; nil if anything is missing or malformed.
     public init?(json: JSONValue) {
         guard case .object(let o) = json, o.count == 7,
-              let r = o["record"]?.stringValue, !r.isEmpty, r.utf8.count <= 128,
-              let k = o["kind"]?.stringValue.flatMap(RecordKind.init(rawValue:)),
-              let ow = o["owner"]?.stringValue,
-              let c = o["counter"]?.intValue, c > 0,
-              let at = o["at"]?.intValue,
-              let ctx = o["context"].flatMap(VersionVector.init(json:)),
-              let f = o["fields"]?.objectValue, !f.isEmpty
+            let r = o["record"]?.stringValue, !r.isEmpty, r.utf8.count <= 128,
+            let k = o["kind"]?.stringValue.flatMap(RecordKind.init(rawValue:)),
+            let ow = o["owner"]?.stringValue,
+            let c = o["counter"]?.intValue, c > 0,
+            let at = o["at"]?.intValue,
+            let ctx = o["context"].flatMap(VersionVector.init(json:)),
+            let f = o["fields"]?.objectValue, !f.isEmpty
         else { return nil }
         self.init(record: r, kind: k, owner: ow, counter: UInt64(c), at: at, context: ctx, fields: f)
     }

@@ -34,10 +34,10 @@ public struct ChangeSet: Sendable, Hashable {
     /// Parses a payload object; nil if it is not a well-formed set.
     public init?(payload: JSONValue) {
         guard case .object(let o) = payload, o.count == 5, o["v"] == .int(Self.formatVersion),
-              let origin = o["origin"]?.stringValue,
-              let scope = o["scope"].flatMap(Scope.init(json:)),
-              let at = o["created_at"]?.intValue,
-              let arr = o["changes"]?.arrayValue, !arr.isEmpty, arr.count <= Self.maxChanges
+            let origin = o["origin"]?.stringValue,
+            let scope = o["scope"].flatMap(Scope.init(json:)),
+            let at = o["created_at"]?.intValue,
+            let arr = o["changes"]?.arrayValue, !arr.isEmpty, arr.count <= Self.maxChanges
         else { return nil }
         var changes: [Change] = []
         changes.reserveCapacity(arr.count)
@@ -100,11 +100,11 @@ public struct SignedChangeSet: Sendable, Hashable {
     /// Decodes the wire form without verifying anything; nil if malformed.
     public init?(wire: JSONValue) {
         guard case .object(let o) = wire, o.count == 3,
-              let p = o["payload"]?.stringValue,
-              let s = o["sig"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
-              let c = o["cert"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
-              let parsed = try? JSONParser.parse(Array(p.utf8)),
-              let set = ChangeSet(payload: parsed)
+            let p = o["payload"]?.stringValue,
+            let s = o["sig"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
+            let c = o["cert"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
+            let parsed = try? JSONParser.parse(Array(p.utf8)),
+            let set = ChangeSet(payload: parsed)
         else { return nil }
         self.init(payload: Array(p.utf8), signature: Array(s), certificate: Array(c), set: set)
     }

@@ -57,7 +57,7 @@ public final class ChangeSetVerifier: Sendable {
             }
         }
         guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: s.signature),
-              key.isValidSignature(sig, for: s.payload)
+            key.isValidSignature(sig, for: s.payload)
         else { return .rejected("bad signature") }
         return .accepted
     }

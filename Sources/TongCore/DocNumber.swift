@@ -45,8 +45,9 @@ public enum DocNumber {
 
     private static func asciiDigit(_ c: Character) -> Character {
         guard c.unicodeScalars.count == 1, let u = c.unicodeScalars.first,
-              u.value >= 0xFF10, u.value <= 0xFF19,
-              let ascii = Unicode.Scalar(u.value - 0xFF10 + 0x30) else { return c }
+            u.value >= 0xFF10, u.value <= 0xFF19,
+            let ascii = Unicode.Scalar(u.value - 0xFF10 + 0x30)
+        else { return c }
         return Character(ascii)
     }
 

@@ -208,7 +208,8 @@ extension JSONParser {
     /// change set's bytes exactly as received, and parses each one once.
     /// - Throws: `Failure` if the text is not an object, or `rawKey` is present and not an array.
     public static func parseObject(_ bytes: [UInt8], rawArray rawKey: String, maxDepth: Int = 32) throws(Failure)
-        -> (members: [String: JSONValue], elements: [Range<Int>]) {
+        -> (members: [String: JSONValue], elements: [Range<Int>])
+    {
         var p = JSONParser(bytes, maxDepth: maxDepth)
         var members: [String: JSONValue] = [:]
         var elements: [Range<Int>] = []

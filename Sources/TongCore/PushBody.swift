@@ -45,7 +45,7 @@ public struct PushBody: Sendable {
     public init(bytes: [UInt8]) throws(JSONParser.Failure) {
         let (m, spans) = try JSONParser.parseObject(bytes, rawArray: "sets")
         guard let epoch = m["epoch"]?.stringValue, let after = m["after"]?.intValue, let upto = m["upto"]?.intValue,
-              after >= 0, upto >= after, spans.count <= Self.maxSets, m.count == 3
+            after >= 0, upto >= after, spans.count <= Self.maxSets, m.count == 3
         else { throw JSONParser.Failure(offset: 0, message: "a push needs epoch, after ≤ upto and at most \(Self.maxSets) sets") }
         self.init(epoch: epoch, after: after, upto: upto, sets: spans.map { Array(bytes[$0]) })
     }

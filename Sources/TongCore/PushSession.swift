@@ -31,7 +31,7 @@ public struct PushSession: Sendable {
 
     private enum State: Sendable, Equatable {
         case needHello
-        case known(Int64)          // peer's cursor on our current epoch
+        case known(Int64)  // peer's cursor on our current epoch
         case failing(until: Int64, attempts: Int)
     }
 

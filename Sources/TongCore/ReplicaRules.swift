@@ -47,8 +47,10 @@ public struct ReplicaRules: Sendable {
     /// record's current version, rule 5 is checked, and it is merged like any received change.
     /// A new record's id is `<owner>-<kind prefix><counter>`.
     /// - Throws: `WriteRefusal` (nothing is to be written), or what `load` throws.
-    public func planWrite(_ writes: [LocalWrite], origin: String, counter start: UInt64, at now: Int64, topology: Topology,
-                          load: (String) throws -> RecordState?) throws -> WritePlan {
+    public func planWrite(
+        _ writes: [LocalWrite], origin: String, counter start: UInt64, at now: Int64, topology: Topology,
+        load: (String) throws -> RecordState?
+    ) throws -> WritePlan {
         var counter = start
         var staged: [String: Int] = [:]
         var records: [(id: String, state: RecordState, existed: Bool)] = []
@@ -118,8 +120,10 @@ public struct ReplicaRules: Sendable {
     /// stored record's kind or owner, or creates a record at its owner in another node's name,
     /// is rejected; changes already applied (same dot) are skipped (idempotence).
     /// - Throws: only what `load` throws.
-    public func planApply(_ set: ChangeSet, at receiver: String, topology: Topology,
-                          load: (String) throws -> RecordState?) rethrows -> SetOutcome {
+    public func planApply(
+        _ set: ChangeSet, at receiver: String, topology: Topology,
+        load: (String) throws -> RecordState?
+    ) rethrows -> SetOutcome {
         if case .rejected(let why) = admit(set, at: receiver, topology: topology) { return .reject(why) }
         var staged: [String: Int] = [:]
         var records: [(id: String, state: RecordState, existed: Bool)] = []
@@ -164,7 +168,8 @@ public struct ReplicaRules: Sendable {
     /// status yet: the node must acknowledge it (`delivered`, or `undeliverable`).
     public func awaitsAcknowledgement(_ state: RecordState, at node: String) -> Bool {
         guard state.kind == .feedback, state["status"] == nil, let d = state["department"]?.stringValue,
-              Validation.departmentID(d)?.node == node else { return false }
+            Validation.departmentID(d)?.node == node
+        else { return false }
         return true
     }
 

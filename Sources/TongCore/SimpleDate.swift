@@ -13,7 +13,8 @@ public struct SimpleDate: Comparable, Hashable, Sendable, CustomStringConvertibl
     /// Builds a date from components, or nil when it is not a real calendar date in range.
     public init?(year: Int, month: Int, day: Int) {
         guard Self.yearRange.contains(year), (1...12).contains(month),
-              day >= 1, day <= Self.daysIn(month: month, year: year) else { return nil }
+            day >= 1, day <= Self.daysIn(month: month, year: year)
+        else { return nil }
         self.year = year
         self.month = month
         self.day = day

@@ -311,7 +311,7 @@ private struct TOMLCursor {
             if ch == "_" {
                 // Underscores are only legal as separators between two digits.
                 guard k > 0, k < chars.count - 1, chars[k - 1].isASCII, chars[k - 1].isNumber,
-                      chars[k + 1].isASCII, chars[k + 1].isNumber
+                    chars[k + 1].isASCII, chars[k + 1].isNumber
                 else { throw fail("invalid integer '\(token)'") }
                 continue
             }

@@ -30,8 +30,10 @@ public struct Topology: Sendable, Equatable {
         public var departments: [Department]
 
         /// Creates a node.
-        public init(id: String, name: String, parent: String? = nil, http: String? = nil, peer: String? = nil,
-                    departments: [Department] = []) {
+        public init(
+            id: String, name: String, parent: String? = nil, http: String? = nil, peer: String? = nil,
+            departments: [Department] = []
+        ) {
             self.id = id
             self.name = name
             self.parent = parent
@@ -127,8 +129,9 @@ public struct Topology: Sendable, Equatable {
             }
         }
         if queue.count != nodes.count, let start = depths.firstIndex(of: -1) {
-            throw TopologyError("parent links form a cycle: \(Topology.cycle(from: start, parents: parentIndex, nodes: nodes))",
-                                node: nodes[start].id)
+            throw TopologyError(
+                "parent links form a cycle: \(Topology.cycle(from: start, parents: parentIndex, nodes: nodes))",
+                node: nodes[start].id)
         }
 
         self.federation = federation

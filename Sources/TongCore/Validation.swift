@@ -24,8 +24,8 @@ public enum Validation {
         let node = String(decoding: b[0..<6], as: UTF8.self)
         let slugBytes = b[7...]
         guard divisionCode(node), slugBytes.count <= 48,
-              slugBytes.first != UInt8(ascii: "-"), slugBytes.last != UInt8(ascii: "-"),
-              slugBytes.allSatisfy({ isDigit($0) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") })
+            slugBytes.first != UInt8(ascii: "-"), slugBytes.last != UInt8(ascii: "-"),
+            slugBytes.allSatisfy({ isDigit($0) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") })
         else { return nil }
         return (node, String(decoding: slugBytes, as: UTF8.self))
     }
@@ -38,7 +38,7 @@ public enum Validation {
     /// Whether `s` is an absolute http(s) URL with a host, no whitespace/control characters, at most 2048 bytes.
     public static func url(_ s: String) -> Bool {
         guard !s.isEmpty, s.utf8.count <= 2048,
-              !s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
+            !s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
         else { return false }
         let lower = s.lowercased()
         let rest: Substring
@@ -58,7 +58,7 @@ public enum Validation {
             guard let close = authority.firstIndex(of: "]") else { return false }
             let literal = authority[authority.index(after: authority.startIndex)..<close]
             guard !literal.isEmpty, literal.contains(":"),
-                  literal.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." })
+                literal.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." })
             else { return false }
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
@@ -79,7 +79,8 @@ public enum Validation {
     public static func phone(_ s: String) -> Bool {
         let b = Array(s.utf8)
         if b.count == 11, b[0] == UInt8(ascii: "1"), b[1] >= UInt8(ascii: "3"), b[1] <= UInt8(ascii: "9"),
-           b.allSatisfy(isDigit) {
+            b.allSatisfy(isDigit)
+        {
             return true
         }
         guard b.first == UInt8(ascii: "0") else { return false }
@@ -103,17 +104,17 @@ public enum Validation {
     /// A deliberately simple sanity check: one `@`, a plausible local part and a dotted domain, at most 254 bytes.
     public static func email(_ s: String) -> Bool {
         guard s.utf8.count <= 254,
-              !s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
+            !s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
         else { return false }
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         let local = parts[0], domain = parts[1]
         guard (1...64).contains(local.utf8.count), !local.hasPrefix("."), !local.hasSuffix("."),
-              !local.contains(".."), !local.contains(where: { "()<>[]:;\\,\"".contains($0) })
+            !local.contains(".."), !local.contains(where: { "()<>[]:;\\,\"".contains($0) })
         else { return false }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, validHostName(domain),
-              let tld = labels.last, !tld.utf8.allSatisfy(isDigit)
+            let tld = labels.last, !tld.utf8.allSatisfy(isDigit)
         else { return false }
         return true
     }
@@ -161,10 +162,10 @@ public enum Validation {
         }
         for label in h.split(separator: ".", omittingEmptySubsequences: false) {
             guard (1...63).contains(label.utf8.count), label.first != "-", label.last != "-",
-                  label.unicodeScalars.allSatisfy({
-                      $0.value > 0x7F || $0.properties.isASCIIHexDigit || ($0 >= "a" && $0 <= "z")
-                          || ($0 >= "A" && $0 <= "Z") || $0 == "-" || $0 == "_"
-                  })
+                label.unicodeScalars.allSatisfy({
+                    $0.value > 0x7F || $0.properties.isASCIIHexDigit || ($0 >= "a" && $0 <= "z")
+                        || ($0 >= "A" && $0 <= "Z") || $0 == "-" || $0 == "_"
+                })
             else { return false }
         }
         return true
@@ -176,7 +177,7 @@ public enum Validation {
         guard parts.count == 4 else { return false }
         for p in parts {
             guard (1...3).contains(p.utf8.count), p.utf8.allSatisfy(isDigit),
-                  p.count == 1 || p.first != "0", let v = Int(p), v <= 255
+                p.count == 1 || p.first != "0", let v = Int(p), v <= 255
             else { return false }
         }
         return true

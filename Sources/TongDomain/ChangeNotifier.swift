@@ -44,7 +44,9 @@ package final class ChangeNotifier: Sendable {
 
     /// Suspends until the generation differs from `seen` (or the task is cancelled).
     private func changed(from seen: Int) async {
-        let id = state.withLock { s -> UInt64 in s.nextWaiter += 1; return s.nextWaiter }
+        let id = state.withLock { s -> UInt64 in
+            s.nextWaiter += 1; return s.nextWaiter
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in

@@ -6,8 +6,10 @@ import TongPeer
 /// complete home at `DIR/<node id>/` (contract.md, Commands).
 public enum FederationLayout {
     /// Creates the federation. Refuses an existing non-empty `out` unless `force`.
-    public static func create(topologyText: String, out: String, force: Bool, now: Date = Date(),
-                              adjust: (inout NodeConfiguration) -> Void = { _ in }) throws -> Topology {
+    public static func create(
+        topologyText: String, out: String, force: Bool, now: Date = Date(),
+        adjust: (inout NodeConfiguration) -> Void = { _ in }
+    ) throws -> Topology {
         let topology: Topology
         do { topology = try Topology.parse(toml: topologyText) } catch { throw NodeError.config("topology: \(error)") }
         let fm = FileManager.default
@@ -27,8 +29,10 @@ public enum FederationLayout {
     }
 
     /// Writes one node home: certificate, config, topology copy, tokens.
-    public static func issue(node id: String, ca: IssuedCredential, topology: Topology, into home: NodeHome, now: Date,
-                             adjust: (inout NodeConfiguration) -> Void = { _ in }) throws {
+    public static func issue(
+        node id: String, ca: IssuedCredential, topology: Topology, into home: NodeHome, now: Date,
+        adjust: (inout NodeConfiguration) -> Void = { _ in }
+    ) throws {
         guard let n = topology.node(id) else { throw NodeError.config("node \(id) is not in the topology") }
         let fm = FileManager.default
         for d in ["certs", "data", "tokens", "keys"] { try fm.createDirectory(atPath: home.path + "/" + d, withIntermediateDirectories: true) }

@@ -16,7 +16,9 @@ package final class LinkTable: Sendable {
     private let links = Mutex<[String: Link]>([:])
 
     package func update(_ peer: String, _ f: (inout Link) -> Void) {
-        links.withLock { l in var x = l[peer] ?? Link(); f(&x); l[peer] = x }
+        links.withLock { l in
+            var x = l[peer] ?? Link(); f(&x); l[peer] = x
+        }
     }
 
     package func get(_ peer: String) -> Link { links.withLock { $0[peer] ?? Link() } }

@@ -26,8 +26,11 @@ public final class NodeMetrics: Sendable {
 
     /// Counts one API request and its latency.
     package func request(route: String, method: String, status: Int, seconds: Double) {
-        CoreMetrics.Counter(label: "tong_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
-        CoreMetrics.Timer(label: "tong_http_request_duration_seconds", dimensions: [("route", route)], factory: factory).recordNanoseconds(Int64(seconds * 1e9))
+        CoreMetrics.Counter(
+            label: "tong_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory
+        ).increment()
+        CoreMetrics.Timer(label: "tong_http_request_duration_seconds", dimensions: [("route", route)], factory: factory).recordNanoseconds(
+            Int64(seconds * 1e9))
     }
 
     /// Sets the records-by-kind gauges.

@@ -37,7 +37,9 @@ package struct RecordSchema: Sendable {
             "source_url": .optionalURL,
         ],
         required: ["title", "department", "issued_on"],
-        defaults: { node in ["region": .string(node), "themes": ["other"], "tags": [], "audiences": ["micro", "small", "individual"], "body": "", "doc_number": ""] })
+        defaults: { node in
+            ["region": .string(node), "themes": ["other"], "tags": [], "audiences": ["micro", "small", "individual"], "body": "", "doc_number": ""]
+        })
 
     package static let serviceItem = RecordSchema(
         kind: .serviceItem,
@@ -49,7 +51,12 @@ package struct RecordSchema: Sendable {
             "tags": .stringList(maxItems: 20, maxLength: 32),
         ],
         required: ["code", "name", "department", "handling_url"],
-        defaults: { node in ["region": .string(node), "themes": ["resume_work"], "tags": [], "audiences": ["micro", "small", "individual"], "body": "", "fee": "免费", "materials": [], "policies": [], "time_limit_days": 0] })
+        defaults: { node in
+            [
+                "region": .string(node), "themes": ["resume_work"], "tags": [], "audiences": ["micro", "small", "individual"], "body": "",
+                "fee": "免费", "materials": [], "policies": [], "time_limit_days": 0,
+            ]
+        })
 
     /// Validates a create (`partial == false`) or patch body; returns the normalised fields.
     package func validate(_ input: JSONValue, partial: Bool, node: String) throws -> [String: JSONValue] {
@@ -125,7 +132,9 @@ package struct RecordSchema: Sendable {
             guard let i = v.intValue, i >= min, i <= max else { throw NodeError.invalid("must be an integer \(min)-\(max)") }
             return .int(i)
         case .department:
-            guard let s = v.stringValue, Validation.departmentID(s) != nil else { throw NodeError.invalid("must be a department id like 330100-hrss") }
+            guard let s = v.stringValue, Validation.departmentID(s) != nil else {
+                throw NodeError.invalid("must be a department id like 330100-hrss")
+            }
             return .string(s)
         case .region:
             guard let s = v.stringValue, Validation.divisionCode(s) else { throw NodeError.invalid("must be a six-digit division code") }

@@ -13,7 +13,7 @@ public enum Sealing {
     /// Seals a JSON object to a recipient's public key (raw x9.63 base64). Returns "enc.ct" base64.
     public static func seal(_ value: JSONValue, to publicKeyBase64: String, aad: String) throws -> String {
         guard let raw = Data(base64Encoded: publicKeyBase64),
-              let key = try? P256.KeyAgreement.PublicKey(x963Representation: raw)
+            let key = try? P256.KeyAgreement.PublicKey(x963Representation: raw)
         else { throw NodeError.invalid("recipient has no usable sealing key") }
         var sender = try HPKE.Sender(recipientKey: key, ciphersuite: suite, info: info)
         let ct = try sender.seal(CanonicalJSON.encode(value), authenticating: Data(aad.utf8))
@@ -24,8 +24,8 @@ public enum Sealing {
     public static func open(_ sealed: String, with key: P256.KeyAgreement.PrivateKey, aad: String) -> JSONValue? {
         let parts = sealed.split(separator: ".")
         guard parts.count == 2, let enc = Data(base64Encoded: String(parts[0])), let ct = Data(base64Encoded: String(parts[1])),
-              var r = try? HPKE.Recipient(privateKey: key, ciphersuite: suite, info: info, encapsulatedKey: enc),
-              let pt = try? r.open(ct, authenticating: Data(aad.utf8))
+            var r = try? HPKE.Recipient(privateKey: key, ciphersuite: suite, info: info, encapsulatedKey: enc),
+            let pt = try? r.open(ct, authenticating: Data(aad.utf8))
         else { return nil }
         return try? JSONParser.parse(Array(pt))
     }

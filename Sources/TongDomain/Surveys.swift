@@ -20,23 +20,31 @@ package enum Surveys {
         if let qs = o["questions"]?.arrayValue, (1...50).contains(qs.count) {
             for (n, q) in qs.enumerated() {
                 guard let t = q["type"]?.stringValue, types.contains(t), let text = q["text"]?.stringValue,
-                      Validation.text(text, field: "text", min: 1, max: 200) == nil else {
+                    Validation.text(text, field: "text", min: 1, max: 200) == nil
+                else {
                     problems["questions[\(n)]"] = "needs type (single, multiple, text) and text"; continue
                 }
                 var out: [String: JSONValue] = ["id": .string("q\(n + 1)"), "type": .string(t), "text": .string(text)]
                 if t != "text" {
                     guard let opts = q["options"]?.stringArray, (2...20).contains(opts.count),
-                          opts.allSatisfy({ Validation.text($0, field: "option", min: 1, max: 100) == nil }) else {
+                        opts.allSatisfy({ Validation.text($0, field: "option", min: 1, max: 100) == nil })
+                    else {
                         problems["questions[\(n)]"] = "needs 2 to 20 options"; continue
                     }
                     out["options"] = .strings(opts)
                 }
                 questions.append(.object(out))
             }
-        } else { problems["questions"] = "must list 1 to 50 questions" }
-        if !problems.isEmpty { throw NodeError.invalid(problems.keys.sorted().map { "\($0) \(problems[$0]!)" }.joined(separator: "; "), fields: problems) }
-        return ["title": .string(title), "department": .string(dept), "questions": .array(questions), "status": "active",
-                "themes": o["themes"] ?? ["resume_work"], "tags": o["tags"] ?? []]
+        } else {
+            problems["questions"] = "must list 1 to 50 questions"
+        }
+        if !problems.isEmpty {
+            throw NodeError.invalid(problems.keys.sorted().map { "\($0) \(problems[$0]!)" }.joined(separator: "; "), fields: problems)
+        }
+        return [
+            "title": .string(title), "department": .string(dept), "questions": .array(questions), "status": "active",
+            "themes": o["themes"] ?? ["resume_work"], "tags": o["tags"] ?? [],
+        ]
     }
 
     /// Validates answers against a survey's questions: `{"q1": "option", "q2": ["a","b"], "q3": "text"}`.
@@ -54,14 +62,20 @@ package enum Surveys {
                 guard let s = a.stringValue, options.contains(s) else { throw NodeError.invalid("\(qid) must be one of its options") }
                 out[qid] = a
             case "multiple":
-                guard let s = a.stringArray, !s.isEmpty, Set(s).isSubset(of: options) else { throw NodeError.invalid("\(qid) must list some of its options") }
+                guard let s = a.stringArray, !s.isEmpty, Set(s).isSubset(of: options) else {
+                    throw NodeError.invalid("\(qid) must list some of its options")
+                }
                 out[qid] = .strings(Array(Set(s)).sorted())
             default:
-                guard let s = a.stringValue, Validation.text(s, field: qid, min: 0, max: 1_000) == nil else { throw NodeError.invalid("\(qid) must be text up to 1000 characters") }
+                guard let s = a.stringValue, Validation.text(s, field: qid, min: 0, max: 1_000) == nil else {
+                    throw NodeError.invalid("\(qid) must be text up to 1000 characters")
+                }
                 out[qid] = a
             }
         }
-        for k in answers.keys where !questions.contains(where: { $0["id"]?.stringValue == k }) { throw NodeError.invalid("\(k) is not a question of this survey") }
+        for k in answers.keys where !questions.contains(where: { $0["id"]?.stringValue == k }) {
+            throw NodeError.invalid("\(k) is not a question of this survey")
+        }
         guard !out.isEmpty else { throw NodeError.invalid("no question answered") }
         return .object(out)
     }
@@ -78,7 +92,9 @@ extension TongNode {
 
     /// Tallies of a survey's responses, opened with the department's key (owner node only).
     public func surveyTallies(_ sid: String, by who: Principal) throws -> JSONValue {
-        guard let s = try db.record(sid), s.state.kind == .survey, let dept = s.state["department"]?.stringValue else { throw NodeError.notFound("no survey \(sid) here") }
+        guard let s = try db.record(sid), s.state.kind == .survey, let dept = s.state["department"]?.stringValue else {
+            throw NodeError.notFound("no survey \(sid) here")
+        }
         try authorizeDepartment(dept, who)
         guard let key = departmentSealKey(dept) else { throw NodeError.forbidden("survey \(sid) belongs to another node") }
         var counts: [String: [String: Int]] = [:]
@@ -86,7 +102,9 @@ extension TongNode {
         var responses = 0
         let questions = s.state["questions"]?.arrayValue ?? []
         try db.eachFeedback(department: dept, survey: sid) { r in
-            guard let blob = r.state["sealed"]?.stringValue, let plain = Sealing.open(blob, with: key, aad: r.state.id), let a = plain["answers"]?.objectValue else { return }
+            guard let blob = r.state["sealed"]?.stringValue, let plain = Sealing.open(blob, with: key, aad: r.state.id),
+                let a = plain["answers"]?.objectValue
+            else { return }
             responses += 1
             for (q, v) in a {
                 if let one = v.stringValue, questions.first(where: { $0["id"]?.stringValue == q })?["type"]?.stringValue == "text" {
@@ -96,8 +114,10 @@ extension TongNode {
                 }
             }
         }
-        return ["survey": .string(sid), "responses": .int(Int64(responses)),
-                "tallies": .object(counts.mapValues { .object($0.mapValues { .int(Int64($0)) }) }),
-                "texts": .object(texts.mapValues { .strings($0) })]
+        return [
+            "survey": .string(sid), "responses": .int(Int64(responses)),
+            "tallies": .object(counts.mapValues { .object($0.mapValues { .int(Int64($0)) }) }),
+            "texts": .object(texts.mapValues { .strings($0) }),
+        ]
     }
 }

@@ -37,7 +37,8 @@ public struct SyncService: Service {
 
     package func address(of peer: String) -> (String, Int)? {
         guard let a = node.config.peerAddresses[peer] ?? node.topology.node(peer)?.peer,
-              let hp = try? NodeConfiguration.hostPort(a) else { return nil }
+            let hp = try? NodeConfiguration.hostPort(a)
+        else { return nil }
         return hp
     }
 
@@ -70,12 +71,17 @@ public struct SyncService: Service {
             case .hello:
                 do {
                     let restoring = (try? node.db.state().restorePending) == true
-                    let r = try await connection.request(method: "GET", path: restoring ? "/sync/v1/hello?restoring=1" : "/sync/v1/hello",
-                                                         body: nil)
-                    guard r.status == 200, let v = try? JSONParser.parse(r.body) else { throw PeerError(.protocolError, "hello answered \(r.status)") }
+                    let r = try await connection.request(
+                        method: "GET", path: restoring ? "/sync/v1/hello?restoring=1" : "/sync/v1/hello",
+                        body: nil)
+                    guard r.status == 200, let v = try? JSONParser.parse(r.body) else {
+                        throw PeerError(.protocolError, "hello answered \(r.status)")
+                    }
                     let cursor = Cursor(json: v["cursor"]) ?? Cursor(epoch: epoch, seq: 0)
                     session.answered(cursor: cursor, now: TongNode.now())
-                    node.link.update(peer) { $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil }
+                    node.link.update(peer) {
+                        $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil
+                    }
                     try await restoreCatchUp(peer: peer, seen: UInt64(max(0, v["seen"]?.intValue ?? 0)), caughtUp: caughtUp)
                 } catch {
                     fail(&session, peer, error)
@@ -91,7 +97,9 @@ public struct SyncService: Service {
                     session.answered(cursor: c, now: TongNode.now())
                     node.metrics.setsSent.increment(by: batch.sets.count)
                     node.metrics.bytesSent.increment(by: body.count)
-                    node.link.update(peer) { $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil }
+                    node.link.update(peer) {
+                        $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil
+                    }
                 } catch {
                     fail(&session, peer, error)
                 }
@@ -116,13 +124,17 @@ public struct SyncService: Service {
         if l.connected || l.lastError == nil {
             node.logger.warning("sync link down", metadata: ["peer.id": .string(peer), "error": .string("\(error)")])
         }
-        node.link.update(peer) { $0.connected = false; $0.lastError = "\(error)" }
+        node.link.update(peer) {
+            $0.connected = false; $0.lastError = "\(error)"
+        }
     }
 
     /// After a restore: once every neighbour said how far it saw our counter, continue above it.
     package func restoreCatchUp(peer: String, seen: UInt64, caughtUp: CatchUp) async throws {
         guard (try? node.db.state().restorePending) == true else { return }
-        let all = caughtUp.seen.withLock { c -> [String: UInt64] in c[peer] = max(c[peer] ?? 0, seen); return c }
+        let all = caughtUp.seen.withLock { c -> [String: UInt64] in
+            c[peer] = max(c[peer] ?? 0, seen); return c
+        }
         let finished = node.neighbours.allSatisfy { all[$0.id] != nil }
         try node.db.catchUp(seenByPeers: all.values.max() ?? 0, finished: finished)
         if finished { node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)]) }

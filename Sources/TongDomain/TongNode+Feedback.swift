@@ -30,23 +30,38 @@ extension TongNode {
         if !Self.forms.contains(form), !isSurvey { problems["kind"] = "must be suggestion, consultation, complaint or evaluation" }
         let dept = o["department"]?.stringValue ?? ""
         var sealKey: String?
-        if let d = department(dept) { sealKey = d.state["seal_key"]?.stringValue } else { problems["department"] = "is not a department in the directory" }
+        if let d = department(dept) {
+            sealKey = d.state["seal_key"]?.stringValue
+        } else {
+            problems["department"] = "is not a department in the directory"
+        }
         var about = ""
         if let a = o["about"], a != .null {
-            if let s = a.stringValue, let r = try db.record(s), [.policy, .serviceItem].contains(r.state.kind) { about = s }
-            else { problems["about"] = "must be the id of a policy or service item" }
+            if let s = a.stringValue, let r = try db.record(s), [.policy, .serviceItem].contains(r.state.kind) {
+                about = s
+            } else {
+                problems["about"] = "must be the id of a policy or service item"
+            }
         }
         var sealed: [String: JSONValue] = [:]
         var survey = ""
         if isSurvey {
             if let sid = o["survey"]?.stringValue, let s = try db.record(sid), s.state.kind == .survey, s.state["department"]?.stringValue == dept {
                 survey = sid
-                do { sealed["answers"] = try Surveys.validateAnswers(o["answers"], survey: s.state) } catch let e as NodeError { problems["answers"] = e.message }
-            } else { problems["survey"] = "must be an open survey of that department" }
+                do { sealed["answers"] = try Surveys.validateAnswers(o["answers"], survey: s.state) } catch let e as NodeError {
+                    problems["answers"] = e.message
+                }
+            } else {
+                problems["survey"] = "must be an open survey of that department"
+            }
         } else {
             for (field, lo, hi) in [("title", 1, 100), ("content", 1, 2_000)] {
                 let s = o[field]?.stringValue ?? ""
-                if let issue = Validation.text(s, field: field, min: lo, max: hi) { problems[field] = issue.message } else { sealed[field] = .string(s) }
+                if let issue = Validation.text(s, field: field, min: lo, max: hi) {
+                    problems[field] = issue.message
+                } else {
+                    sealed[field] = .string(s)
+                }
             }
         }
         var warnings: [String] = []
@@ -54,11 +69,23 @@ extension TongNode {
             var contact: [String: JSONValue] = [:]
             for k in c.keys where !["name", "phone", "email", "uscc"].contains(k) { problems["contact.\(k)"] = "is not a contact field" }
             let name = c["name"]?.stringValue ?? ""
-            if let issue = Validation.text(name, field: "name", min: 1, max: 50) { problems["contact.name"] = issue.message } else { contact["name"] = .string(name) }
+            if let issue = Validation.text(name, field: "name", min: 1, max: 50) {
+                problems["contact.name"] = issue.message
+            } else {
+                contact["name"] = .string(name)
+            }
             let phone = c["phone"]?.stringValue ?? ""
-            if Validation.phone(phone) { contact["phone"] = .string(phone) } else { problems["contact.phone"] = "must be a mainland mobile or landline number" }
+            if Validation.phone(phone) {
+                contact["phone"] = .string(phone)
+            } else {
+                problems["contact.phone"] = "must be a mainland mobile or landline number"
+            }
             if let e = c["email"], e != .null, e != "" {
-                if let s = e.stringValue, Validation.email(s) { contact["email"] = .string(s) } else { problems["contact.email"] = "is not an email address" }
+                if let s = e.stringValue, Validation.email(s) {
+                    contact["email"] = .string(s)
+                } else {
+                    problems["contact.email"] = "is not an email address"
+                }
             }
             if let u = c["uscc"], u != .null, u != "" {
                 let s = u.stringValue ?? ""
@@ -68,7 +95,8 @@ extension TongNode {
                     // Some early pilot codes are real yet fail the check: keep them, flagged, and say so.
                     contact["uscc"] = .string(s)
                     contact["uscc_warning"] = .string("check character mismatch (expected \(expected))")
-                    warnings.append("uscc: check character does not match (expected \(expected)); accepted as an early pilot code, flagged for the department")
+                    warnings.append(
+                        "uscc: check character does not match (expected \(expected)); accepted as an early pilot code, flagged for the department")
                 case .malformed(let why): problems["contact.uscc"] = "is not a unified social credit code: \(why)"
                 }
             }
@@ -77,7 +105,11 @@ extension TongNode {
             problems["contact"] = "is required (name and phone)"
         }
         if form == "evaluation" {
-            if let r = o["rating"]?.intValue, (1...5).contains(r) { sealed["rating"] = .int(r) } else { problems["rating"] = "must be 1 (非常不满意) to 5 (非常满意)" }
+            if let r = o["rating"]?.intValue, (1...5).contains(r) {
+                sealed["rating"] = .int(r)
+            } else {
+                problems["rating"] = "must be 1 (非常不满意) to 5 (非常满意)"
+            }
         } else if o["rating"] != nil, o["rating"] != .null {
             problems["rating"] = "is only for evaluations"
         }
@@ -158,17 +190,26 @@ extension TongNode {
         }
         try authorizeDepartment(dept, who)
         guard departmentSealKey(dept) != nil else { throw NodeError.forbidden("feedback \(fid) is not addressed to this node") }
-        guard case .object(let o) = body, let content = o["content"]?.stringValue else { throw NodeError.invalid("content is required", fields: ["content": "is required"]) }
-        if let issue = Validation.text(content, field: "content", min: 1, max: 2_000) { throw NodeError.invalid("content \(issue.message)", fields: ["content": issue.message]) }
+        guard case .object(let o) = body, let content = o["content"]?.stringValue else {
+            throw NodeError.invalid("content is required", fields: ["content": "is required"])
+        }
+        if let issue = Validation.text(content, field: "content", min: 1, max: 2_000) {
+            throw NodeError.invalid("content \(issue.message)", fields: ["content": issue.message])
+        }
         let close = o["close"] == .bool(true)
         guard let submitter = try db.record(r.state.owner), let key = submitter.state["seal_key"]?.stringValue else {
             throw NodeError.conflict("the submitting node's key is not in the directory yet")
         }
         let sealed = try Sealing.seal(["content": .string(content)], to: key, aad: fid)
         let now = Self.now()
-        try write([LocalWrite(id: fid, kind: .feedback, owner: r.state.owner, scope: .route(from: r.state.owner, to: id),
-                              fields: ["reply_sealed": .string(sealed), "replied_at": .string(Self.iso8601(ms: now)),
-                                       "status": .string(close ? "closed" : "replied")])])
+        try write([
+            LocalWrite(
+                id: fid, kind: .feedback, owner: r.state.owner, scope: .route(from: r.state.owner, to: id),
+                fields: [
+                    "reply_sealed": .string(sealed), "replied_at": .string(Self.iso8601(ms: now)),
+                    "status": .string(close ? "closed" : "replied"),
+                ])
+        ])
         return ["id": .string(fid), "status": .string(close ? "closed" : "replied")]
     }
 
@@ -194,7 +235,10 @@ extension TongNode {
             var f: [String: JSONValue]
             if departmentSealKey(dept) != nil, department(dept) != nil {
                 let days = config.dueDays[form] ?? 15
-                f = ["status": "delivered", "delivered_at": .string(Self.iso8601(ms: now)), "due_on": .string(Self.addWorkingDays(days, to: today, holidays: config.holidays, workdays: config.workdays))]
+                f = [
+                    "status": "delivered", "delivered_at": .string(Self.iso8601(ms: now)),
+                    "due_on": .string(Self.addWorkingDays(days, to: today, holidays: config.holidays, workdays: config.workdays)),
+                ]
             } else {
                 f = ["status": "undeliverable", "undeliverable": .string("department \(dept) no longer exists")]
             }

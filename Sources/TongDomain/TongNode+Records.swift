@@ -20,13 +20,17 @@ extension TongNode {
     /// Changes fields: the owner any field, an ancestor only themes and tags (rule 5).
     public func patch(kind: RecordKind, id recordID: String, body: JSONValue, by who: Principal) throws -> RecordState {
         try who.requireAdmin("only a node admin may change records")
-        guard let existing = try db.record(recordID), existing.state.kind == kind else { throw NodeError.notFound("no \(kind.rawValue) \(recordID) here") }
+        guard let existing = try db.record(recordID), existing.state.kind == kind else {
+            throw NodeError.notFound("no \(kind.rawValue) \(recordID) here")
+        }
         let owner = existing.state.owner
         let fields = try Self.schema(for: kind).validate(body, partial: true, node: owner)
         if owner != id {
             guard topology.isAncestor(id, of: owner) else { throw NodeError.forbidden("node \(id) may not change records of \(owner)") }
             let extra = Set(fields.keys).subtracting(kind.classificationFields)
-            guard extra.isEmpty else { throw NodeError.forbidden("an ancestor may change only themes and tags, not \(extra.sorted().joined(separator: ", "))") }
+            guard extra.isEmpty else {
+                throw NodeError.forbidden("an ancestor may change only themes and tags, not \(extra.sorted().joined(separator: ", "))")
+            }
         }
         try checkReferences(fields, owner: owner)
         return try write([LocalWrite(id: recordID, kind: kind, owner: owner, scope: .owned(owner), fields: fields)])[0]
@@ -35,7 +39,9 @@ extension TongNode {
     /// Withdraws a record (a tombstone that replicates; it stays findable as withdrawn).
     public func withdraw(kind: RecordKind, id recordID: String, by who: Principal) throws {
         try who.requireAdmin("only the owner's admin may withdraw")
-        guard let existing = try db.record(recordID), existing.state.kind == kind else { throw NodeError.notFound("no \(kind.rawValue) \(recordID) here") }
+        guard let existing = try db.record(recordID), existing.state.kind == kind else {
+            throw NodeError.notFound("no \(kind.rawValue) \(recordID) here")
+        }
         guard existing.state.owner == id else { throw NodeError.forbidden("only the owner node \(existing.state.owner) may withdraw it") }
         if existing.state["status"]?.stringValue == "withdrawn" { return }
         try write([LocalWrite(id: recordID, kind: kind, owner: id, scope: .owned(id), fields: ["status": "withdrawn"])])

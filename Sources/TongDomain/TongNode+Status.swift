@@ -31,9 +31,13 @@ extension TongNode {
             "node": .string(id), "peers": .array(peers), "applied": .int(Int64(counts.applied)),
             "rejected": .int(Int64(counts.rejected)), "conflicts": .int(Int64(try db.conflictCount())),
             "counter": .int(Int64(st.counter)), "log_epoch": .string(st.logEpoch), "restore_pending": .bool(st.restorePending),
-            "recent_rejections": .array(try db.rejections(limit: 10).map {
-                ["at": .string(Self.iso8601(ms: $0.at)), "peer": .string($0.peer), "origin": $0.origin.map(JSONValue.string) ?? .null, "reason": .string($0.reason)]
-            }),
+            "recent_rejections": .array(
+                try db.rejections(limit: 10).map {
+                    [
+                        "at": .string(Self.iso8601(ms: $0.at)), "peer": .string($0.peer), "origin": $0.origin.map(JSONValue.string) ?? .null,
+                        "reason": .string($0.reason),
+                    ]
+                }),
         ]
     }
 

@@ -25,14 +25,19 @@ extension TongNode {
             // Signature and certificate here; content, scope and merge in the store (ReplicaRules).
             incoming.append(IncomingSet(signed: s, wire: wire, verdict: verifier.verifySignature(s, now: now)))
         }
-        let outcome = try db.apply(batch: incoming, from: peer, epoch: push.epoch, after: push.after, upto: push.upto, topology: topology,
-                                   now: Self.now())
+        let outcome = try db.apply(
+            batch: incoming, from: peer, epoch: push.epoch, after: push.after, upto: push.upto, topology: topology,
+            now: Self.now())
         if outcome.accepted {
             metrics.setsApplied.increment(by: outcome.applied)
             for r in outcome.rejected {
                 metrics.setsRejected.increment()
-                logger.warning("rejected change set", metadata: ["peer.id": .string(peer), "changeset.origin": .string(r.origin),
-                                                                 "changeset.id": .string(r.setID), "reason": .string(r.reason)])
+                logger.warning(
+                    "rejected change set",
+                    metadata: [
+                        "peer.id": .string(peer), "changeset.origin": .string(r.origin),
+                        "changeset.id": .string(r.setID), "reason": .string(r.reason),
+                    ])
             }
             if malformed > 0 {
                 metrics.setsRejected.increment(by: malformed)

@@ -48,8 +48,9 @@ public final class TongNode: Sendable {
         var config = try NodeConfiguration.parse(toml: NodeHome.read(home.configFile, what: "node.toml"))
         configure(&config)
         let topology: Topology
-        do { topology = try Topology.parse(toml: NodeHome.read(home.topologyFile, what: "topology.toml")) }
-        catch let e as TopologyError { throw NodeError.config("topology.toml: \(e)") }
+        do { topology = try Topology.parse(toml: NodeHome.read(home.topologyFile, what: "topology.toml")) } catch let e as TopologyError {
+            throw NodeError.config("topology.toml: \(e)")
+        }
         guard topology.node(config.nodeID) != nil else { throw NodeError.config("node \(config.nodeID) is not in topology.toml") }
         let creds: PeerCredentials
         do { creds = try PeerCredentials.load(home: home.path) } catch { throw NodeError.config("certificates in \(home.path)/certs: \(error)") }
@@ -59,7 +60,9 @@ public final class TongNode: Sendable {
         auth.add(token: admin, for: .admin)
         var deptKeys: [String: P256.KeyAgreement.PrivateKey] = [:]
         for d in topology.node(config.nodeID)?.departments ?? [] {
-            if let t = try? NodeHome.read(home.tokensDir + "/\(d.id).token", what: "token").trimmingCharacters(in: .whitespacesAndNewlines), t.count >= 16 {
+            if let t = try? NodeHome.read(home.tokensDir + "/\(d.id).token", what: "token").trimmingCharacters(in: .whitespacesAndNewlines),
+                t.count >= 16
+            {
                 auth.add(token: t, for: .department(d.id))
             }
             deptKeys[d.id] = try loadOrMakeSealKey(home.sealKeysDir + "/\(d.id).pem")
@@ -67,16 +70,19 @@ public final class TongNode: Sendable {
         let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
         let db: TongDatabase
-        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) }
-        catch let e as StoreError { throw NodeError.config(e.message) }
-        return try TongNode(config: config, topology: topology, db: db, credentials: creds, auth: auth,
-                            nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) } catch let e as StoreError {
+            throw NodeError.config(e.message)
+        }
+        return try TongNode(
+            config: config, topology: topology, db: db, credentials: creds, auth: auth,
+            nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)
     }
 
     package static func loadOrMakeSealKey(_ file: String) throws -> P256.KeyAgreement.PrivateKey {
         if let pem = try? NodeHome.read(file, what: "sealing key") {
-            do { return try P256.KeyAgreement.PrivateKey(pemRepresentation: pem) }
-            catch { throw NodeError.config("sealing key \(file) is not a P-256 private key") }
+            do { return try P256.KeyAgreement.PrivateKey(pemRepresentation: pem) } catch {
+                throw NodeError.config("sealing key \(file) is not a P-256 private key")
+            }
         }
         let k = P256.KeyAgreement.PrivateKey()
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -84,8 +90,10 @@ public final class TongNode: Sendable {
         return k
     }
 
-    package init(config: NodeConfiguration, topology: Topology, db: TongDatabase, credentials: PeerCredentials, auth: TokenAuth,
-         nodeSealKey: P256.KeyAgreement.PrivateKey, departmentSealKeys: [String: P256.KeyAgreement.PrivateKey], logger: Logger) throws {
+    package init(
+        config: NodeConfiguration, topology: Topology, db: TongDatabase, credentials: PeerCredentials, auth: TokenAuth,
+        nodeSealKey: P256.KeyAgreement.PrivateKey, departmentSealKeys: [String: P256.KeyAgreement.PrivateKey], logger: Logger
+    ) throws {
         self.config = config; self.topology = topology; self.db = db; self.credentials = credentials; self.auth = auth
         self.nodeSealKeyRaw = nodeSealKey.rawRepresentation; self.departmentSealKeysRaw = departmentSealKeys.mapValues { $0.rawRepresentation }
         var l = logger

@@ -65,7 +65,8 @@ public enum FederationCA {
         guard caKey.publicKey == caCert.publicKey else {
             throw PeerError(.invalidCredential, "CA private key does not match CA certificate")
         }
-        let federation = caCert.subject.lazy.flatMap { $0 }
+        let federation =
+            caCert.subject.lazy.flatMap { $0 }
             .first { $0.type == .RDNAttributeType.organizationName }
             .flatMap { String($0.value) } ?? ""
 

@@ -31,8 +31,10 @@ public actor PeerConnection {
     /// Sends one request and returns the full response.
     /// - Throws: `PeerError` (`connectFailed`, `tlsFailed`, `wrongPeer`, `timeout`, `responseTooLarge`,
     ///   `connectionClosed`, `protocolError`); after an error the connection is dropped.
-    public func request(method: String, path: String, body: [UInt8]?, contentType: String = "application/json",
-                        timeout: Duration = .seconds(10)) async throws -> PeerResponse {
+    public func request(
+        method: String, path: String, body: [UInt8]?, contentType: String = "application/json",
+        timeout: Duration = .seconds(10)
+    ) async throws -> PeerResponse {
         for attempt in 0..<2 {
             let reused = channel != nil
             let ch = try await connected(timeout: timeout)
@@ -68,8 +70,10 @@ public actor PeerConnection {
         return c
     }
 
-    private func exchange(on ch: any Channel, method: String, path: String, body: [UInt8]?, contentType: String,
-                          timeout: Duration) async throws -> PeerResponse {
+    private func exchange(
+        on ch: any Channel, method: String, path: String, body: [UInt8]?, contentType: String,
+        timeout: Duration
+    ) async throws -> PeerResponse {
         let promise = ch.eventLoop.makePromise(of: PeerResponse.self)
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(NodeIdentity.hostname(for: expectedNodeID)):\(port)")

@@ -11,8 +11,9 @@ enum HTTP {
     static let maxBody = 1 << 20
 
     static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
     }
 
     static func problem(_ e: HTTPProblem, instance: String? = nil) -> Response {
@@ -22,8 +23,9 @@ enum HTTP {
         ]
         if let instance { o["instance"] = .string(instance) }
         if !e.fields.isEmpty { o["errors"] = .object(e.fields.mapValues { .string($0) }) }
-        return Response(status: .init(code: e.status), headers: [.contentType: "application/problem+json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
+        return Response(
+            status: .init(code: e.status), headers: [.contentType: "application/problem+json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
     }
 
     /// Reads a body of at most `limit` bytes: `NodeError.tooLarge` (413) beyond.
@@ -48,15 +50,20 @@ enum HTTP {
         switch error {
         case let e as NodeError:
             if !e.code.isCallerError {
-                logger.error("request failed", metadata: ["http.path": .string(path), "error.code": .string(e.code.name),
-                                                          "error": .string(e.message)])
+                logger.error(
+                    "request failed",
+                    metadata: [
+                        "http.path": .string(path), "error.code": .string(e.code.name),
+                        "error": .string(e.message),
+                    ])
             }
             return HTTPProblem(e)
         case let e as HTTPError:
             let status = Int(e.status.code)
             if status == 413 { return HTTPProblem(NodeError(.tooLarge, "request bodies are limited to \(maxBody) bytes")) }
-            return HTTPProblem(status: status, code: NodeError.Code("http-\(status)"), title: e.status.reasonPhrase,
-                               detail: e.body ?? e.status.reasonPhrase, fields: [:])
+            return HTTPProblem(
+                status: status, code: NodeError.Code("http-\(status)"), title: e.status.reasonPhrase,
+                detail: e.body ?? e.status.reasonPhrase, fields: [:])
         default:
             logger.error("unexpected error", metadata: ["http.path": .string(path), "error": .string("\(error)")])
             return HTTPProblem(NodeError(.internal, "an unexpected error occurred; it was logged"))
@@ -77,13 +84,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let e = HTTP.map(error, path: request.uri.path, logger: logger)
-            response = html && !request.uri.path.hasPrefix("/api/") && request.uri.path != "/metrics" && request.uri.path != "/healthz"
+            response =
+                html && !request.uri.path.hasPrefix("/api/") && request.uri.path != "/metrics" && request.uri.path != "/healthz"
                 ? Portal.errorPage(e) : HTTP.problem(e, instance: request.uri.path)
         }
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
-        metrics.request(route: route, method: request.method.rawValue, status: Int(response.status.code),
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        metrics.request(
+            route: route, method: request.method.rawValue, status: Int(response.status.code),
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }
 }

@@ -4,11 +4,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 import Synchronization
 import TongCore
 import TongDomain
 import TongPeer
+import UnixSignals
 
 /// Runs one node: the HTTP listener (portal + API), the mutual-TLS peer listener and the sync
 /// service, in one ServiceGroup that stops gracefully on SIGINT/SIGTERM.
@@ -30,7 +30,9 @@ public final class NodeServer: Sendable {
     /// Stops the node gracefully, as SIGTERM would. Prefer this to cancelling `run()`: a
     /// cancelled server can trap on a connection it accepted but never served (swift-nio #3481).
     public func shutdown() async {
-        let g = group.withLock { g -> ServiceGroup? in stopRequested.withLock { $0 = true }; return g }
+        let g = group.withLock { g -> ServiceGroup? in
+            stopRequested.withLock { $0 = true }; return g
+        }
         await g?.triggerGracefulShutdown()
     }
 
@@ -45,21 +47,26 @@ public final class NodeServer: Sendable {
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         APIRoutes.add(to: router, node: node)
         Portal.add(to: router, node: node)
-        let http = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
-                               onServerRunning: { [self] ch in self.ports.withLock { $0.http = ch.localAddress?.port } },
-                               logger: logger)
+        let http = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
+            onServerRunning: { [self] ch in self.ports.withLock { $0.http = ch.localAddress?.port } },
+            logger: logger)
 
         let peerRouter = Router(context: PeerRequestContext.self)
         peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
         PeerRoutes.add(to: peerRouter, node: node)
-        let peerApp = try PeerServer.application(router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
-                                                 logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
+        let peerApp = try PeerServer.application(
+            router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
+            logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: http), .init(service: peerApp), .init(service: sync)],
-            gracefulShutdownSignals: signals, logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: http), .init(service: peerApp), .init(service: sync)],
+                gracefulShutdownSignals: signals, logger: logger))
         logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
-        let stopEarly = self.group.withLock { g in g = group; return stopRequested.withLock { $0 } }
+        let stopEarly = self.group.withLock { g in
+            g = group; return stopRequested.withLock { $0 }
+        }
         if stopEarly { await group.triggerGracefulShutdown() }
         try await group.run()
         try? node.db.checkpoint()

@@ -36,7 +36,11 @@ struct SimAudit {
                 let k = Int(w.index[h]!)
                 expectedCount[k] += 1
                 guard let st = w.nodes[k].records[id] else { fail("\(h) lacks \(id)"); continue }
-                if st.version != e.version { fail("\(h) has \(id) at \(st.version.counters.sorted { $0.key < $1.key }), expected \(e.version.counters.sorted { $0.key < $1.key })") }
+                if st.version != e.version {
+                    fail(
+                        "\(h) has \(id) at \(st.version.counters.sorted { $0.key < $1.key }), expected \(e.version.counters.sorted { $0.key < $1.key })"
+                    )
+                }
                 if let ref = reference {
                     if st.values != ref.values { fail("\(h) and \(holders[0]) disagree on the values of \(id)") }
                     if st.conflicts != ref.conflicts { fail("\(h) and \(holders[0]) disagree on the conflicts of \(id)") }

@@ -4,8 +4,10 @@ import TongCore
 /// cities `XXYY00` and counties `XXYYZZ`, in the proportions of the real federation.
 public enum SimTree {
     /// The 31 mainland province-level prefixes, in code order.
-    public static let provincePrefixes = [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37,
-                                          41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65]
+    public static let provincePrefixes = [
+        11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37,
+        41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65,
+    ]
 
     /// A valid topology of about `nodes` nodes (exactly, up to 31 provinces × 99 cities × 99 counties),
     /// each with one department `<id>-gov`; at least four tiers from 10 nodes on.

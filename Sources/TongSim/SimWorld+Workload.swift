@@ -35,19 +35,24 @@ extension SimWorld {
         if n.own.isEmpty || r < 30 { return createPolicy(n) }
         if r < 45 {
             let id = work.pick(n.own)
-            let fields: [String: JSONValue] = work.chance(0.5)
+            let fields: [String: JSONValue] =
+                work.chance(0.5)
                 ? ["title": .string("政策\(id) 第\(n.counter + 1)次修订")]
                 : ["summary": .string("摘要 \(n.counter + 1)"), "tags": .array([.string("修订")])]
             write(n, [LocalWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields, mustExist: false)])
             return
         }
         if r < 52 {
-            write(n, [LocalWrite(id: work.pick(n.own), kind: .policy, owner: n.id, scope: .owned(n.id), fields: ["status": "withdrawn"], mustExist: false)])
+            write(
+                n,
+                [LocalWrite(id: work.pick(n.own), kind: .policy, owner: n.id, scope: .owned(n.id), fields: ["status": "withdrawn"], mustExist: false)]
+            )
             return
         }
         if r < 72 {
             guard let st = descendantRecord(of: n) else { return createPolicy(n) }
-            let fields: [String: JSONValue] = work.chance(0.5)
+            let fields: [String: JSONValue] =
+                work.chance(0.5)
                 ? ["tags": .array([.string("规范标签\(work.below(20))")])]
                 : ["themes": .array([work.pick(Self.themes)])]
             write(n, [LocalWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: fields, mustExist: false)])
@@ -98,8 +103,13 @@ extension SimWorld {
             if m.up, m.records[id] != nil { writers.append(m) }
         }
         for w in writers {
-            write(w, [LocalWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id),
-                               fields: ["tags": .array([.string("并发\(w.id)")])], mustExist: false)])
+            write(
+                w,
+                [
+                    LocalWrite(
+                        id: id, kind: .policy, owner: n.id, scope: .owned(n.id),
+                        fields: ["tags": .array([.string("并发\(w.id)")])], mustExist: false)
+                ])
         }
     }
 
@@ -107,11 +117,21 @@ extension SimWorld {
     func directoryWrite(_ n: SimNode) {
         guard n.up else { return }
         if work.chance(0.5) {
-            write(n, [LocalWrite(id: n.id, kind: .node, owner: n.id, scope: .directory,
-                               fields: ["name": .string("节点\(n.id)"), "peer": .string("n\(n.id).tong.example:7443")], mustExist: false)])
+            write(
+                n,
+                [
+                    LocalWrite(
+                        id: n.id, kind: .node, owner: n.id, scope: .directory,
+                        fields: ["name": .string("节点\(n.id)"), "peer": .string("n\(n.id).tong.example:7443")], mustExist: false)
+                ])
         } else {
-            write(n, [LocalWrite(id: "\(n.id)-gov", kind: .department, owner: n.id, scope: .directory,
-                               fields: ["name": .string("\(n.id)人民政府"), "seal_key": .string("key\(work.next() % 1_000_000)")], mustExist: false)])
+            write(
+                n,
+                [
+                    LocalWrite(
+                        id: "\(n.id)-gov", kind: .department, owner: n.id, scope: .directory,
+                        fields: ["name": .string("\(n.id)人民政府"), "seal_key": .string("key\(work.next() % 1_000_000)")], mustExist: false)
+                ])
         }
     }
 
@@ -123,8 +143,9 @@ extension SimWorld {
         work.shuffle(&siblings)
         guard let t = siblings.map({ nodes[Int($0)] }).first(where: { !$0.own.isEmpty }) else { return }
         s.counter += 1
-        let change = Change(record: work.pick(t.own), kind: .policy, owner: t.id, counter: s.counter, at: now + skew[Int(s.index)],
-                            context: VersionVector(), fields: ["title": "篡改的标题"])
+        let change = Change(
+            record: work.pick(t.own), kind: .policy, owner: t.id, counter: s.counter, at: now + skew[Int(s.index)],
+            context: VersionVector(), fields: ["title": "篡改的标题"])
         let sid = addSet(ChangeSet(origin: s.id, scope: .owned(t.id), createdAt: now, changes: [change]), forged: true)
         s.log.append(SimLogEntry(set: sid, from: -1))
         s.logged.insert(sid)
@@ -137,7 +158,9 @@ extension SimWorld {
         // Only a node with descendants can overreach; from a leaf, its parent tries.
         let n = start.neighbors.count > (start.parent >= 0 ? 1 : 0) || start.parent < 0 ? start : nodes[Int(start.parent)]
         guard n.up, let st = descendantRecord(of: n) else { return }
-        if write(n, [LocalWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: ["title": "越权修改"], mustExist: false)]) != nil {
+        if write(n, [LocalWrite(id: st.id, kind: st.kind, owner: st.owner, scope: .owned(st.owner), fields: ["title": "越权修改"], mustExist: false)])
+            != nil
+        {
             counters.violations += 1
         }
     }

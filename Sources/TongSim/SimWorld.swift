@@ -190,7 +190,8 @@ final class SimWorld {
             for rec in records {
                 var state = rec.state
                 if brokenMerge, let c = set.changes.first(where: { $0.record == rec.id }),
-                   brokenSkip(r, Dot(node: set.origin, counter: c.counter)) {
+                    brokenSkip(r, Dot(node: set.origin, counter: c.counter))
+                {
                     // The deliberately broken merge: claims the write, drops its fields.
                     state = r.records[rec.id] ?? RecordState(id: c.record, kind: c.kind, owner: c.owner)
                     state.version.add(Dot(node: set.origin, counter: c.counter))
@@ -223,8 +224,10 @@ final class SimWorld {
         var writes: [LocalWrite] = []
         for fid in n.pendingAck {
             guard let st = n.records[fid], rules.awaitsAcknowledgement(st, at: n.id) else { continue }
-            writes.append(rules.acknowledgement(of: st, at: n.id,
-                                                fields: ["status": "delivered", "delivered_at": .string("\(now)"), "due_on": "2020-03-20"]))
+            writes.append(
+                rules.acknowledgement(
+                    of: st, at: n.id,
+                    fields: ["status": "delivered", "delivered_at": .string("\(now)"), "due_on": "2020-03-20"]))
         }
         if writes.isEmpty { n.pendingAck = []; return }
         guard write(n, writes) != nil else { return }

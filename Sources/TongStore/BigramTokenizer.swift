@@ -46,23 +46,23 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
             return .separator
         }
         switch v {
-        case 0x4E00...0x9FFF,   // CJK Unified Ideographs
-             0x3400...0x4DBF,   // Ext A
-             0xF900...0xFAFF,   // Compatibility Ideographs
-             0x20000...0x3134F, // Ext B-G, Compatibility Supplement
-             0x3005, 0x3007,    // 々 〇 (二〇二二年)
-             0x3040...0x309F,   // Hiragana
-             0x30A0...0x30FF,   // Katakana
-             0x31F0...0x31FF,   // Katakana ext
-             0xAC00...0xD7AF,   // Hangul syllables
-             0x1100...0x11FF,   // Hangul jamo
-             0x3130...0x318F:   // Hangul compatibility jamo
+        case 0x4E00...0x9FFF,  // CJK Unified Ideographs
+            0x3400...0x4DBF,  // Ext A
+            0xF900...0xFAFF,  // Compatibility Ideographs
+            0x20000...0x3134F,  // Ext B-G, Compatibility Supplement
+            0x3005, 0x3007,  // 々 〇 (二〇二二年)
+            0x3040...0x309F,  // Hiragana
+            0x30A0...0x30FF,  // Katakana
+            0x31F0...0x31FF,  // Katakana ext
+            0xAC00...0xD7AF,  // Hangul syllables
+            0x1100...0x11FF,  // Hangul jamo
+            0x3130...0x318F:  // Hangul compatibility jamo
             return .cjk
         case 0xFF10...0xFF19, 0xFF21...0xFF3A, 0xFF41...0xFF5A:
             // Full-width digits/letters, common in Chinese typesetting (２０２２年).
             return .word
-        case 0x00C0...0x00D6, 0x00D8...0x00F6, 0x00F8...0x024F, // Latin-1 / Extended letters
-             0x0370...0x03FF, 0x0400...0x04FF:                 // Greek, Cyrillic
+        case 0x00C0...0x00D6, 0x00D8...0x00F6, 0x00F8...0x024F,  // Latin-1 / Extended letters
+            0x0370...0x03FF, 0x0400...0x04FF:  // Greek, Cyrillic
             return .word
         default:
             return .separator
@@ -163,8 +163,10 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
                 v = (UInt32(b0 & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
                 len = 3
             } else if b0 & 0xF8 == 0xF0, i + 3 < n, bytes[i + 1] & 0xC0 == 0x80,
-                      bytes[i + 2] & 0xC0 == 0x80, bytes[i + 3] & 0xC0 == 0x80 {
-                v = (UInt32(b0 & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12)
+                bytes[i + 2] & 0xC0 == 0x80, bytes[i + 3] & 0xC0 == 0x80
+            {
+                v =
+                    (UInt32(b0 & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12)
                     | (UInt32(bytes[i + 2] & 0x3F) << 6) | UInt32(bytes[i + 3] & 0x3F)
                 len = 4
             } else {

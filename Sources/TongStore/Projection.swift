@@ -33,38 +33,47 @@ enum Projection {
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
             if isPolicy {
-                try db.cachedStatement(sql: """
-                    INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
-                        audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on
-                    """).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
+                            audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on
+                        """
+                ).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
             } else {
-                try db.cachedStatement(sql: """
-                    INSERT INTO service_index (rowid, region, department, themes, audiences, status) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
-                        audiences = excluded.audiences, status = excluded.status
-                    """).execute(arguments: [rowid, region, department, themes, audiences, status])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO service_index (rowid, region, department, themes, audiences, status) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
+                            audiences = excluded.audiences, status = excluded.status
+                        """
+                ).execute(arguments: [rowid, region, department, themes, audiences, status])
             }
             // Full-text columns: title, document number (a service item's code), body, tags.
             try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
-                                     (v["tags"]?.stringArray ?? []).joined(separator: " ")])
-            try catalog.stage(db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
-                              audiences: audiences, status: status, issuedOn: issuedOn)
+                .execute(arguments: [
+                    rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+                    (v["tags"]?.stringArray ?? []).joined(separator: " "),
+                ])
+            try catalog.stage(
+                db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
+                audiences: audiences, status: status, issuedOn: issuedOn)
         case .feedback:
             let status = v["status"]?.stringValue ?? "submitted"
             let survey = v["survey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            try db.cachedStatement(sql: """
-                INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (rowid) DO UPDATE SET department = excluded.department, status = excluded.status, open = excluded.open,
-                    form = excluded.form, survey = excluded.survey, submitted_at = excluded.submitted_at, due_on = excluded.due_on,
-                    replied_at = excluded.replied_at
-                """).execute(arguments: [
-                    rowid, v["department"]?.stringValue ?? "", status, FeedbackFields.isOpen(status: status) ? 1 : 0,
-                    v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", v["due_on"]?.stringValue ?? "",
-                    v["replied_at"]?.stringValue ?? "",
-                ])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (rowid) DO UPDATE SET department = excluded.department, status = excluded.status, open = excluded.open,
+                        form = excluded.form, survey = excluded.survey, submitted_at = excluded.submitted_at, due_on = excluded.due_on,
+                        replied_at = excluded.replied_at
+                    """
+            ).execute(arguments: [
+                rowid, v["department"]?.stringValue ?? "", status, FeedbackFields.isOpen(status: status) ? 1 : 0,
+                v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", v["due_on"]?.stringValue ?? "",
+                v["replied_at"]?.stringValue ?? "",
+            ])
         default:
             return
         }

@@ -37,8 +37,8 @@ enum RecordCodec {
 
     static func decode(id: String, kind: RecordKind, owner: String, columns: Columns) throws -> RecordState {
         guard let doc = try JSONParser.parse(columns.doc).objectValue,
-              let meta = try JSONParser.parse(columns.meta).objectValue,
-              let version = VersionVector(json: try JSONParser.parse(columns.version))
+            let meta = try JSONParser.parse(columns.meta).objectValue,
+            let version = VersionVector(json: try JSONParser.parse(columns.version))
         else { throw StoreError(.unusable, "record \(id) is not readable") }
         var base: FieldEntry?
         if let b = meta["b"]?.arrayValue, b.count == 3, let n = b[0].stringValue, let c = b[1].intValue, let at = b[2].intValue {

@@ -6,123 +6,125 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-replica") { db in
-            try db.execute(sql: """
-                CREATE TABLE node_state (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    node_id TEXT NOT NULL CHECK (length(node_id) = 6),
-                    counter INTEGER NOT NULL CHECK (counter >= 0),
-                    log_epoch TEXT NOT NULL,
-                    restore_pending INTEGER NOT NULL DEFAULT 0 CHECK (restore_pending IN (0, 1)),
-                    created_at INTEGER NOT NULL
-                );
-                -- Every record of every kind: the merge state (meta), causal history (version) and
-                -- the winning values (doc, canonical JSON).
-                CREATE TABLE record (
-                    rowid INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL CHECK (kind IN ('node','department','policy','service_item','survey','feedback','stats')),
-                    owner TEXT NOT NULL CHECK (length(owner) = 6),
-                    version TEXT NOT NULL,
-                    meta TEXT NOT NULL,
-                    doc TEXT NOT NULL,
-                    conflicts INTEGER NOT NULL DEFAULT 0,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE INDEX record_kind ON record(kind, owner);
-                CREATE INDEX record_conflicts ON record(conflicts) WHERE conflicts > 0;
-                -- Search projections of policies and service items.
-                CREATE TABLE policy_index (
-                    rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
-                    region TEXT NOT NULL,
-                    department TEXT NOT NULL,
-                    themes INTEGER NOT NULL,
-                    audiences INTEGER NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('active','withdrawn')),
-                    issued_on TEXT NOT NULL
-                );
-                CREATE INDEX policy_index_issued ON policy_index(issued_on);
-                CREATE INDEX policy_index_region ON policy_index(region);
-                CREATE INDEX policy_index_department ON policy_index(department);
-                CREATE TABLE service_index (
-                    rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
-                    region TEXT NOT NULL,
-                    department TEXT NOT NULL,
-                    themes INTEGER NOT NULL,
-                    audiences INTEGER NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('active','withdrawn'))
-                );
-                CREATE INDEX service_index_department ON service_index(department);
-                CREATE VIRTUAL TABLE text_fts USING fts5(title, doc_number, body, tags, tokenize='tong_bigram');
-                -- The change log: every set applied here, as received (signed, unmodified), in
-                -- the order applied. seq is what peers' cursors point into.
-                CREATE TABLE change_log (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    set_id TEXT NOT NULL UNIQUE,
-                    origin TEXT NOT NULL,
-                    scope TEXT NOT NULL,
-                    changes INTEGER NOT NULL CHECK (changes > 0),
-                    received_from TEXT,
-                    wire BLOB NOT NULL,
-                    logged_at INTEGER NOT NULL
-                );
-                -- What this node applied of each peer's log.
-                CREATE TABLE peer_cursor (
-                    peer TEXT PRIMARY KEY,
-                    epoch TEXT NOT NULL,
-                    seq INTEGER NOT NULL CHECK (seq >= 0),
-                    updated_at INTEGER NOT NULL
-                );
-                -- Highest counter seen from each origin: a restored node resumes above it.
-                CREATE TABLE origin_seen (
-                    origin TEXT PRIMARY KEY,
-                    counter INTEGER NOT NULL
-                );
-                CREATE TABLE rejection (
-                    id INTEGER PRIMARY KEY,
-                    at INTEGER NOT NULL,
-                    peer TEXT NOT NULL,
-                    origin TEXT,
-                    set_id TEXT,
-                    reason TEXT NOT NULL
-                );
-                -- Receipts of feedback submitted here: only the hash of the secret code is kept.
-                CREATE TABLE receipt (
-                    hash TEXT PRIMARY KEY,
-                    feedback_id TEXT NOT NULL UNIQUE,
-                    created_at INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE node_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        node_id TEXT NOT NULL CHECK (length(node_id) = 6),
+                        counter INTEGER NOT NULL CHECK (counter >= 0),
+                        log_epoch TEXT NOT NULL,
+                        restore_pending INTEGER NOT NULL DEFAULT 0 CHECK (restore_pending IN (0, 1)),
+                        created_at INTEGER NOT NULL
+                    );
+                    -- Every record of every kind: the merge state (meta), causal history (version) and
+                    -- the winning values (doc, canonical JSON).
+                    CREATE TABLE record (
+                        rowid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL CHECK (kind IN ('node','department','policy','service_item','survey','feedback','stats')),
+                        owner TEXT NOT NULL CHECK (length(owner) = 6),
+                        version TEXT NOT NULL,
+                        meta TEXT NOT NULL,
+                        doc TEXT NOT NULL,
+                        conflicts INTEGER NOT NULL DEFAULT 0,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX record_kind ON record(kind, owner);
+                    CREATE INDEX record_conflicts ON record(conflicts) WHERE conflicts > 0;
+                    -- Search projections of policies and service items.
+                    CREATE TABLE policy_index (
+                        rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
+                        region TEXT NOT NULL,
+                        department TEXT NOT NULL,
+                        themes INTEGER NOT NULL,
+                        audiences INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active','withdrawn')),
+                        issued_on TEXT NOT NULL
+                    );
+                    CREATE INDEX policy_index_issued ON policy_index(issued_on);
+                    CREATE INDEX policy_index_region ON policy_index(region);
+                    CREATE INDEX policy_index_department ON policy_index(department);
+                    CREATE TABLE service_index (
+                        rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
+                        region TEXT NOT NULL,
+                        department TEXT NOT NULL,
+                        themes INTEGER NOT NULL,
+                        audiences INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active','withdrawn'))
+                    );
+                    CREATE INDEX service_index_department ON service_index(department);
+                    CREATE VIRTUAL TABLE text_fts USING fts5(title, doc_number, body, tags, tokenize='tong_bigram');
+                    -- The change log: every set applied here, as received (signed, unmodified), in
+                    -- the order applied. seq is what peers' cursors point into.
+                    CREATE TABLE change_log (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        set_id TEXT NOT NULL UNIQUE,
+                        origin TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        changes INTEGER NOT NULL CHECK (changes > 0),
+                        received_from TEXT,
+                        wire BLOB NOT NULL,
+                        logged_at INTEGER NOT NULL
+                    );
+                    -- What this node applied of each peer's log.
+                    CREATE TABLE peer_cursor (
+                        peer TEXT PRIMARY KEY,
+                        epoch TEXT NOT NULL,
+                        seq INTEGER NOT NULL CHECK (seq >= 0),
+                        updated_at INTEGER NOT NULL
+                    );
+                    -- Highest counter seen from each origin: a restored node resumes above it.
+                    CREATE TABLE origin_seen (
+                        origin TEXT PRIMARY KEY,
+                        counter INTEGER NOT NULL
+                    );
+                    CREATE TABLE rejection (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        peer TEXT NOT NULL,
+                        origin TEXT,
+                        set_id TEXT,
+                        reason TEXT NOT NULL
+                    );
+                    -- Receipts of feedback submitted here: only the hash of the secret code is kept.
+                    CREATE TABLE receipt (
+                        hash TEXT PRIMARY KEY,
+                        feedback_id TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL
+                    );
+                    """)
         }
         m.registerMigration("v2-feedback-index") { db in
             // Feedback by department, status and survey, so an inbox, a tally or the supervision
             // figures never scan every record (nor stop at the oldest thousand).
-            try db.execute(sql: """
-                CREATE TABLE feedback_index (
-                    rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
-                    department TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    open INTEGER NOT NULL CHECK (open IN (0, 1)),
-                    form TEXT NOT NULL,
-                    survey TEXT,
-                    submitted_at TEXT NOT NULL,
-                    due_on TEXT NOT NULL,
-                    replied_at TEXT NOT NULL
-                );
-                CREATE INDEX feedback_index_department ON feedback_index(department, open, submitted_at);
-                CREATE INDEX feedback_index_survey ON feedback_index(survey) WHERE survey IS NOT NULL;
-                CREATE INDEX feedback_index_undelivered ON feedback_index(department) WHERE status = 'submitted';
-                INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
-                SELECT rowid, department, status, status NOT IN ('replied', 'closed'), form, survey, submitted_at, due_on, replied_at FROM (
-                    SELECT rowid,
-                           coalesce(json_extract(doc, '$.department'), '') AS department,
-                           coalesce(json_extract(doc, '$.status'), 'submitted') AS status,
-                           coalesce(json_extract(doc, '$.form'), '') AS form,
-                           nullif(json_extract(doc, '$.survey'), '') AS survey,
-                           coalesce(json_extract(doc, '$.submitted_at'), '') AS submitted_at,
-                           coalesce(json_extract(doc, '$.due_on'), '') AS due_on,
-                           coalesce(json_extract(doc, '$.replied_at'), '') AS replied_at
-                    FROM record WHERE kind = 'feedback');
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE feedback_index (
+                        rowid INTEGER PRIMARY KEY REFERENCES record(rowid) ON DELETE CASCADE,
+                        department TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        open INTEGER NOT NULL CHECK (open IN (0, 1)),
+                        form TEXT NOT NULL,
+                        survey TEXT,
+                        submitted_at TEXT NOT NULL,
+                        due_on TEXT NOT NULL,
+                        replied_at TEXT NOT NULL
+                    );
+                    CREATE INDEX feedback_index_department ON feedback_index(department, open, submitted_at);
+                    CREATE INDEX feedback_index_survey ON feedback_index(survey) WHERE survey IS NOT NULL;
+                    CREATE INDEX feedback_index_undelivered ON feedback_index(department) WHERE status = 'submitted';
+                    INSERT INTO feedback_index (rowid, department, status, open, form, survey, submitted_at, due_on, replied_at)
+                    SELECT rowid, department, status, status NOT IN ('replied', 'closed'), form, survey, submitted_at, due_on, replied_at FROM (
+                        SELECT rowid,
+                               coalesce(json_extract(doc, '$.department'), '') AS department,
+                               coalesce(json_extract(doc, '$.status'), 'submitted') AS status,
+                               coalesce(json_extract(doc, '$.form'), '') AS form,
+                               nullif(json_extract(doc, '$.survey'), '') AS survey,
+                               coalesce(json_extract(doc, '$.submitted_at'), '') AS submitted_at,
+                               coalesce(json_extract(doc, '$.due_on'), '') AS due_on,
+                               coalesce(json_extract(doc, '$.replied_at'), '') AS replied_at
+                        FROM record WHERE kind = 'feedback');
+                    """)
         }
         return m
     }

@@ -106,11 +106,12 @@ extension TongDatabase {
             var marked: [Int64: (String?, String?)] = [:]
             if let match, !page.isEmpty {
                 // Mark-up only for the page: highlight()/snippet() re-tokenize the document.
-                let statement = try db.cachedStatement(sql: """
-                    SELECT highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
-                           snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
-                    FROM text_fts WHERE text_fts MATCH ? AND rowid = ?
-                    """)
+                let statement = try db.cachedStatement(
+                    sql: """
+                        SELECT highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
+                               snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
+                        FROM text_fts WHERE text_fts MATCH ? AND rowid = ?
+                        """)
                 for rowid in page {
                     if let row = try Row.fetchOne(statement, arguments: [match, rowid]) { marked[rowid] = (row[0], row[1]) }
                 }

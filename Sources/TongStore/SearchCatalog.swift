@@ -45,7 +45,11 @@ final class SearchCatalog: Sendable {
 
         init(copying other: Page?) {
             entries = .allocate(capacity: Self.size)
-            if let other { entries.initialize(from: other.entries, count: Self.size) } else { entries.initialize(repeating: Entry(), count: Self.size) }
+            if let other {
+                entries.initialize(from: other.entries, count: Self.size)
+            } else {
+                entries.initialize(repeating: Entry(), count: Self.size)
+            }
         }
 
         deinit { entries.deallocate() }
@@ -113,16 +117,19 @@ final class SearchCatalog: Sendable {
         try state.withLock { s in
             for (table, kind) in [("policy_index", RecordKind.policy), ("service_index", .serviceItem)] {
                 let issued = kind == .policy ? "p.issued_on" : "''"
-                let cursor = try Row.fetchCursor(db, sql: """
-                    SELECT p.rowid, p.region, p.department, p.themes, p.audiences, p.status, \(issued), d.sz
-                    FROM \(table) p LEFT JOIN text_fts_docsize d ON d.id = p.rowid
-                    """)
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT p.rowid, p.region, p.department, p.themes, p.audiences, p.status, \(issued), d.sz
+                        FROM \(table) p LEFT JOIN text_fts_docsize d ON d.id = p.rowid
+                        """)
                 while let row = try cursor.next() {
                     let rowid: Int64 = row[0], region: String = row[1], department: String = row[2]
                     let themes: Int64 = row[3], audiences: Int64 = row[4], status: String = row[5], issuedOn: String = row[6]
                     let docsize: Data? = row[7]
-                    rows[rowid] = Self.entry(&s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
-                                             status: status, issuedOn: issuedOn, docsize: docsize)
+                    rows[rowid] = Self.entry(
+                        &s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
+                        status: status, issuedOn: issuedOn, docsize: docsize)
                 }
             }
             s.publish(rows)
@@ -130,24 +137,37 @@ final class SearchCatalog: Sendable {
     }
 
     /// Stages the new attributes of `rowid`, written inside the open transaction of `db`.
-    func stage(_ db: Database, rowid: Int64, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
-               status: String, issuedOn: String) throws {
+    func stage(
+        _ db: Database, rowid: Int64, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
+        status: String, issuedOn: String
+    ) throws {
         let docsize = try Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?"), arguments: [rowid])
         let hook = state.withLock { s in
-            s.pending[rowid] = Self.entry(&s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
-                                          status: status, issuedOn: issuedOn, docsize: docsize)
+            s.pending[rowid] = Self.entry(
+                &s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
+                status: status, issuedOn: issuedOn, docsize: docsize)
             defer { s.hooked = true }
             return !s.hooked
         }
         if hook {
             db.afterNextTransaction(
-                onCommit: { [self] _ in state.withLock { s in s.publish(s.pending); s.pending = [:]; s.hooked = false } },
-                onRollback: { [self] _ in state.withLock { s in s.pending = [:]; s.hooked = false } })
+                onCommit: { [self] _ in
+                    state.withLock { s in
+                        s.publish(s.pending); s.pending = [:]; s.hooked = false
+                    }
+                },
+                onRollback: { [self] _ in
+                    state.withLock { s in
+                        s.pending = [:]; s.hooked = false
+                    }
+                })
         }
     }
 
-    private static func entry(_ s: inout State, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
-                              status: String, issuedOn: String, docsize: Data?) -> Entry {
+    private static func entry(
+        _ s: inout State, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
+        status: String, issuedOn: String, docsize: Data?
+    ) -> Entry {
         var e = Entry()
         e.flags = Entry.present | (kind == .policy ? Entry.policy : 0) | (status == "withdrawn" ? Entry.withdrawn : 0)
         e.region = s.intern(region: region)

@@ -235,16 +235,19 @@ final class SearchScan {
     /// Registers `tong_scan` on a connection.
     static func register(_ db: Database) throws {
         let api = FTS5.api(db)
-        let rc = api.pointee.xCreateFunction(UnsafeMutablePointer(mutating: api), functionName, nil, { pApi, pFts, ctx, nVal, apVal in
-            guard let api = pApi?.pointee, let fts = pFts, nVal == 1, let arg = apVal?[0],
-                  let raw = sqlite3_value_pointer(arg, SearchScan.pointerType.utf8Start) else {
-                sqlite3_result_error(ctx, "tong_scan: no scan context", -1)
-                return
-            }
-            let scan = Unmanaged<SearchScan>.fromOpaque(raw).takeUnretainedValue()
-            scan.visit(api, fts)
-            if scan.acc.pointee.failure != SQLITE_OK { sqlite3_result_error_code(ctx, scan.acc.pointee.failure) }
-        }, nil)
+        let rc = api.pointee.xCreateFunction(
+            UnsafeMutablePointer(mutating: api), functionName, nil,
+            { pApi, pFts, ctx, nVal, apVal in
+                guard let api = pApi?.pointee, let fts = pFts, nVal == 1, let arg = apVal?[0],
+                    let raw = sqlite3_value_pointer(arg, SearchScan.pointerType.utf8Start)
+                else {
+                    sqlite3_result_error(ctx, "tong_scan: no scan context", -1)
+                    return
+                }
+                let scan = Unmanaged<SearchScan>.fromOpaque(raw).takeUnretainedValue()
+                scan.visit(api, fts)
+                if scan.acc.pointee.failure != SQLITE_OK { sqlite3_result_error_code(ctx, scan.acc.pointee.failure) }
+            }, nil)
         guard rc == SQLITE_OK else { throw StoreError(.unusable, "cannot register the \(functionName) function (\(rc))") }
     }
 

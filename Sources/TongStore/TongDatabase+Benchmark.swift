@@ -44,8 +44,10 @@ extension TongDatabase {
         let clock = ContinuousClock()
         let start = clock.now
         try pool.write { db in
-            let record = try db.makeStatement(sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            let index = try db.makeStatement(sql: "INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let record = try db.makeStatement(
+                sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            let index = try db.makeStatement(
+                sql: "INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)")
             let fts = try db.makeStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
             for r in rows {
                 try record.execute(arguments: [r.id, r.kind, r.owner, r.version, r.meta, r.doc, r.conflicts, now])

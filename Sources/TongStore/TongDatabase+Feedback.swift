@@ -20,7 +20,9 @@ extension TongDatabase {
     /// The feedback record a receipt hash points to.
     public func feedback(receiptHash: String) throws -> StoredRecord? {
         try pool.read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT feedback_id FROM receipt WHERE hash = ?", arguments: [receiptHash]) else { return nil }
+            guard let id = try String.fetchOne(db, sql: "SELECT feedback_id FROM receipt WHERE hash = ?", arguments: [receiptHash]) else {
+                return nil
+            }
             return try Self.load(db, id: id)
         }
     }
@@ -41,8 +43,10 @@ extension TongDatabase {
     /// Calls `body` with every feedback record of one department (optionally only one form or
     /// one survey's responses, only rows after `after`), oldest first, one at a time: no cap,
     /// bounded memory.
-    public func eachFeedback(department: String, form: String? = nil, survey: String? = nil, after: Int64 = 0,
-                             _ body: (StoredRecord) throws -> Void) throws {
+    public func eachFeedback(
+        department: String, form: String? = nil, survey: String? = nil, after: Int64 = 0,
+        _ body: (StoredRecord) throws -> Void
+    ) throws {
         try pool.read { db in
             var sql = "SELECT rowid FROM feedback_index WHERE department = ? AND rowid > ?"
             var args: [any DatabaseValueConvertible] = [department, after]
@@ -61,15 +65,23 @@ extension TongDatabase {
     public func feedbackFigures(department: String, today: String) throws -> FeedbackFigures {
         try pool.read { db in
             var byStatus: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM feedback_index WHERE department = ? GROUP BY status", arguments: [department]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT status, count(*) FROM feedback_index WHERE department = ? GROUP BY status", arguments: [department])
+            {
                 byStatus[row[0]] = row[1]
             }
-            let overdue = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM feedback_index WHERE department = ? AND open = 1 AND due_on != '' AND due_on < ?
-                """, arguments: [department, today]) ?? 0
-            let answers = try Row.fetchAll(db, sql: """
-                SELECT submitted_at, replied_at FROM feedback_index WHERE department = ? AND replied_at != '' ORDER BY rowid
-                """, arguments: [department]).map { (submittedAt: $0[0] as String, repliedAt: $0[1] as String) }
+            let overdue =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM feedback_index WHERE department = ? AND open = 1 AND due_on != '' AND due_on < ?
+                        """, arguments: [department, today]) ?? 0
+            let answers = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT submitted_at, replied_at FROM feedback_index WHERE department = ? AND replied_at != '' ORDER BY rowid
+                    """, arguments: [department]
+            ).map { (submittedAt: $0[0] as String, repliedAt: $0[1] as String) }
             return FeedbackFigures(byStatus: byStatus, overdue: overdue, answers: answers)
         }
     }
@@ -79,11 +91,14 @@ extension TongDatabase {
     public func undelivered(departmentsOf node: String, limit: Int = 500) throws -> [StoredRecord] {
         try pool.read { db in
             // Department ids are `<node>-<slug>`: the range ["<node>-", "<node>.") is exactly them.
-            try Int64.fetchAll(db, sql: """
-                SELECT rowid FROM feedback_index
-                WHERE status = 'submitted' AND department >= ? AND department < ?
-                ORDER BY rowid LIMIT ?
-                """, arguments: [node + "-", node + ".", limit]).compactMap { try Self.load(db, rowid: $0) }
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid FROM feedback_index
+                    WHERE status = 'submitted' AND department >= ? AND department < ?
+                    ORDER BY rowid LIMIT ?
+                    """, arguments: [node + "-", node + ".", limit]
+            ).compactMap { try Self.load(db, rowid: $0) }
         }
     }
 }

@@ -42,8 +42,10 @@ extension TongDatabase {
                 .execute(arguments: [c.version, c.meta, c.doc, conflicts, now, rowid])
             id = rowid
         } else {
-            try db.cachedStatement(sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
+            try db.cachedStatement(
+                sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
             id = db.lastInsertedRowID
         }
         try Projection.write(db, rowid: id, record: r, isNew: rowid == nil, catalog: catalog)
@@ -70,8 +72,10 @@ extension TongDatabase {
     /// Records whose fields conflict, newest first.
     public func conflicted(limit: Int = 200) throws -> [StoredRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.recordColumns) FROM record WHERE conflicts > 0 ORDER BY updated_at DESC LIMIT ?", arguments: [limit])
-                .map(Self.decode)
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.recordColumns) FROM record WHERE conflicts > 0 ORDER BY updated_at DESC LIMIT ?", arguments: [limit]
+            )
+            .map(Self.decode)
         }
     }
 

@@ -43,8 +43,10 @@ extension TongDatabase {
     /// Applies a batch of sets pushed by `peer`, covering the peer's log `(after, upto]` in its
     /// `epoch`. One transaction: every good set applied and logged, every bad one rejected whole
     /// (savepoint) and recorded, and the cursor advanced, together.
-    public func apply(batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, topology: Topology,
-                      now: Int64) throws -> BatchOutcome {
+    public func apply(
+        batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, topology: Topology,
+        now: Int64
+    ) throws -> BatchOutcome {
         try pool.write { db in
             let current = try Self.cursor(db, peer: peer)
             let effective = (current?.epoch == epoch) ? current!.seq : 0
@@ -79,18 +81,22 @@ extension TongDatabase {
                     applied += 1
                 }
             }
-            try db.execute(sql: """
-                INSERT INTO peer_cursor (peer, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(peer) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, updated_at = excluded.updated_at
-                """, arguments: [peer, epoch, upto, now])
-            return BatchOutcome(accepted: true, cursor: TongCore.Cursor(epoch: epoch, seq: upto), applied: applied, duplicates: duplicates, rejected: rejected)
+            try db.execute(
+                sql: """
+                    INSERT INTO peer_cursor (peer, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(peer) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, updated_at = excluded.updated_at
+                    """, arguments: [peer, epoch, upto, now])
+            return BatchOutcome(
+                accepted: true, cursor: TongCore.Cursor(epoch: epoch, seq: upto), applied: applied, duplicates: duplicates, rejected: rejected)
         }
     }
 
     /// Admits and merges every change of a signature-verified set (`ReplicaRules.planApply`);
     /// returns a reason if the set is to be rejected whole (then nothing of it is written).
-    static func applyChanges(_ db: Database, _ set: ChangeSet, at receiver: String, topology: Topology, rules: ReplicaRules,
-                             now: Int64, catalog: SearchCatalog) throws -> String? {
+    static func applyChanges(
+        _ db: Database, _ set: ChangeSet, at receiver: String, topology: Topology, rules: ReplicaRules,
+        now: Int64, catalog: SearchCatalog
+    ) throws -> String? {
         var rowids: [String: Int64] = [:]
         let outcome = try rules.planApply(set, at: receiver, topology: topology) { id in
             guard let r = try load(db, id: id) else { return nil }
@@ -103,9 +109,11 @@ extension TongDatabase {
         case .apply(let records, let maxCounter):
             for r in records { try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog) }
             if maxCounter > 0 {
-                try db.cachedStatement(sql: """
-                    INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
-                    """).execute(arguments: [set.origin, Int64(maxCounter)])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
+                        """
+                ).execute(arguments: [set.origin, Int64(maxCounter)])
             }
             return nil
         }
@@ -116,8 +124,9 @@ extension TongDatabase {
     }
 
     static func reject(_ db: Database, peer: String, origin: String?, setID: String?, reason: String, now: Int64) throws {
-        try db.execute(sql: "INSERT INTO rejection (at, peer, origin, set_id, reason) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [now, peer, origin, setID, String(reason.prefix(500))])
+        try db.execute(
+            sql: "INSERT INTO rejection (at, peer, origin, set_id, reason) VALUES (?, ?, ?, ?, ?)",
+            arguments: [now, peer, origin, setID, String(reason.prefix(500))])
     }
 
     /// Records a rejection that happened before a batch reached the database (e.g. a malformed body).
@@ -143,20 +152,25 @@ extension TongDatabase {
     /// Our log entries after `after` that `peer` should hold and did not send us, up to
     /// `limit` entries scanned or about `maxBytes` of sets. `includeEchoes` also sends back what
     /// came from the peer: a peer restored from a backup needs its own lost writes back.
-    public func outgoing(to peer: String, after: Int64, topology: Topology, limit: Int = 2_000, maxBytes: Int = 8 << 20, includeEchoes: Bool = false) throws -> OutgoingBatch {
+    public func outgoing(to peer: String, after: Int64, topology: Topology, limit: Int = 2_000, maxBytes: Int = 8 << 20, includeEchoes: Bool = false)
+        throws -> OutgoingBatch
+    {
         try pool.read { db in
             var sets: [[UInt8]] = []
             var bytes = 0
             var upto = after
             var held: [String: Bool] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, scope, received_from, wire FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
-                                           arguments: [after, limit])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT seq, scope, received_from, wire FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [after, limit])
             while let row = try rows.next() {
                 let seq: Int64 = row[0]
                 let scopeKey: String = row[1]
                 let from: String? = row[2]
                 let wanted: Bool
-                if let h = held[scopeKey] { wanted = h } else {
+                if let h = held[scopeKey] {
+                    wanted = h
+                } else {
                     wanted = Scope(key: scopeKey)?.isHeld(by: peer, in: topology) ?? false
                     held[scopeKey] = wanted
                 }
@@ -177,7 +191,8 @@ extension TongDatabase {
         try pool.read { db in
             var n = 0
             var held: [String: Bool] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT scope, received_from FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, cap])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT scope, received_from FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, cap])
             while let row = try rows.next() {
                 let key: String = row[0]
                 let from: String? = row[1]

@@ -43,14 +43,18 @@ extension TongDatabase {
                 try Self.appendLog(db, signed, wire: signed.wireBytes, from: nil, now: now)
             }
             try db.execute(sql: "UPDATE node_state SET counter = ? WHERE id = 1", arguments: [Int64(counter)])
-            try db.execute(sql: "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)",
-                           arguments: [nodeID, Int64(counter)])
+            try db.execute(
+                sql:
+                    "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)",
+                arguments: [nodeID, Int64(counter)])
             return results
         }
     }
 
     static func appendLog(_ db: Database, _ s: SignedChangeSet, wire: [UInt8], from peer: String?, now: Int64) throws {
-        try db.cachedStatement(sql: "INSERT INTO change_log (set_id, origin, scope, changes, received_from, wire, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [s.id, s.set.origin, s.set.scope.key, s.set.changes.count, peer, Data(wire), now])
+        try db.cachedStatement(
+            sql: "INSERT INTO change_log (set_id, origin, scope, changes, received_from, wire, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        .execute(arguments: [s.id, s.set.origin, s.set.scope.key, s.set.changes.count, peer, Data(wire), now])
     }
 }

@@ -56,8 +56,9 @@ public final class TongDatabase: Sendable {
                     throw StoreError(.unusable, "database \(path) belongs to node \(existing), not \(nodeID)")
                 }
             } else {
-                try db.execute(sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at) VALUES (1, ?, 0, ?, ?)",
-                               arguments: [nodeID, Self.newEpoch(), now])
+                try db.execute(
+                    sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at) VALUES (1, ?, 0, ?, ?)",
+                    arguments: [nodeID, Self.newEpoch(), now])
             }
         }
     }

@@ -49,8 +49,9 @@ extension Benchmark {
         let receiver = try TongNode.open(home: NodeHome(path: dir + "/330000"), logger: quietLogger)
         defer { try? receiver.db.close() }
         let creds = try PeerCredentials.load(home: dir + "/330100")
-        let signer = ChangeSigner(nodeID: "330100", key: try P256.Signing.PrivateKey(pemRepresentation: creds.privateKeyPEM),
-                                  certificateDER: creds.certificateDER)
+        let signer = ChangeSigner(
+            nodeID: "330100", key: try P256.Signing.PrivateKey(pemRepresentation: creds.privateKeyPEM),
+            certificateDER: creds.certificateDER)
         let generator = CorpusGenerator(seed: 1, owner: "330100")
         let now = TongNode.now()
 
@@ -60,8 +61,9 @@ extension Benchmark {
         rows.reserveCapacity(n)
         for first in stride(from: 0, to: n, by: 1_000) {
             let changes = (first..<min(n, first + 1_000)).map { i in
-                Change(record: "330100-\(RecordKind.policy.idPrefix)\(i + 1)", kind: .policy, owner: "330100", counter: UInt64(i + 1),
-                       at: now, context: VersionVector(), fields: generator.policy(i))
+                Change(
+                    record: "330100-\(RecordKind.policy.idPrefix)\(i + 1)", kind: .policy, owner: "330100", counter: UInt64(i + 1),
+                    at: now, context: VersionVector(), fields: generator.policy(i))
             }
             let signed = try signer.sign(ChangeSet(origin: "330100", scope: .owned("330100"), createdAt: now, changes: changes))
             wires.append(signed.wireBytes)
@@ -96,8 +98,9 @@ extension Benchmark {
             let push = try PushBody(bytes: p.body)
             let (outcome, malformed) = try receiver.receive(push, from: "330100")
             guard outcome.accepted, malformed == 0, outcome.applied == push.sets.count, outcome.rejected.isEmpty else {
-                throw NodeError.config("bench: push not applied whole: \(outcome.applied) of \(push.sets.count) sets, "
-                                       + "rejected \(outcome.rejected.first?.reason ?? "-")")
+                throw NodeError.config(
+                    "bench: push not applied whole: \(outcome.applied) of \(push.sets.count) sets, "
+                        + "rejected \(outcome.rejected.first?.reason ?? "-")")
             }
         }
         let applySeconds = seconds(clock.now - t0)
@@ -113,7 +116,8 @@ extension Benchmark {
                 throw NodeError.config("bench: baseline row \(rows[k].id) differs from what the sync path stored")
             }
         }
-        return ApplyFigures(records: n, sets: setCount, pushes: pushCount,
-                            seconds: applySeconds, baselineSeconds: seconds(baseline), wireBytes: wireBytes)
+        return ApplyFigures(
+            records: n, sets: setCount, pushes: pushCount,
+            seconds: applySeconds, baselineSeconds: seconds(baseline), wireBytes: wireBytes)
     }
 }

@@ -40,8 +40,9 @@ extension Benchmark {
     /// root at a steady pace (one every 100 ms), and each write is timed until every node that
     /// must hold it (Topology.holds) has it, polled in-process every 2 ms.
     static func runConvergence(quick: Bool, writes total: Int, dir: String) async throws -> ConvergenceFigures {
-        let fed = try LocalFederation(topologyText: convergenceTopology(quick: quick), root: dir, freePorts: true, syncIntervalMs: 1_000,
-                                      logger: quietLogger)
+        let fed = try LocalFederation(
+            topologyText: convergenceTopology(quick: quick), root: dir, freePorts: true, syncIntervalMs: 1_000,
+            logger: quietLogger)
         let topology = fed.topology
         let nodeCount = topology.nodes.count
         progress("convergence: starting \(nodeCount) nodes on loopback (mutual TLS)")
@@ -69,8 +70,9 @@ extension Benchmark {
                 if issued < total, now >= nextAt {
                     let owner = writers[issued % writers.count]
                     let node = fed.nodes[owner]!
-                    let body: JSONValue = .object(CorpusGenerator(seed: 3, owner: owner).createBody(issued).filter { $0.key != "department" }
-                        .merging(["department": .string("\(owner)-gov"), "region": .string(owner)]) { _, b in b })
+                    let body: JSONValue = .object(
+                        CorpusGenerator(seed: 3, owner: owner).createBody(issued).filter { $0.key != "department" }
+                            .merging(["department": .string("\(owner)-gov"), "region": .string(owner)]) { _, b in b })
                     let start = clock.now
                     let r = try node.create(kind: .policy, body: body, by: .admin)
                     pending.append(Pending(id: r.id, missing: topology.holders(ofRecordOwnedBy: owner).filter { $0 != owner }, start: start))
@@ -99,8 +101,9 @@ extension Benchmark {
         }
         await fed.shutdown()
         _ = try? await running.value
-        let figures = ConvergenceFigures(nodes: nodeCount, writes: latencies.count, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
-                                         max: latencies.max() ?? .nan)
+        let figures = ConvergenceFigures(
+            nodes: nodeCount, writes: latencies.count, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+            max: latencies.max() ?? .nan)
         progress("convergence: p50 \(num(figures.p50)) ms, p99 \(num(figures.p99)) ms")
         return figures
     }

@@ -30,10 +30,20 @@ extension Benchmark {
             ("common_word", ["企业", "社保", "补贴", "租金", "减免", "贷款", "缓缴", "稳岗", "增值税", "复工复产"].map { req($0) }),
             ("rare_word", ["区块链", "冷链物流", "跨境电商", "专精特新", "首台套", "海外仓"].map { req($0) }),
             ("latin_digits", ["LPR", "5G", "2021", "LPR 贴息"].map { req($0) }),
-            ("filter", [req("", theme: "rent_relief", region: "330100"), req("", theme: "social_insurance"), req("", region: "330106"),
-                        req("", theme: "utilities", region: "330200")]),
-            ("word_filter", [req("社保", theme: "social_insurance", region: "330100"), req("租金", region: "330106"),
-                             req("贴息", theme: "finance_tax"), req("个体工商户", theme: "rent_relief", region: "330000")]),
+            (
+                "filter",
+                [
+                    req("", theme: "rent_relief", region: "330100"), req("", theme: "social_insurance"), req("", region: "330106"),
+                    req("", theme: "utilities", region: "330200"),
+                ]
+            ),
+            (
+                "word_filter",
+                [
+                    req("社保", theme: "social_insurance", region: "330100"), req("租金", region: "330106"),
+                    req("贴息", theme: "finance_tax"), req("个体工商户", theme: "rent_relief", region: "330000"),
+                ]
+            ),
         ]
     }()
 
@@ -48,13 +58,17 @@ extension Benchmark {
         let ca = try FederationCA.create(federation: "bench", now: now)
         let cred = try FederationCA.issueNode(nodeID: "330000", nodeName: "浙江省", ca: ca, now: now)
         let creds = try PeerCredentials(caPEM: ca.certificatePEM, certificatePEM: cred.certificatePEM, privateKeyPEM: cred.privateKeyPEM)
-        let signer = ChangeSigner(nodeID: "330000", key: try P256.Signing.PrivateKey(pemRepresentation: cred.privateKeyPEM),
-                                  certificateDER: creds.certificateDER)
-        let topology = try Topology(federation: "bench", nodes: [
-            .init(id: "100000", name: "国家政务服务平台"),
-            .init(id: "330000", name: "浙江省", parent: "100000",
-                  departments: CorpusGenerator.standardDepartments.map { .init(id: "330000-\($0.slug)", name: "浙江省\($0.name)") }),
-        ])
+        let signer = ChangeSigner(
+            nodeID: "330000", key: try P256.Signing.PrivateKey(pemRepresentation: cred.privateKeyPEM),
+            certificateDER: creds.certificateDER)
+        let topology = try Topology(
+            federation: "bench",
+            nodes: [
+                .init(id: "100000", name: "国家政务服务平台"),
+                .init(
+                    id: "330000", name: "浙江省", parent: "100000",
+                    departments: CorpusGenerator.standardDepartments.map { .init(id: "330000-\($0.slug)", name: "浙江省\($0.name)") }),
+            ])
         // TONG_BENCH_SEARCH_DB keeps the corpus at that path and reuses it on the next run
         // (to profile queries without reloading); the figures in the docs load afresh.
         let keep = ProcessInfo.processInfo.environment["TONG_BENCH_SEARCH_DB"]
@@ -114,7 +128,8 @@ extension Benchmark {
             progress("search: \(kind): p50 \(num(percentile(times, 50))) ms, p99 \(num(percentile(times, 99))) ms")
         }
         let peak = memory().hwm
-        return SearchFigures(records: n, loadSeconds: loadSeconds, databaseMB: databaseMB, queries: all.count, p50: percentile(all, 50),
-                             p99: percentile(all, 99), byKind: byKind, peakMB: peak)
+        return SearchFigures(
+            records: n, loadSeconds: loadSeconds, databaseMB: databaseMB, queries: all.count, p50: percentile(all, 50),
+            p99: percentile(all, 99), byKind: byKind, peakMB: peak)
     }
 }

@@ -11,7 +11,7 @@ public enum Benchmark {
     public static func run(quick: Bool, json: Bool) async throws {
         let env = ProcessInfo.processInfo.environment
         // Overrides let one scenario be profiled or sized alone; the contract's figures use none.
-        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,convergence,search").split(separator: ",").map(String.init))
+        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,convergence,search,idle").split(separator: ",").map(String.init))
         let applyRecords = env["TONG_BENCH_APPLY_RECORDS"].flatMap(Int.init) ?? (quick ? 5_000 : 100_000)
         let searchRecords = env["TONG_BENCH_SEARCH_RECORDS"].flatMap(Int.init) ?? (quick ? 50_000 : 1_000_000)
         let writes = quick ? 40 : 200
@@ -26,59 +26,94 @@ public enum Benchmark {
         var apply: ApplyFigures?
         var convergence: ConvergenceFigures?
         var search: SearchFigures?
+        var idle: IdleFigures?
         if only.contains("apply") { apply = try await runApply(records: applyRecords, dir: root + "/apply") }
         if only.contains("search") { search = try await runSearch(records: searchRecords, queries: queries, dir: root + "/search") }
+        let idleSeconds = env["TONG_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? (quick ? 15 : 60)
+        if only.contains("idle") { idle = try await runIdle(seconds: idleSeconds, dir: root + "/idle") }
         // Last: its federation keeps running until the process exits (see runConvergence).
         if only.contains("convergence") { convergence = try await runConvergence(quick: quick, writes: writes, dir: root + "/convergence") }
         let total = seconds(ContinuousClock.now - started)
         progress("done in \(String(format: "%.0f", total)) s")
         let peak = memory().hwm
         if json {
-            print(jsonReport(apply: apply, convergence: convergence, search: search, peakMB: peak, totalSeconds: total))
+            print(jsonReport(apply: apply, convergence: convergence, search: search, idle: idle, peakMB: peak, totalSeconds: total))
         } else {
-            print(table(apply: apply, convergence: convergence, search: search, peakMB: peak, totalSeconds: total))
+            print(table(apply: apply, convergence: convergence, search: search, idle: idle, peakMB: peak, totalSeconds: total))
         }
     }
 
     // MARK: - Output
 
-    static func jsonReport(apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, peakMB: Double, totalSeconds: Double) -> String {
+    static func jsonReport(
+        apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, idle: IdleFigures?,
+        peakMB: Double, totalSeconds: Double
+    ) -> String {
         var parts: [String] = []
         if let a = apply {
-            parts.append("\"apply\": {\"records\": \(a.records), \"records_per_s\": \(num(a.recordsPerSecond)), \"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
-                + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), \"pushes\": \(a.pushes), \"sets\": \(a.sets)}")
+            parts.append(
+                "\"apply\": {\"records\": \(a.records), \"records_per_s\": \(num(a.recordsPerSecond)), \"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
+                    + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), \"pushes\": \(a.pushes), \"sets\": \(a.sets)}"
+            )
         }
         if let c = convergence {
-            parts.append("\"convergence\": {\"nodes\": \(c.nodes), \"p50_ms\": \(num(c.p50)), \"p99_ms\": \(num(c.p99)), \"writes\": \(c.writes), \"max_ms\": \(num(c.max))}")
+            parts.append(
+                "\"convergence\": {\"nodes\": \(c.nodes), \"p50_ms\": \(num(c.p50)), \"p99_ms\": \(num(c.p99)), \"writes\": \(c.writes), \"max_ms\": \(num(c.max))}"
+            )
         }
         if let s = search {
-            let kinds = s.byKind.map { "\"\($0.name)\": {\"queries\": \($0.count), \"p50_ms\": \(num($0.p50)), \"p99_ms\": \(num($0.p99))}" }.joined(separator: ", ")
-            parts.append("\"search\": {\"records\": \(s.records), \"p50_ms\": \(num(s.p50)), \"p99_ms\": \(num(s.p99)), \"queries\": \(s.queries), "
-                + "\"load_records_per_s\": \(num(s.loadPerSecond)), \"database_mb\": \(num(s.databaseMB)), \"peak_rss_mb\": \(num(s.peakMB)), "
-                + "\"by_kind\": {\(kinds)}}")
+            let kinds = s.byKind.map { "\"\($0.name)\": {\"queries\": \($0.count), \"p50_ms\": \(num($0.p50)), \"p99_ms\": \(num($0.p99))}" }.joined(
+                separator: ", ")
+            parts.append(
+                "\"search\": {\"records\": \(s.records), \"p50_ms\": \(num(s.p50)), \"p99_ms\": \(num(s.p99)), \"queries\": \(s.queries), "
+                    + "\"load_records_per_s\": \(num(s.loadPerSecond)), \"database_mb\": \(num(s.databaseMB)), \"peak_rss_mb\": \(num(s.peakMB)), "
+                    + "\"by_kind\": {\(kinds)}}")
+        }
+        if let i = idle {
+            parts.append("\"idle_cpu_percent\": \(num(i.maxPercent, 3))")
+            parts.append(
+                "\"idle\": {\"nodes\": \(i.nodes), \"seconds\": \(num(i.seconds)), \"max_cpu_percent\": \(num(i.maxPercent, 3)), "
+                    + "\"mean_cpu_percent\": \(num(i.meanPercent, 3))}")
         }
         parts.append("\"peak_rss_mb\": \(num(peakMB))")
         parts.append("\"seconds\": \(num(totalSeconds))")
         return "{" + parts.joined(separator: ", ") + "}"
     }
 
-    static func table(apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, peakMB: Double, totalSeconds: Double) -> String {
+    static func table(
+        apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, idle: IdleFigures?,
+        peakMB: Double, totalSeconds: Double
+    ) -> String {
         func mark(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
         var lines = ["scenario      result"]
         if let a = apply {
             lines.append("apply         \(a.records) policies in \(a.sets) signed sets, \(a.pushes) pushes: \(num(a.recordsPerSecond, 0)) records/s")
             lines.append("              baseline (plain SQLite bulk insert, same rows and indexes): \(num(a.baselinePerSecond, 0)) records/s")
-            lines.append("              ratio \(num(a.ratio, 3)) (target >= 0.5: \(mark(a.ratio >= 0.5))); \(num(a.wireBytesPerChange, 0)) wire bytes per change")
+            lines.append(
+                "              ratio \(num(a.ratio, 3)) (target >= 0.5: \(mark(a.ratio >= 0.5))); \(num(a.wireBytesPerChange, 0)) wire bytes per change"
+            )
         }
         if let c = convergence {
-            lines.append("convergence   \(c.nodes) nodes, four tiers, \(c.writes) writes: p50 \(num(c.p50)) ms, p99 \(num(c.p99)) ms, max \(num(c.max)) ms (target p99 < 500 ms: \(mark(c.p99 < 500)))")
+            lines.append(
+                "convergence   \(c.nodes) nodes, four tiers, \(c.writes) writes: p50 \(num(c.p50)) ms, p99 \(num(c.p99)) ms, max \(num(c.max)) ms (target p99 < 500 ms: \(mark(c.p99 < 500)))"
+            )
         }
         if let s = search {
-            lines.append("search        \(s.records) policies (loaded at \(num(s.loadPerSecond, 0)) records/s, \(num(s.databaseMB, 0)) MB on disk), \(s.queries) queries: p50 \(num(s.p50)) ms, p99 \(num(s.p99)) ms (target p99 < 20 ms: \(mark(s.p99 < 20)))")
+            lines.append(
+                "search        \(s.records) policies (loaded at \(num(s.loadPerSecond, 0)) records/s, \(num(s.databaseMB, 0)) MB on disk), \(s.queries) queries: p50 \(num(s.p50)) ms, p99 \(num(s.p99)) ms (target p99 < 20 ms: \(mark(s.p99 < 20)))"
+            )
             for k in s.byKind {
-                lines.append("                \(k.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(k.count) queries: p50 \(num(k.p50)) ms, p99 \(num(k.p99)) ms")
+                lines.append(
+                    "                \(k.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(k.count) queries: p50 \(num(k.p50)) ms, p99 \(num(k.p99)) ms"
+                )
             }
-            lines.append("              peak resident memory while loading and searching: \(num(s.peakMB, 0)) MB (target < 300 MB: \(mark(s.peakMB < 300)))")
+            lines.append(
+                "              peak resident memory while loading and searching: \(num(s.peakMB, 0)) MB (target < 300 MB: \(mark(s.peakMB < 300)))")
+        }
+        if let i = idle {
+            lines.append(
+                "idle          \(i.nodes) tong serve processes, no traffic, \(num(i.seconds, 0)) s: busiest node \(num(i.maxPercent, 3))% of a core, "
+                    + "mean \(num(i.meanPercent, 3))% (target < 0.2%: \(mark(i.maxPercent < 0.2)))")
         }
         lines.append("process       peak resident memory \(num(peakMB, 0)) MB; \(num(totalSeconds, 0)) s in all")
         return lines.joined(separator: "\n")
@@ -122,7 +157,8 @@ public enum Benchmark {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (.nan, .nan) }
         func field(_ name: String) -> Double {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
-                  let kb = line.split(separator: " ").compactMap({ Double($0) }).first else { return .nan }
+                let kb = line.split(separator: " ").compactMap({ Double($0) }).first
+            else { return .nan }
             return kb / 1024
         }
         return (field("VmRSS"), field("VmHWM"))

@@ -8,18 +8,30 @@ import TongDomain
 public enum DemoRunner {
     /// Sample policies: (owner department, title, doc number, themes, body).
     static let policies: [(String, String, String, [String], String)] = [
-        ("100000-mohrss", "关于阶段性缓缴社会保险费的通知", "人社部发〔2022〕31号", ["social_insurance"],
-         "对受疫情影响生产经营困难的中小微企业、以单位方式参保的个体工商户，可申请缓缴三项社会保险单位缴费部分，缓缴期间免收滞纳金。企业缓缴社保费不影响职工个人权益。"),
-        ("100000-mof", "关于进一步实施小微企业所得税优惠政策的公告", "财政部 税务总局公告〔2022〕13号", ["finance_tax"],
-         "对小型微利企业年应纳税所得额超过100万元但不超过300万元的部分，减按25%计入应纳税所得额，按20%的税率缴纳企业所得税。"),
-        ("330000-hrss", "浙江省关于做好稳岗返还工作的通知", "浙人社发〔2022〕20号", ["stabilize_jobs"],
-         "对不裁员或少裁员的参保企业，按规定返还失业保险费，中小微企业返还比例最高提至90%，支持企业稳定岗位。"),
-        ("330100-hrss", "杭州市支持中小微企业复工复产若干措施", "杭政办函〔2022〕15号", ["resume_work", "rent_relief"],
-         "对承租国有房屋的小微企业和个体工商户减免房屋租金，并对复工复产企业给予用工补助。"),
-        ("330106-commerce", "西湖区小微企业水电气费用补贴办法", "西政办〔2022〕8号", ["utilities"],
-         "对辖区内小微企业和个体工商户的水电气费用给予阶段性补贴，用气用电“欠费不停供”。"),
-        ("320000-dof", "江苏省关于减免小微企业房屋租金的通知", "苏财资〔2022〕41号", ["rent_relief"],
-         "服务业小微企业和个体工商户承租国有房屋的，免除三个月租金。"),
+        (
+            "100000-mohrss", "关于阶段性缓缴社会保险费的通知", "人社部发〔2022〕31号", ["social_insurance"],
+            "对受疫情影响生产经营困难的中小微企业、以单位方式参保的个体工商户，可申请缓缴三项社会保险单位缴费部分，缓缴期间免收滞纳金。企业缓缴社保费不影响职工个人权益。"
+        ),
+        (
+            "100000-mof", "关于进一步实施小微企业所得税优惠政策的公告", "财政部 税务总局公告〔2022〕13号", ["finance_tax"],
+            "对小型微利企业年应纳税所得额超过100万元但不超过300万元的部分，减按25%计入应纳税所得额，按20%的税率缴纳企业所得税。"
+        ),
+        (
+            "330000-hrss", "浙江省关于做好稳岗返还工作的通知", "浙人社发〔2022〕20号", ["stabilize_jobs"],
+            "对不裁员或少裁员的参保企业，按规定返还失业保险费，中小微企业返还比例最高提至90%，支持企业稳定岗位。"
+        ),
+        (
+            "330100-hrss", "杭州市支持中小微企业复工复产若干措施", "杭政办函〔2022〕15号", ["resume_work", "rent_relief"],
+            "对承租国有房屋的小微企业和个体工商户减免房屋租金，并对复工复产企业给予用工补助。"
+        ),
+        (
+            "330106-commerce", "西湖区小微企业水电气费用补贴办法", "西政办〔2022〕8号", ["utilities"],
+            "对辖区内小微企业和个体工商户的水电气费用给予阶段性补贴，用气用电“欠费不停供”。"
+        ),
+        (
+            "320000-dof", "江苏省关于减免小微企业房屋租金的通知", "苏财资〔2022〕41号", ["rent_relief"],
+            "服务业小微企业和个体工商户承租国有房屋的，免除三个月租金。"
+        ),
     ]
 
     /// Runs the demo; returns when converged if `once`, else serves until cancelled.
@@ -38,19 +50,23 @@ public enum DemoRunner {
             for (dept, title, doc, themes, body) in policies {
                 let owner = String(dept.prefix(6))
                 guard let node = fed.nodes[owner] else { continue }
-                let r = try node.create(kind: .policy, body: [
-                    "title": .string(title), "doc_number": .string(doc), "department": .string(dept), "issued_on": "2022-05-01",
-                    "themes": .strings(themes), "tags": ["小微企业", "纾困"], "body": .string(body),
-                    "source_url": "https://www.gov.cn/zhengce/",
-                ], by: .admin)
+                let r = try node.create(
+                    kind: .policy,
+                    body: [
+                        "title": .string(title), "doc_number": .string(doc), "department": .string(dept), "issued_on": "2022-05-01",
+                        "themes": .strings(themes), "tags": ["小微企业", "纾困"], "body": .string(body),
+                        "source_url": "https://www.gov.cn/zhengce/",
+                    ], by: .admin)
                 published.append((r.id, owner, title))
                 say("published \(r.id) at \(owner): \(title)")
             }
             if let hz = fed.nodes["330100"] {
-                let s = try hz.create(kind: .serviceItem, body: [
-                    "code": "330100-FW-001", "name": "复工复产备案", "department": "330100-amr",
-                    "handling_url": "https://www.zjzwfw.gov.cn/", "time_limit_days": 3, "materials": ["营业执照", "复工方案"],
-                ], by: .admin)
+                let s = try hz.create(
+                    kind: .serviceItem,
+                    body: [
+                        "code": "330100-FW-001", "name": "复工复产备案", "department": "330100-amr",
+                        "handling_url": "https://www.zjzwfw.gov.cn/", "time_limit_days": 3, "materials": ["营业执照", "复工方案"],
+                    ], by: .admin)
                 say("published service item \(s.id) at 330100: 复工复产备案")
             }
             // Wait until every policy sits exactly where the flow rules say.
@@ -65,7 +81,8 @@ public enum DemoRunner {
             say("\nwhat travelled where (✓ holds, · does not):")
             say("policy".padding(toLength: 18, withPad: " ", startingAt: 0) + fed.topology.nodes.map { $0.id }.joined(separator: " "))
             for p in published {
-                let row = fed.topology.nodes.map { n in ((try? fed.nodes[n.id]!.db.record(p.id)) ?? nil) != nil ? "  ✓   " : "  ·   " }.joined(separator: " ")
+                let row = fed.topology.nodes.map { n in ((try? fed.nodes[n.id]!.db.record(p.id)) ?? nil) != nil ? "  ✓   " : "  ·   " }.joined(
+                    separator: " ")
                 say(p.id.padding(toLength: 18, withPad: " ", startingAt: 0) + row)
             }
             // Feedback from Nanjing to a Xihu department, sealed, routed, answered.

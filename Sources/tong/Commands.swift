@@ -34,7 +34,8 @@ struct FederationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "federation", abstract: "Federation set-up.", subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create", abstract: "Make a CA and a complete node home for every node of a topology.")
+        static let configuration = CommandConfiguration(
+            commandName: "create", abstract: "Make a CA and a complete node home for every node of a topology.")
         @Option(help: "Topology file (TOML).") var topology: String
         @Option(help: "Output folder: DIR/ca/ and DIR/<node id>/.") var out: String
         @Flag(help: "Overwrite an existing output folder.") var force = false
@@ -50,14 +51,17 @@ struct FederationCommand: AsyncParsableCommand {
 }
 
 struct CA: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ca", abstract: "Certificate authority, one step at a time.", subcommands: [Init.self, Issue.self])
+    static let configuration = CommandConfiguration(
+        commandName: "ca", abstract: "Certificate authority, one step at a time.", subcommands: [Init.self, Issue.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a federation CA in DIR (ca.pem, ca.key 0600).")
         @Option(help: "Federation name.") var federation: String
         @Option(help: "Output folder.") var out: String
         func run() async throws {
-            do { try CertificateCommands.initCA(federation: federation, out: out); print("CA written to \(out)/ca.pem and \(out)/ca.key") } catch { fail(error) }
+            do { try CertificateCommands.initCA(federation: federation, out: out); print("CA written to \(out)/ca.pem and \(out)/ca.key") } catch {
+                fail(error)
+            }
         }
     }
 
@@ -68,7 +72,9 @@ struct CA: AsyncParsableCommand {
         @Option(help: "Node id.") var node: String
         @Option(help: "Node home to write.") var out: String
         func run() async throws {
-            do { try CertificateCommands.issue(caDir: ca, topologyFile: topology, node: node, out: out); print("node home \(out) issued for \(node)") } catch { fail(error) }
+            do {
+                try CertificateCommands.issue(caDir: ca, topologyFile: topology, node: node, out: out); print("node home \(out) issued for \(node)")
+            } catch { fail(error) }
         }
     }
 }
@@ -77,14 +83,16 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "policy", abstract: "Policy bulk operations.", subcommands: [Import.self])
 
     struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import policies from a JSON-lines file into a node (the node must not be running).")
+        static let configuration = CommandConfiguration(
+            abstract: "Import policies from a JSON-lines file into a node (the node must not be running).")
         @Option(help: "Node home.") var home: String
         @Argument(help: "JSON lines, one policy object per line.") var file: String
         func run() async throws {
             do {
                 let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
                 try node.publishDirectory()
-                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(
+                    String.init)
                 let r = try node.importPolicies(lines: lines)
                 for e in r.errors.prefix(20) { FileHandle.standardError.write(Data("tong: \(e)\n".utf8)) }
                 print("imported \(r.imported) policies, \(r.errors.count) rejected")
@@ -104,16 +112,21 @@ struct Backup: AsyncParsableCommand {
 }
 
 struct Restore: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restore a node's replica from a backup; it catches up from its peers before writing again.")
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a node's replica from a backup; it catches up from its peers before writing again.")
     @Option(help: "Node home (the node must be stopped).") var home: String
     @Option(help: "Backup file.") var from: String
     func run() async throws {
-        do { try NodeMaintenance.restore(home: NodeHome(path: home), from: from); print("restored \(home) from \(from); writes resume after it caught up from its peers") } catch { fail(error) }
+        do {
+            try NodeMaintenance.restore(home: NodeHome(path: home), from: from);
+            print("restored \(home) from \(from); writes resume after it caught up from its peers")
+        } catch { fail(error) }
     }
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run peers/demo.toml's federation on loopback with sample data and show what travelled where.")
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Run peers/demo.toml's federation on loopback with sample data and show what travelled where.")
     @Option(help: "Topology file.") var topology: String = "peers/demo.toml"
     @Flag(help: "Exit once the flows converged.") var once = false
     @Flag(help: "Use free loopback ports instead of the file's.") var freePorts = false

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TongDomain
 import TongServer
-import TongTools
 import TongSim
+import TongTools
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmark apply, convergence and search on this machine.")
@@ -15,7 +15,8 @@ struct Bench: AsyncParsableCommand {
 }
 
 struct Simulate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Run the real merge and routing code over N virtual nodes with faults drawn from a seed.")
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Run the real merge and routing code over N virtual nodes with faults drawn from a seed.")
     @Option(help: "Number of virtual nodes.") var nodes: Int = 100
     @Option(help: "Random seed.") var seed: UInt64 = 1
     func run() async throws {

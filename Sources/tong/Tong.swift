@@ -11,7 +11,9 @@ struct Tong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tong",
         abstract: "Tong (通): a federated sync node for the small and micro enterprise service column.",
-        subcommands: [Serve.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Bench.self, Simulate.self])
+        subcommands: [
+            Serve.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Bench.self, Simulate.self,
+        ])
 }
 
 /// Prints one clear line and exits non-zero: how the CLI reports any failure.

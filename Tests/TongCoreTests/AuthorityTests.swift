@@ -1,36 +1,42 @@
 import Testing
+
 @testable import TongCore
 
 @Suite struct AuthorityTests {
-    let topology = try! Topology.parse(toml: """
-        federation = "t"
-        [[node]]
-        id = "100000"
-        name = "国家"
-        [[node]]
-        id = "330000"
-        name = "浙江"
-        parent = "100000"
-        [[node]]
-        id = "320000"
-        name = "江苏"
-        parent = "100000"
-        [[node]]
-        id = "330100"
-        name = "杭州"
-        parent = "330000"
-        """)
+    let topology = try! Topology.parse(
+        toml: """
+            federation = "t"
+            [[node]]
+            id = "100000"
+            name = "国家"
+            [[node]]
+            id = "330000"
+            name = "浙江"
+            parent = "100000"
+            [[node]]
+            id = "320000"
+            name = "江苏"
+            parent = "100000"
+            [[node]]
+            id = "330100"
+            name = "杭州"
+            parent = "330000"
+            """)
 
     func policyChange(_ fields: [String: JSONValue]) -> Change {
         Change(record: "330100-p1", kind: .policy, owner: "330100", counter: 1, at: 0, context: VersionVector(), fields: fields)
     }
 
     @Test func ownerMayChangeEverything() {
-        #expect(Authority.check(policyChange(["title": "x", "department": "330100-hrss"]), origin: "330100", scope: .owned("330100"), topology: topology) == .allowed)
+        #expect(
+            Authority.check(policyChange(["title": "x", "department": "330100-hrss"]), origin: "330100", scope: .owned("330100"), topology: topology)
+                == .allowed)
     }
 
     @Test func ancestorMayChangeOnlyClassification() {
-        #expect(Authority.check(policyChange(["themes": ["other"], "tags": ["a"]]), origin: "100000", scope: .owned("330100"), topology: topology) == .allowed)
+        #expect(
+            Authority.check(policyChange(["themes": ["other"], "tags": ["a"]]), origin: "100000", scope: .owned("330100"), topology: topology)
+                == .allowed)
         #expect(Authority.check(policyChange(["title": "x"]), origin: "330000", scope: .owned("330100"), topology: topology) != .allowed)
     }
 
@@ -41,7 +47,8 @@ import Testing
     }
 
     @Test func departmentMustBelongToOwnerAndScopeMustMatch() {
-        #expect(Authority.check(policyChange(["department": "320000-dof"]), origin: "330100", scope: .owned("330100"), topology: topology) != .allowed)
+        #expect(
+            Authority.check(policyChange(["department": "320000-dof"]), origin: "330100", scope: .owned("330100"), topology: topology) != .allowed)
         #expect(Authority.check(policyChange(["title": "x"]), origin: "330100", scope: .directory, topology: topology) != .allowed)
     }
 

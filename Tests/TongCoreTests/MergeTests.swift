@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TongCore
 
 @Suite struct VersionVectorTests {
@@ -90,8 +91,9 @@ import Testing
             for (origin, c) in history.prefix(Int.random(in: 0...history.count, using: &rng)) { r.apply(c, origin: origin) }
             counters[o, default: 0] += 1
             let f = o == "330100" ? fields.randomElement(using: &rng)! : ["themes", "tags"].randomElement(using: &rng)!
-            let c = Change(record: "330100-p1", kind: .policy, owner: "330100", counter: counters[o]!, at: Int64(Int.random(in: 0...50, using: &rng)),
-                           context: r.version, fields: [f: .string("v\(step)")])
+            let c = Change(
+                record: "330100-p1", kind: .policy, owner: "330100", counter: counters[o]!, at: Int64(Int.random(in: 0...50, using: &rng)),
+                context: r.version, fields: [f: .string("v\(step)")])
             r.apply(c, origin: o)
             replicas[o] = r
             history.append((o, c))

@@ -12,7 +12,8 @@ import TongCore
     }
 
     @Test func scalarsAndStrings() throws {
-        let doc = try TOML.parse("""
+        let doc = try TOML.parse(
+            """
             # leading comment
             title = "国办发\\"x\\"\\\\ \\n\\t\\u4E2D\\U0001F600"   # trailing comment
             lit = 'C:\\path\\no "escapes" # not a comment'
@@ -41,7 +42,8 @@ import TongCore
     }
 
     @Test func tablesAndArraysOfTables() throws {
-        let doc = try TOML.parse("""
+        let doc = try TOML.parse(
+            """
             federation = "demo"\r
             [server]
             port = 8100
@@ -68,8 +70,9 @@ import TongCore
         #expect(nodes[1].tableValue?["department"] == .array([.table(["id": .string("330000-czt")])]))
         #expect(nodes[2] == .table(["id": .string("320000")]))
         // A super-table may be defined after its sub-table.
-        #expect(try TOML.parse("[a.b]\nx = 1\n[a]\ny = 2")["a"]
-                    == .table(["b": .table(["x": .integer(1)]), "y": .integer(2)]))
+        #expect(
+            try TOML.parse("[a.b]\nx = 1\n[a]\ny = 2")["a"]
+                == .table(["b": .table(["x": .integer(1)]), "y": .integer(2)]))
         #expect(try TOML.parse("") == [:])
         #expect(try TOML.parse("\u{FEFF}a = 1") == ["a": .integer(1)])
     }
@@ -150,8 +153,9 @@ import TongCore
 
         // Pathological nesting is bounded rather than overflowing the stack.
         #expect(error("x = " + String(repeating: "[", count: 100_000))?.message.contains("too deeply") == true)
-        #expect(error("[" + Array(repeating: "a", count: 1_000).joined(separator: ".") + "]")?
-                    .message.contains("too deeply") == true)
+        #expect(
+            error("[" + Array(repeating: "a", count: 1_000).joined(separator: ".") + "]")?
+                .message.contains("too deeply") == true)
         #expect(error("x = \"" + String(repeating: "a", count: 1_000_000))?.message == "unterminated string")
         #expect(error(String(repeating: "[", count: 10_000)) != nil)
     }

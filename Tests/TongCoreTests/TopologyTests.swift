@@ -6,16 +6,19 @@ private typealias Department = Topology.Department
 
 /// national 100000; provinces 330000, 320000; cities 330100, 330200, 320100; county 330106 under 330100.
 private func fourTier() throws -> Topology {
-    try Topology(federation: "demo", nodes: [
-        Node(id: "100000", name: "国家政务服务平台", http: "127.0.0.1:8100", peer: "127.0.0.1:9100",
-             departments: [Department(id: "100000-mof", name: "财政部")]),
-        Node(id: "330000", name: "浙江省", parent: "100000"),
-        Node(id: "320000", name: "江苏省", parent: "100000"),
-        Node(id: "330100", name: "杭州市", parent: "330000"),
-        Node(id: "330200", name: "宁波市", parent: "330000"),
-        Node(id: "320100", name: "南京市", parent: "320000"),
-        Node(id: "330106", name: "西湖区", parent: "330100"),
-    ])
+    try Topology(
+        federation: "demo",
+        nodes: [
+            Node(
+                id: "100000", name: "国家政务服务平台", http: "127.0.0.1:8100", peer: "127.0.0.1:9100",
+                departments: [Department(id: "100000-mof", name: "财政部")]),
+            Node(id: "330000", name: "浙江省", parent: "100000"),
+            Node(id: "320000", name: "江苏省", parent: "100000"),
+            Node(id: "330100", name: "杭州市", parent: "330000"),
+            Node(id: "330200", name: "宁波市", parent: "330000"),
+            Node(id: "320100", name: "南京市", parent: "320000"),
+            Node(id: "330106", name: "西湖区", parent: "330100"),
+        ])
 }
 
 /// The error `build` throws, or nil; untyped so closures written inside `#require`/`#expect` infer cleanly.
@@ -141,24 +144,28 @@ private func topologyError(_ build: () throws -> Topology) -> TopologyError? {
         func nodes(_ pairs: [(String, String?)]) -> [Node] {
             pairs.map { Node(id: $0.0, name: "n\($0.0)", parent: $0.1) }
         }
-        let cycle = try #require(topologyError {
-            try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", "330100"), ("330100", "330000")]))
-        })
+        let cycle = try #require(
+            topologyError {
+                try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", "330100"), ("330100", "330000")]))
+            })
         #expect(cycle.message.contains("cycle") && cycle.message.contains("330000") && cycle.message.contains("330100"))
 
-        let twoRoots = try #require(topologyError {
-            try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", nil)]))
-        })
+        let twoRoots = try #require(
+            topologyError {
+                try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", nil)]))
+            })
         #expect(twoRoots.message.contains("exactly one root") && twoRoots.message.contains("330000"))
 
-        let noRoot = try #require(topologyError {
-            try Topology(federation: "f", nodes: nodes([("330000", "320000"), ("320000", "330000")]))
-        })
+        let noRoot = try #require(
+            topologyError {
+                try Topology(federation: "f", nodes: nodes([("330000", "320000"), ("320000", "330000")]))
+            })
         #expect(noRoot.message.contains("no root"))
 
-        let unknownParent = try #require(topologyError {
-            try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", "320000")]))
-        })
+        let unknownParent = try #require(
+            topologyError {
+                try Topology(federation: "f", nodes: nodes([("100000", nil), ("330000", "320000")]))
+            })
         #expect(unknownParent == TopologyError("unknown parent '320000'", node: "330000"))
         #expect(unknownParent.description == "topology node 330000: unknown parent '320000'")
 
@@ -175,15 +182,19 @@ private func topologyError(_ build: () throws -> Topology) -> TopologyError? {
         badDept[0].departments = [Department(id: "100000-A", name: "A")]
         #expect(topologyError { try Topology(federation: "f", nodes: badDept) }?.message.contains("department id") == true)
 
-        #expect(topologyError { try Topology(federation: "f", nodes: nodes([("100000", nil), ("100000", "100000")])) }?
-                    .message.contains("duplicate node id") == true)
-        #expect(topologyError { try Topology(federation: "f", nodes: nodes([("100000", nil), ("990000", "100000")])) }?
-                    .node == "#2")
-        #expect(topologyError { try Topology(federation: " ", nodes: nodes([("100000", nil)])) }?
-                    .message.contains("federation") == true)
+        #expect(
+            topologyError { try Topology(federation: "f", nodes: nodes([("100000", nil), ("100000", "100000")])) }?
+                .message.contains("duplicate node id") == true)
+        #expect(
+            topologyError { try Topology(federation: "f", nodes: nodes([("100000", nil), ("990000", "100000")])) }?
+                .node == "#2")
+        #expect(
+            topologyError { try Topology(federation: " ", nodes: nodes([("100000", nil)])) }?
+                .message.contains("federation") == true)
         #expect(topologyError { try Topology(federation: "f", nodes: []) } != nil)
-        #expect(topologyError { try Topology(federation: "f", nodes: [Node(id: "100000", name: "")]) }?
-                    .message.contains("name") == true)
+        #expect(
+            topologyError { try Topology(federation: "f", nodes: [Node(id: "100000", name: "")]) }?
+                .message.contains("name") == true)
     }
 
     @Test(arguments: ["127.0.0.1:8100", "localhost:1", "node-1.zj.gov.cn:65535", "a:443"])
@@ -194,13 +205,16 @@ private func topologyError(_ build: () throws -> Topology) -> TopologyError? {
         }
     }
 
-    @Test(arguments: ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":8100", "host:", "256.0.0.1:80",
-                      "a b:80", "host:80x", "-bad:80", "http://x:80", "1.2.3:80"])
+    @Test(arguments: [
+        "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":8100", "host:", "256.0.0.1:80",
+        "a b:80", "host:80x", "-bad:80", "http://x:80", "1.2.3:80",
+    ])
     func badAddresses(_ a: String) throws {
         #expect(!Topology.validAddress(a))
-        let e = try #require(topologyError {
-            try Topology(federation: "f", nodes: [Node(id: "100000", name: "n", peer: a)])
-        })
+        let e = try #require(
+            topologyError {
+                try Topology(federation: "f", nodes: [Node(id: "100000", name: "n", peer: a)])
+            })
         #expect(e.node == "100000" && e.message.contains("peer"))
     }
 
@@ -223,8 +237,10 @@ private func topologyError(_ build: () throws -> Topology) -> TopologyError? {
         ("federation = \"f\"\n[[node]]\nid = 100000\nname = \"n\"", "'id' must be a string"),
         ("federation = \"f\"\n[[node]]\nid = \"100000\"\nname = \"n\"\nprent = \"x\"", "unknown key 'prent'"),
         ("federation = \"f\"\nextra = 1\n[[node]]\nid = \"100000\"\nname = \"n\"", "unknown top-level key 'extra'"),
-        ("federation = \"f\"\n[[node]]\nid = \"100000\"\nname = \"n\"\n[[node.department]]\nid = \"100000-a\"",
-         "department 'name' is missing"),
+        (
+            "federation = \"f\"\n[[node]]\nid = \"100000\"\nname = \"n\"\n[[node.department]]\nid = \"100000-a\"",
+            "department 'name' is missing"
+        ),
         ("federation = \"f\"\n[[node.department]]\nid = \"100000-a\"\nname = \"A\"", "array of tables"),
     ])
     func structuralErrors(_ text: String, _ fragment: String) throws {

@@ -9,8 +9,10 @@ import TongCore
 
     @Test func computedValidCodes() {
         // Check characters computed independently (Python) from the GB 32100-2015 formula.
-        for ok in ["91330106MA27XF6D4A", "12100000400011373D", "52440300MJL1234565", "93310115MA1K3YJ04F",
-                   "11100000000013127D"] {
+        for ok in [
+            "91330106MA27XF6D4A", "12100000400011373D", "52440300MJL1234565", "93310115MA1K3YJ04F",
+            "11100000000013127D",
+        ] {
             #expect(USCC.check(ok) == .valid, "\(ok)")
         }
         #expect(USCC.checkCharacter(for: "91110000600037341") == "L")

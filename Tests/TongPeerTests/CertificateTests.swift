@@ -104,7 +104,8 @@ import X509
         try node.certificatePEM.write(toFile: dir + "/node.pem", atomically: true, encoding: .utf8)
         let at = String(Int(Self.t0.timeIntervalSince1970) + 3600)
         for purpose in ["sslserver", "sslclient"] {
-            let (status, output) = try run(opensslPath!, ["verify", "-attime", at, "-purpose", purpose, "-CAfile", dir + "/ca.pem", dir + "/node.pem"])
+            let (status, output) = try run(
+                opensslPath!, ["verify", "-attime", at, "-purpose", purpose, "-CAfile", dir + "/ca.pem", dir + "/node.pem"])
             #expect(status == 0, "openssl verify (\(purpose)) failed: \(output)")
             #expect(output.contains("OK"))
         }

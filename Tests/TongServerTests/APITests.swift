@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 @Suite(.serialized) struct APITests {
@@ -19,7 +20,8 @@ import TongCore
             #expect(deps.json?["items"]?.arrayValue?.contains { $0["id"] == "330000-hrss" } == true)
 
             // Create: 201 with the stored policy, document number normalised.
-            let created = try await f.request("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("关于阶段性缓缴社会保险费的通知", dept: "330000-hrss"))
+            let created = try await f.request(
+                "POST", "330000", "/api/v1/policies", token: admin, body: policyBody("关于阶段性缓缴社会保险费的通知", dept: "330000-hrss"))
             #expect(created.status == 201)
             let id = try #require(created.json?["id"]?.stringValue)
             #expect(created.json?["doc_number"] == "国办发〔2022〕6号")
@@ -45,14 +47,20 @@ import TongCore
             let before = try f.node("330000").db.head()
             let unauth = try await f.request("POST", "330000", "/api/v1/policies", body: policyBody("x", dept: "330000-hrss"))
             #expect(unauth.status == 401 && unauth.contentType.hasPrefix("application/problem+json"))
-            #expect(try await f.request("POST", "330000", "/api/v1/policies", token: "wrong-token-wrong-token", body: policyBody("x", dept: "330000-hrss")).status == 401)
+            #expect(
+                try await f.request(
+                    "POST", "330000", "/api/v1/policies", token: "wrong-token-wrong-token", body: policyBody("x", dept: "330000-hrss")
+                ).status == 401)
             #expect(try await f.request("POST", "330000", "/api/v1/policies", token: dept, body: policyBody("x", dept: "330000-hrss")).status == 403)
             #expect(try await f.request("GET", "330000", "/api/v1/policies/330000-p999").status == 404)
-            let invalid = try await f.request("POST", "330000", "/api/v1/policies", token: admin, body: ["title": "", "department": "nope", "issued_on": "2023-02-29", "themes": ["bogus"]])
+            let invalid = try await f.request(
+                "POST", "330000", "/api/v1/policies", token: admin,
+                body: ["title": "", "department": "nope", "issued_on": "2023-02-29", "themes": ["bogus"]])
             #expect(invalid.status == 422)
             #expect(invalid.json?["errors"]?["issued_on"] != nil && invalid.json?["errors"]?["themes"] != nil)
             #expect(try await f.request("POST", "330000", "/api/v1/policies", token: admin, raw: Array("{not json".utf8)).status == 400)
-            let big = try await f.request("POST", "330000", "/api/v1/policies", token: admin, raw: Array(repeating: UInt8(ascii: " "), count: (1 << 20) + 10))
+            let big = try await f.request(
+                "POST", "330000", "/api/v1/policies", token: admin, raw: Array(repeating: UInt8(ascii: " "), count: (1 << 20) + 10))
             #expect(big.status == 413)
             #expect(try await f.request("GET", "330000", "/api/v1/policies?limit=abc").status == 422)
             #expect(try f.node("330000").db.head() == before)
@@ -65,14 +73,20 @@ import TongCore
     @Test func serviceItemsEndToEnd() async throws {
         try await withFederation(topology: Self.oneNode) { f in
             let admin = try f.fed.adminToken("330000")
-            let s = try await f.request("POST", "330000", "/api/v1/service-items", token: admin, body: [
-                "code": "330000-FW-1", "name": "复工复产备案", "department": "330000-hrss", "handling_url": "https://www.zjzwfw.gov.cn/",
-                "time_limit_days": 3, "materials": ["营业执照"],
-            ])
+            let s = try await f.request(
+                "POST", "330000", "/api/v1/service-items", token: admin,
+                body: [
+                    "code": "330000-FW-1", "name": "复工复产备案", "department": "330000-hrss", "handling_url": "https://www.zjzwfw.gov.cn/",
+                    "time_limit_days": 3, "materials": ["营业执照"],
+                ])
             #expect(s.status == 201)
             let id = try #require(s.json?["id"]?.stringValue)
             #expect(try await f.request("GET", "330000", "/api/v1/service-items?q=%E5%A4%8D%E5%B7%A5").json?["total"] == 1)
-            #expect(try await f.request("POST", "330000", "/api/v1/service-items", token: admin, body: ["code": "x", "name": "y", "department": "330000-hrss", "handling_url": "javascript:alert(1)"]).status == 422)
+            #expect(
+                try await f.request(
+                    "POST", "330000", "/api/v1/service-items", token: admin,
+                    body: ["code": "x", "name": "y", "department": "330000-hrss", "handling_url": "javascript:alert(1)"]
+                ).status == 422)
             #expect(try await f.request("PATCH", "330000", "/api/v1/service-items/\(id)", token: admin, body: ["fee": "免费"]).status == 200)
             #expect(try await f.request("DELETE", "330000", "/api/v1/service-items/\(id)", token: admin).status == 204)
         }

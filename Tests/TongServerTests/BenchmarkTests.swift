@@ -3,8 +3,9 @@ import Foundation
 import Testing
 import TongCore
 import TongStore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 @Suite struct BenchmarkTests {
@@ -37,7 +38,8 @@ import TongStore
         let db = try TongDatabase(path: dir + "/t.sqlite", nodeID: "330000", now: 1)
         let g = CorpusGenerator(seed: 5, owner: "330000")
         let writes = (0..<300).map { LocalWrite(id: nil, kind: .policy, owner: "330000", scope: .owned("330000"), fields: g.policy($0)) }
-        _ = try db.write(writes, signer: ChangeSigner(nodeID: "330000", key: P256.Signing.PrivateKey(), certificateDER: [1]), topology: topology, now: 1)
+        _ = try db.write(
+            writes, signer: ChangeSigner(nodeID: "330000", key: P256.Signing.PrivateKey(), certificateDER: [1]), topology: topology, now: 1)
         var req = SearchRequest()
         req.q = "企业"
         #expect(try db.search(req).total > 100)

@@ -1,7 +1,8 @@
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 /// Due dates of feedback count working days, with public holidays and make-up working days
@@ -32,16 +33,19 @@ import TongCore
             consultation_days = 5
 
             """
-        let c = try NodeConfiguration.parse(toml: base + """
-            holidays = ["2026-10-01", "2026-10-02"]
-            workdays = ["2026-10-10"]
-            """)
+        let c = try NodeConfiguration.parse(
+            toml: base + """
+                holidays = ["2026-10-01", "2026-10-02"]
+                workdays = ["2026-10-10"]
+                """)
         #expect(c.holidays == ["2026-10-01", "2026-10-02"] && c.workdays == ["2026-10-10"] && c.dueDays["consultation"] == 5)
         let again = try NodeConfiguration.parse(toml: c.toTOML())
         #expect(again.holidays == c.holidays && again.workdays == c.workdays && again.dueDays == c.dueDays)
         #expect(try NodeConfiguration.parse(toml: base).holidays.isEmpty)
-        for bad in ["holidays = [\"2026-13-01\"]", "holidays = \"2026-10-01\"", "workdays = [20261010]",
-                    "holidays = [\"2026-10-01\"]\nworkdays = [\"2026-10-01\"]"] {
+        for bad in [
+            "holidays = [\"2026-13-01\"]", "holidays = \"2026-10-01\"", "workdays = [20261010]",
+            "holidays = [\"2026-10-01\"]\nworkdays = [\"2026-10-01\"]",
+        ] {
             #expect(throws: NodeError.self, "\(bad)") { _ = try NodeConfiguration.parse(toml: base + bad) }
         }
     }

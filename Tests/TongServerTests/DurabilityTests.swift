@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 /// Real `tong serve` processes, killed with SIGKILL at awkward moments.
@@ -74,12 +75,16 @@ import TongCore
         }
 
         /// A blocking HTTP call (curl keeps this independent of the code under test).
-        func call(_ method: String, _ id: String, _ path: String, token: String? = nil, body: JSONValue? = nil) throws -> (status: Int, json: JSONValue?) {
+        func call(_ method: String, _ id: String, _ path: String, token: String? = nil, body: JSONValue? = nil) throws -> (
+            status: Int, json: JSONValue?
+        ) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://\(http[id]!)\(path)"]
             if let token { args += ["-H", "Authorization: Bearer \(token)"] }
-            if let body { args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: CanonicalJSON.encode(body), as: UTF8.self)] }
+            if let body {
+                args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: CanonicalJSON.encode(body), as: UTF8.self)]
+            }
             p.arguments = args
             let out = Pipe()
             p.standardOutput = out
@@ -149,7 +154,9 @@ import TongCore
         try await c.start("330000")
         try await c.start("330100")  // every neighbour must answer before a restored node writes again
         let admin = try c.token("330000")
-        for i in 0..<3 { #expect(try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("备份前\(i)", dept: "330000-hrss")).status == 201) }
+        for i in 0..<3 {
+            #expect(try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("备份前\(i)", dept: "330000-hrss")).status == 201)
+        }
         let backup = c.root + "/backup.sqlite"
         let b = Process()
         b.executableURL = URL(fileURLWithPath: Self.binary)
@@ -180,7 +187,9 @@ import TongCore
         let newID = try #require(created)
         #expect(!after.contains(newID))
         do { try await DemoRunner.waitUntil(seconds: 22) { try c.total("100000") == 6 && c.total("330000") == 6 } } catch {
-            Issue.record("totals: \(try c.total("100000")) at the parent, \(try c.total("330000")) at the restored node; status \(String(describing: try c.call("GET", "330000", "/api/v1/sync/status", token: admin).json))")
+            Issue.record(
+                "totals: \(try c.total("100000")) at the parent, \(try c.total("330000")) at the restored node; status \(String(describing: try c.call("GET", "330000", "/api/v1/sync/status", token: admin).json))"
+            )
             throw error
         }
         // The parent still holds the two post-backup policies unchanged, and the restored node got them back.
@@ -222,10 +231,12 @@ import TongCore
             try c.get("330100", "/api/v1/departments").json?["items"]?.arrayValue?.contains { $0["id"] == "100000-mof" } == true
         }
         c.kill9("330000")  // the relay is down when the feedback is submitted
-        let sub = try c.call("POST", "330100", "/api/v1/feedback", body: [
-            "kind": "complaint", "department": "100000-mof", "title": "补贴未到账", "content": "申请的稳岗补贴三个月未到账。",
-            "contact": ["name": "赵", "phone": "13800001111"],
-        ])
+        let sub = try c.call(
+            "POST", "330100", "/api/v1/feedback",
+            body: [
+                "kind": "complaint", "department": "100000-mof", "title": "补贴未到账", "content": "申请的稳岗补贴三个月未到账。",
+                "contact": ["name": "赵", "phone": "13800001111"],
+            ])
         #expect(sub.status == 201)
         let receipt = try #require(sub.json?["receipt"]?.stringValue)
         try await c.start("330000")
@@ -234,11 +245,13 @@ import TongCore
         c.kill9("330000")
         try await c.start("330000")
         try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "delivered" }
-        let mof = try String(contentsOfFile: c.root + "/100000/tokens/100000-mof.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let mof = try String(contentsOfFile: c.root + "/100000/tokens/100000-mof.token", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let inbox = try c.call("GET", "100000", "/api/v1/inbox?department=100000-mof", token: mof)
         #expect(inbox.json?["items"]?.arrayValue?.count == 1)
         let id = try #require(inbox.json?["items"]?.arrayValue?.first?["id"]?.stringValue)
-        #expect(try c.call("POST", "100000", "/api/v1/feedback/\(id)/reply", token: mof, body: ["content": "已核实，本周内发放。", "close": true]).status == 200)
+        #expect(
+            try c.call("POST", "100000", "/api/v1/feedback/\(id)/reply", token: mof, body: ["content": "已核实，本周内发放。", "close": true]).status == 200)
         try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "closed" }
         #expect(try c.get("330100", "/api/v1/feedback/\(receipt)").json?["reply"] == "已核实，本周内发放。")
         for id in ["100000", "330000", "330100"] { c.stop(id) }

@@ -3,14 +3,16 @@ import NIOPosix
 import Testing
 import TongCore
 import TongPeer
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 @Suite(.serialized) struct FederationTests {
     @Test func recordsFlowUpAndDownAndNeverSideways() async throws {
         try await withFederation() { f in
-            let county = try f.node("330106").create(kind: .policy, body: policyBody("西湖区水电气补贴", dept: "330106-commerce", themes: ["utilities"]), by: .admin)
+            let county = try f.node("330106").create(
+                kind: .policy, body: policyBody("西湖区水电气补贴", dept: "330106-commerce", themes: ["utilities"]), by: .admin)
             let national = try f.node("100000").create(kind: .policy, body: policyBody("全国缓缴社保费", dept: "100000-mof"), by: .admin)
             let all = f.fed.topology.nodes.map(\.id)
             try await DemoRunner.waitUntil(seconds: 15) {
@@ -63,12 +65,14 @@ import TongPeer
         let client = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/" + from), group: MultiThreadedEventLoopGroup.singleton)
         let port = f.fed.servers[target]!.peerPort!
         for _ in 0..<20 {
-            let hello = try await client.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: target, body: nil)
+            let hello = try await client.request(
+                method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: target, body: nil)
             let h = try JSONParser.parse(hello.body)
             let epoch = try f.node(from).db.state().logEpoch
             let after = h["cursor"]?["epoch"]?.stringValue == epoch ? (h["cursor"]?["seq"]?.intValue ?? 0) : 0
             let body: JSONValue = ["epoch": .string(epoch), "after": .int(after), "upto": .int(after), "sets": .array(sets)]
-            let r = try await client.request(method: "POST", host: "127.0.0.1", port: port, path: "/sync/v1/push", expectedNodeID: target, body: CanonicalJSON.encode(body))
+            let r = try await client.request(
+                method: "POST", host: "127.0.0.1", port: port, path: "/sync/v1/push", expectedNodeID: target, body: CanonicalJSON.encode(body))
             let v = try JSONParser.parse(r.body)
             if v["accepted"] == .bool(true) { return v }
         }
@@ -90,18 +94,25 @@ import TongPeer
             let r1 = try await push(f, sets: [.object(captured)], as: "330000", to: "100000")
             #expect(r1["rejected"] == 1 && r1["applied"] == 0)
             // A forged origin: 330000 signs a set claiming to come from 330100.
-            let forged = ChangeSet(origin: "330100", scope: .owned("330100"), createdAt: 1, changes: [
-                Change(record: "330100-p999", kind: .policy, owner: "330100", counter: 999, at: 1, context: VersionVector(),
-                       fields: ["title": "伪造", "department": "330100-hrss"]),
-            ])
+            let forged = ChangeSet(
+                origin: "330100", scope: .owned("330100"), createdAt: 1,
+                changes: [
+                    Change(
+                        record: "330100-p999", kind: .policy, owner: "330100", counter: 999, at: 1, context: VersionVector(),
+                        fields: ["title": "伪造", "department": "330100-hrss"])
+                ])
             let r2 = try await push(f, sets: [try zj.signer.sign(forged).wireJSON], as: "330000", to: "100000")
             #expect(r2["rejected"] == 1)
             // Properly signed by 330000 but breaking authority: a province retitling the national hub's policy.
             let national = try f.node("100000").create(kind: .policy, body: policyBody("全国政策", dept: "100000-mof"), by: .admin)
             try await DemoRunner.waitUntil(seconds: 15) { f.has("330000", national.id) }
-            let grab = ChangeSet(origin: "330000", scope: .owned("100000"), createdAt: 1, changes: [
-                Change(record: national.id, kind: .policy, owner: "100000", counter: 10_000, at: 1, context: VersionVector(), fields: ["title": "越权修改"]),
-            ])
+            let grab = ChangeSet(
+                origin: "330000", scope: .owned("100000"), createdAt: 1,
+                changes: [
+                    Change(
+                        record: national.id, kind: .policy, owner: "100000", counter: 10_000, at: 1, context: VersionVector(),
+                        fields: ["title": "越权修改"])
+                ])
             let r3 = try await push(f, sets: [try zj.signer.sign(grab).wireJSON, ["garbage": true]], as: "330000", to: "100000")
             #expect(r3["rejected"] == 1 && r3["malformed"] == 1)
             #expect(try f.node("100000").db.syncCounts().rejected == before + 4)
@@ -124,15 +135,20 @@ import TongPeer
             _ = try FederationLayout.create(topologyText: TestFederation.demoTopology, out: other, force: true)
             let foreign = try PeerClient(credentials: PeerCredentials.load(home: other + "/100000"), group: MultiThreadedEventLoopGroup.singleton)
             await #expect(throws: (any Error).self) {
-                _ = try await foreign.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil)
+                _ = try await foreign.request(
+                    method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil)
             }
             // A certified node that is not a neighbour (Nanjing → Zhejiang) is refused.
-            let nanjing = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/320100"), group: MultiThreadedEventLoopGroup.singleton)
-            let r = try await nanjing.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil)
+            let nanjing = try PeerClient(
+                credentials: PeerCredentials.load(home: f.fed.root + "/320100"), group: MultiThreadedEventLoopGroup.singleton)
+            let r = try await nanjing.request(
+                method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil)
             #expect(r.status == 403)
             // The rightful child is served.
             let hz = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/330100"), group: MultiThreadedEventLoopGroup.singleton)
-            #expect(try await hz.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil).status == 200)
+            #expect(
+                try await hz.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "330000", body: nil).status
+                    == 200)
             // And a client expecting another node than the one answering fails.
             await #expect(throws: (any Error).self) {
                 _ = try await hz.request(method: "GET", host: "127.0.0.1", port: port, path: "/sync/v1/hello", expectedNodeID: "100000", body: nil)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 @Suite(.serialized) struct FeedbackTests {
@@ -12,10 +13,12 @@ import TongCore
     @Test func feedbackCrossesProvincesSealedAndIsAnswered() async throws {
         try await withFederation { f in
             // Submitted over HTTP at Nanjing to a Xihu (Zhejiang) county office.
-            let sub = try await f.request("POST", "320100", "/api/v1/feedback", body: [
-                "kind": "consultation", "department": "330106-commerce", "title": "租金减免咨询", "content": .string(Self.secret),
-                "contact": ["name": "李女士", "phone": .string(Self.phone), "uscc": "91110000600037341L"],
-            ])
+            let sub = try await f.request(
+                "POST", "320100", "/api/v1/feedback",
+                body: [
+                    "kind": "consultation", "department": "330106-commerce", "title": "租金减免咨询", "content": .string(Self.secret),
+                    "contact": ["name": "李女士", "phone": .string(Self.phone), "uscc": "91110000600037341L"],
+                ])
             #expect(sub.status == 201)
             let receipt = try #require(sub.json?["receipt"]?.stringValue)
             let id = try #require(sub.json?["id"]?.stringValue)
@@ -68,12 +71,27 @@ import TongCore
             let head = try f.node("330100").db.head()
             let cases: [JSONValue] = [
                 ["kind": "gossip", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
-                ["kind": "consultation", "department": "999999-none", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
+                [
+                    "kind": "consultation", "department": "999999-none", "title": "t", "content": "c",
+                    "contact": ["name": "n", "phone": "13912345678"],
+                ],
                 ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "12345"]],
-                ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "n", "phone": "13912345678", "uscc": "9111000060003734IO"]],
-                ["kind": "evaluation", "department": "330100-hrss", "title": "t", "content": "c", "rating": 6, "contact": ["name": "n", "phone": "13912345678"]],
-                ["kind": "consultation", "department": "330100-hrss", "title": "t", "content": .string(String(repeating: "长", count: 2_001)), "contact": ["name": "n", "phone": "13912345678"]],
-                ["kind": "consultation", "department": "330100-hrss", "title": "t\u{0}", "content": "c", "contact": ["name": "n", "phone": "13912345678"]],
+                [
+                    "kind": "consultation", "department": "330100-hrss", "title": "t", "content": "c",
+                    "contact": ["name": "n", "phone": "13912345678", "uscc": "9111000060003734IO"],
+                ],
+                [
+                    "kind": "evaluation", "department": "330100-hrss", "title": "t", "content": "c", "rating": 6,
+                    "contact": ["name": "n", "phone": "13912345678"],
+                ],
+                [
+                    "kind": "consultation", "department": "330100-hrss", "title": "t", "content": .string(String(repeating: "长", count: 2_001)),
+                    "contact": ["name": "n", "phone": "13912345678"],
+                ],
+                [
+                    "kind": "consultation", "department": "330100-hrss", "title": "t\u{0}", "content": "c",
+                    "contact": ["name": "n", "phone": "13912345678"],
+                ],
             ]
             for c in cases {
                 let r = try await f.request("POST", "330100", "/api/v1/feedback", body: c)
@@ -81,10 +99,12 @@ import TongCore
             }
             #expect(try f.node("330100").db.head() == head)
             // An early pilot USCC that fails the check is accepted only with an explicit warning.
-            let pilot = try await f.request("POST", "330100", "/api/v1/feedback", body: [
-                "kind": "evaluation", "department": "330100-hrss", "title": "好评", "content": "办事很快", "rating": 5,
-                "contact": ["name": "张三", "phone": "0571-87654321", "uscc": "91110000600037341X"],
-            ])
+            let pilot = try await f.request(
+                "POST", "330100", "/api/v1/feedback",
+                body: [
+                    "kind": "evaluation", "department": "330100-hrss", "title": "好评", "content": "办事很快", "rating": 5,
+                    "contact": ["name": "张三", "phone": "0571-87654321", "uscc": "91110000600037341X"],
+                ])
             #expect(pilot.status == 201 && pilot.json?["warnings"]?.arrayValue?.isEmpty == false)
         }
     }
@@ -94,16 +114,22 @@ import TongCore
             // The department is retired at its node; Nanjing has not heard yet (the change is
             // pushed after a coalescing delay) and accepts a submission to it.
             #expect(try await f.request("DELETE", "330100", "/api/v1/departments/330100-hrss", token: try f.fed.adminToken("330000")).status == 401)
-            #expect(try await f.request("DELETE", "330100", "/api/v1/departments/330100-hrss", token: try f.fed.departmentToken("330100-hrss")).status == 403)
+            #expect(
+                try await f.request("DELETE", "330100", "/api/v1/departments/330100-hrss", token: try f.fed.departmentToken("330100-hrss")).status
+                    == 403)
             try f.node("330100").retireDepartment("330100-hrss", by: .admin)
             let sub = try f.node("320100").submitFeedback([
-                "kind": "suggestion", "department": "330100-hrss", "title": "建议", "content": "延长补贴期限", "contact": ["name": "王", "phone": "13912345678"],
+                "kind": "suggestion", "department": "330100-hrss", "title": "建议", "content": "延长补贴期限",
+                "contact": ["name": "王", "phone": "13912345678"],
             ])
             try await DemoRunner.waitUntil(seconds: 15) { try f.node("320100").receiptStatus(sub.receipt)["status"]?.stringValue == "undeliverable" }
             // Once the withdrawal reached Nanjing, new submissions to it are refused at once.
             try await DemoRunner.waitUntil(seconds: 15) { f.node("320100").department("330100-hrss") == nil }
             #expect(throws: NodeError.self) {
-                _ = try f.node("320100").submitFeedback(["kind": "suggestion", "department": "330100-hrss", "title": "t", "content": "c", "contact": ["name": "王", "phone": "13912345678"]])
+                _ = try f.node("320100").submitFeedback([
+                    "kind": "suggestion", "department": "330100-hrss", "title": "t", "content": "c",
+                    "contact": ["name": "王", "phone": "13912345678"],
+                ])
             }
         }
     }
@@ -111,26 +137,34 @@ import TongCore
     @Test func surveysFlowLikePoliciesAndResponsesAreTalliedAtTheOwner() async throws {
         try await withFederation { f in
             let admin = try f.fed.adminToken("330000")
-            let created = try await f.request("POST", "330000", "/api/v1/surveys", token: admin, body: [
-                "title": "开复工情况调查问卷", "department": "330000-hrss",
-                "questions": [
-                    ["type": "single", "text": "目前复工情况", "options": ["已全面复工", "部分复工", "未复工"]],
-                    ["type": "multiple", "text": "主要困难", "options": ["资金", "用工", "原材料"]],
-                    ["type": "text", "text": "意见建议"],
-                ],
-            ])
+            let created = try await f.request(
+                "POST", "330000", "/api/v1/surveys", token: admin,
+                body: [
+                    "title": "开复工情况调查问卷", "department": "330000-hrss",
+                    "questions": [
+                        ["type": "single", "text": "目前复工情况", "options": ["已全面复工", "部分复工", "未复工"]],
+                        ["type": "multiple", "text": "主要困难", "options": ["资金", "用工", "原材料"]],
+                        ["type": "text", "text": "意见建议"],
+                    ],
+                ])
             #expect(created.status == 201)
             let sid = try #require(created.json?["id"]?.stringValue)
             try await DemoRunner.waitUntil(seconds: 15) { f.has("330106", sid) && f.has("100000", sid) }
             #expect(!f.has("320000", sid))
             for (a, b) in [("已全面复工", ["资金"]), ("部分复工", ["资金", "用工"])] {
-                let r = try await f.request("POST", "330106", "/api/v1/feedback", body: [
-                    "kind": "survey", "department": "330000-hrss", "survey": .string(sid),
-                    "answers": ["q1": .string(a), "q2": .strings(b), "q3": "希望延长补贴"],
-                ])
+                let r = try await f.request(
+                    "POST", "330106", "/api/v1/feedback",
+                    body: [
+                        "kind": "survey", "department": "330000-hrss", "survey": .string(sid),
+                        "answers": ["q1": .string(a), "q2": .strings(b), "q3": "希望延长补贴"],
+                    ])
                 #expect(r.status == 201)
             }
-            #expect(try await f.request("POST", "330106", "/api/v1/feedback", body: ["kind": "survey", "department": "330000-hrss", "survey": .string(sid), "answers": ["q1": "不存在的选项"]]).status == 422)
+            #expect(
+                try await f.request(
+                    "POST", "330106", "/api/v1/feedback",
+                    body: ["kind": "survey", "department": "330000-hrss", "survey": .string(sid), "answers": ["q1": "不存在的选项"]]
+                ).status == 422)
             let token = try f.fed.departmentToken("330000-hrss")
             try await DemoRunner.waitUntil(seconds: 15) {
                 (try f.node("330000").surveyTallies(sid, by: .department("330000-hrss")))["responses"] == 2
@@ -145,9 +179,11 @@ import TongCore
         try await withFederation { f in
             let node = try f.node("330106")
             func evaluate(_ rating: Int64) throws {
-                _ = try node.submitFeedback(["kind": "evaluation", "department": "330106-commerce", "title": "办事体验",
-                                             "content": "窗口办理很快", "rating": .int(rating),
-                                             "contact": ["name": "王先生", "phone": "13800138000"]])
+                _ = try node.submitFeedback([
+                    "kind": "evaluation", "department": "330106-commerce", "title": "办事体验",
+                    "content": "窗口办理很快", "rating": .int(rating),
+                    "contact": ["name": "王先生", "phone": "13800138000"],
+                ])
             }
             func figures() throws -> JSONValue? {
                 try node.publishSupervision()
@@ -162,8 +198,10 @@ import TongCore
             #expect(after?["average_rating_x100"] == 333 && after?["evaluations"] == 3)
             #expect(node.ratingTallies.withLock { $0["330106-commerce"]?.count } == 3)
             // A consultation is not an evaluation.
-            _ = try node.submitFeedback(["kind": "consultation", "department": "330106-commerce", "title": "咨询", "content": "租金减免？",
-                                         "contact": ["name": "王先生", "phone": "13800138000"]])
+            _ = try node.submitFeedback([
+                "kind": "consultation", "department": "330106-commerce", "title": "咨询", "content": "租金减免？",
+                "contact": ["name": "王先生", "phone": "13800138000"],
+            ])
             #expect(try figures()?["evaluations"] == 3)
         }
     }

@@ -1,22 +1,26 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The one tree every server test draws its federation from: national, two provinces, their
 /// capitals and a Hangzhou district, each with its departments.
 enum TestTree {
     static let nodes: [Topology.Node] = [
         .init(id: "100000", name: "国家政务服务平台", departments: [.init(id: "100000-mof", name: "财政部")]),
-        .init(id: "330000", name: "浙江省", parent: "100000", departments: [
-            .init(id: "330000-hrss", name: "浙江省人力资源和社会保障厅"), .init(id: "330000-dof", name: "浙江省财政厅"),
-        ]),
+        .init(
+            id: "330000", name: "浙江省", parent: "100000",
+            departments: [
+                .init(id: "330000-hrss", name: "浙江省人力资源和社会保障厅"), .init(id: "330000-dof", name: "浙江省财政厅"),
+            ]),
         .init(id: "320000", name: "江苏省", parent: "100000", departments: [.init(id: "320000-dof", name: "江苏省财政厅")]),
         .init(id: "330100", name: "杭州市", parent: "330000", departments: [.init(id: "330100-hrss", name: "杭州市人力资源和社会保障局")]),
         .init(id: "320100", name: "南京市", parent: "320000", departments: [.init(id: "320100-tax", name: "南京市税务局")]),
@@ -64,7 +68,9 @@ final class TestFederation: @unchecked Sendable {
             }
         } catch {
             for (id, n) in fed.nodes.sorted(by: { $0.key < $1.key }) {
-                print("DIAG \(id) http=\(fed.servers[id]!.httpPort ?? -1) peer=\(fed.servers[id]!.peerPort ?? -1) status=\(String(decoding: CanonicalJSON.encode((try? n.syncStatus()) ?? nil), as: UTF8.self))")
+                print(
+                    "DIAG \(id) http=\(fed.servers[id]!.httpPort ?? -1) peer=\(fed.servers[id]!.peerPort ?? -1) status=\(String(decoding: CanonicalJSON.encode((try? n.syncStatus()) ?? nil), as: UTF8.self))"
+                )
             }
             throw error
         }
@@ -82,7 +88,9 @@ final class TestFederation: @unchecked Sendable {
     func has(_ node: String, _ record: String) -> Bool { ((try? fed.nodes[node]!.db.record(record)) ?? nil) != nil }
 
     /// One HTTP request to a node's API.
-    func request(_ method: String, _ node: String, _ path: String, token: String? = nil, body: JSONValue? = nil, raw: [UInt8]? = nil) async throws -> (status: Int, json: JSONValue?, text: String, contentType: String) {
+    func request(_ method: String, _ node: String, _ path: String, token: String? = nil, body: JSONValue? = nil, raw: [UInt8]? = nil) async throws
+        -> (status: Int, json: JSONValue?, text: String, contentType: String)
+    {
         var req = URLRequest(url: URL(string: "http://\(fed.http[node]!)\(path)")!)
         req.httpMethod = method
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -90,8 +98,10 @@ final class TestFederation: @unchecked Sendable {
         if let raw { req.httpBody = Data(raw) }
         let (data, resp) = try await URLSession.shared.data(for: req)
         let http = resp as! HTTPURLResponse
-        return (http.statusCode, try? JSONParser.parse(Array(data)), String(decoding: data, as: UTF8.self),
-                http.value(forHTTPHeaderField: "Content-Type") ?? "")
+        return (
+            http.statusCode, try? JSONParser.parse(Array(data)), String(decoding: data, as: UTF8.self),
+            http.value(forHTTPHeaderField: "Content-Type") ?? ""
+        )
     }
 }
 
@@ -129,6 +139,8 @@ actor FederationLock {
 
 /// A policy body for the API.
 func policyBody(_ title: String, dept: String, body: String = "中小微企业可申请缓缴社保费。", themes: [String] = ["social_insurance"]) -> JSONValue {
-    ["title": .string(title), "department": .string(dept), "issued_on": "2022-05-01", "doc_number": "国办发[2022]6号",
-     "themes": .strings(themes), "tags": ["小微企业"], "body": .string(body), "source_url": "https://www.gov.cn/zhengce/"]
+    [
+        "title": .string(title), "department": .string(dept), "issued_on": "2022-05-01", "doc_number": "国办发[2022]6号",
+        "themes": .strings(themes), "tags": ["小微企业"], "body": .string(body), "source_url": "https://www.gov.cn/zhengce/",
+    ]
 }

@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 /// Headless Chromium over a real node: the pages render in a real browser engine. Plain
@@ -20,16 +21,21 @@ import TongCore
         defer { try? FileManager.default.removeItem(atPath: profile) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chromium!)
-        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                       "--no-default-browser-check", "--no-proxy-server", "--hide-scrollbars", "--disable-background-networking",
-                       "--dns-prefetch-disable", "--disable-extensions", "--user-data-dir=\(profile)"] + args
+        p.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--no-default-browser-check", "--no-proxy-server", "--hide-scrollbars", "--disable-background-networking",
+                "--dns-prefetch-disable", "--disable-extensions", "--user-data-dir=\(profile)",
+            ] + args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         // Read on a plain thread, not the cooperative pool the node under test needs.
         let output = Mutex<Data?>(nil)
-        Thread { let d = out.fileHandleForReading.readDataToEndOfFile(); output.withLock { $0 = d } }.start()
+        Thread {
+            let d = out.fileHandleForReading.readDataToEndOfFile(); output.withLock { $0 = d }
+        }.start()
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         if p.isRunning { p.terminate() }
@@ -83,9 +89,13 @@ import TongCore
             // The consultation goes through the real form handler with the CSRF cookie and field.
             let c = PortalTestClient(address: f.fed.http["330000"]!)
             _ = try await c.get("/interact?kind=consultation&about=\(ids.social)&department=330000-hrss")
-            let ok = try await c.post("/interact", [("kind", "consultation"), ("department", "330000-hrss"), ("about", ids.social),
-                                             ("title", "缓缴社保需要哪些材料"), ("content", "我司为小微企业，请问申请缓缴社保需要提交哪些材料？"),
-                                             ("contact.name", "王经理"), ("contact.phone", "13912345678")])
+            let ok = try await c.post(
+                "/interact",
+                [
+                    ("kind", "consultation"), ("department", "330000-hrss"), ("about", ids.social),
+                    ("title", "缓缴社保需要哪些材料"), ("content", "我司为小微企业，请问申请缓缴社保需要提交哪些材料？"),
+                    ("contact.name", "王经理"), ("contact.phone", "13912345678"),
+                ])
             #expect(ok.status == 201)
             let code = String(try #require(ok.body.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
 

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal HTTP/1.1 client over a blocking socket with a manual cookie jar and no redirect
@@ -38,9 +39,13 @@ final class PortalTestClient: @unchecked Sendable {
     static func encode(_ s: String) -> String {
         var out = ""
         for b in s.utf8 {
-            if (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2D || b == 0x2E || b == 0x5F { out.unicodeScalars.append(Unicode.Scalar(b)) }
-            else if b == 0x20 { out += "+" }
-            else { out += String(format: "%%%02X", b) }
+            if (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2D || b == 0x2E || b == 0x5F {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else if b == 0x20 {
+                out += "+"
+            } else {
+                out += String(format: "%%%02X", b)
+            }
         }
         return out
     }
@@ -50,7 +55,9 @@ final class PortalTestClient: @unchecked Sendable {
     /// and a test blocking one of them while waiting for the server could starve it.
     func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, extraHeaders: [String] = []) async throws -> Reply {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Reply, any Error>) in
-            Thread { c.resume(with: Result { try self.sendBlocking(method, path, body: body, contentType: contentType, extraHeaders: extraHeaders) }) }.start()
+            Thread {
+                c.resume(with: Result { try self.sendBlocking(method, path, body: body, contentType: contentType, extraHeaders: extraHeaders) })
+            }.start()
         }
     }
 
@@ -67,7 +74,9 @@ final class PortalTestClient: @unchecked Sendable {
         }
         guard ok else { throw POSIXError(.ECONNREFUSED) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
-        if !cookies.isEmpty { head += "Cookie: " + cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") + "\r\n" }
+        if !cookies.isEmpty {
+            head += "Cookie: " + cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") + "\r\n"
+        }
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
         for h in extraHeaders { head += h + "\r\n" }
         head += "Content-Length: \(body?.count ?? 0)\r\n\r\n"
@@ -103,7 +112,8 @@ final class PortalTestClient: @unchecked Sendable {
             var out: [UInt8] = [], p = 0
             while p < body.count {
                 guard let e = (p..<body.count - 1).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }),
-                      let size = Int(String(decoding: body[p..<e], as: UTF8.self).split(separator: ";")[0], radix: 16), size > 0 else { break }
+                    let size = Int(String(decoding: body[p..<e], as: UTF8.self).split(separator: ";")[0], radix: 16), size > 0
+                else { break }
                 out += body[(e + 2)..<min(body.count, e + 2 + size)]
                 p = e + 2 + size + 2
             }

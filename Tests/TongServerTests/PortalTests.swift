@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TongCore
-@testable import TongServer
+
 @testable import TongDomain
+@testable import TongServer
 @testable import TongTools
 
 /// Pages over a real node: HTTP on loopback, a real replica, the real form and login flows.
@@ -12,14 +13,24 @@ import TongCore
     /// Publishes the sample records every test reads.
     static func seed(_ f: TestFederation) throws -> (social: String, script: String) {
         let n = f.node("330000")
-        let social = try n.create(kind: .policy, body: policyBody("关于阶段性缓缴社会保险费的通知", dept: "330000-hrss",
-                                                                 body: "受疫情影响的中小微企业可申请缓缴社保费。\n缓缴期间免收滞纳金。"), by: .admin).id
-        let script = try n.create(kind: .policy, body: policyBody("<script>alert(1)</script>租金减免办法", dept: "330000-dof",
-                                                                 body: "<img src=x onerror=alert(2)>", themes: ["rent_relief"]), by: .admin).id
-        _ = try n.create(kind: .serviceItem, body: [
-            "code": "330000-FW-001", "name": "社会保险费缓缴申请", "department": "330000-hrss", "handling_url": "https://www.zjzwfw.gov.cn/",
-            "time_limit_days": 5, "materials": ["营业执照", "缓缴申请表"], "policies": .strings([social]),
-        ], by: .admin)
+        let social = try n.create(
+            kind: .policy,
+            body: policyBody(
+                "关于阶段性缓缴社会保险费的通知", dept: "330000-hrss",
+                body: "受疫情影响的中小微企业可申请缓缴社保费。\n缓缴期间免收滞纳金。"), by: .admin
+        ).id
+        let script = try n.create(
+            kind: .policy,
+            body: policyBody(
+                "<script>alert(1)</script>租金减免办法", dept: "330000-dof",
+                body: "<img src=x onerror=alert(2)>", themes: ["rent_relief"]), by: .admin
+        ).id
+        _ = try n.create(
+            kind: .serviceItem,
+            body: [
+                "code": "330000-FW-001", "name": "社会保险费缓缴申请", "department": "330000-hrss", "handling_url": "https://www.zjzwfw.gov.cn/",
+                "time_limit_days": 5, "materials": ["营业执照", "缓缴申请表"], "policies": .strings([social]),
+            ], by: .admin)
         return (social, script)
     }
 
@@ -49,8 +60,10 @@ import TongCore
 
             // Detail: fields, related service item, feedback link; then withdrawn is said plainly.
             let social = try await c.get("/policies/\(ids.social)")
-            for s in ["发文字号", "国办发〔2022〕6号", "有效期", "2022-05-01 至 长期有效", "缓缴社保", "社会保险费缓缴申请",
-                      "/interact?about=\(ids.social)&amp;department=330000-hrss", "现行有效"] { #expect(social.body.contains(s), "\(s)") }
+            for s in [
+                "发文字号", "国办发〔2022〕6号", "有效期", "2022-05-01 至 长期有效", "缓缴社保", "社会保险费缓缴申请",
+                "/interact?about=\(ids.social)&amp;department=330000-hrss", "现行有效",
+            ] { #expect(social.body.contains(s), "\(s)") }
             try f.node("330000").withdraw(kind: .policy, id: ids.social, by: .admin)
             #expect(try await c.get("/policies/\(ids.social)").body.contains("已废止"))
             #expect(try await c.get("/policies/330000-p999").status == 404)
@@ -73,8 +86,10 @@ import TongCore
             #expect(form.body.contains("name=\"_csrf\" value=\"\(c.cookies["tong_csrf"]!)\""))
             for k in ["建议", "咨询", "投诉", "评价"] { #expect(form.body.contains(k)) }
 
-            let fields: [(String, String)] = [("kind", "consultation"), ("department", "330000-hrss"), ("title", "缓缴社保怎么申请"),
-                                              ("content", "请问需要哪些材料？"), ("contact.name", "王经理"), ("contact.phone", "13912345678")]
+            let fields: [(String, String)] = [
+                ("kind", "consultation"), ("department", "330000-hrss"), ("title", "缓缴社保怎么申请"),
+                ("content", "请问需要哪些材料？"), ("contact.name", "王经理"), ("contact.phone", "13912345678"),
+            ]
             #expect(try await c.post("/interact", fields, csrf: false).status == 403)
             #expect(try await c.post("/interact", fields + [("_csrf", String(repeating: "0", count: 64))], csrf: false).status == 403)
             let stranger = PortalTestClient(address: f.fed.http["330000"]!)
@@ -93,13 +108,19 @@ import TongCore
             #expect(try await c.get("/receipt/TONG-NOPE").status == 404)
 
             // Evaluation needs a rating; hostile or huge bodies are refused, never a crash.
-            let eval = try await c.post("/interact", [("kind", "evaluation"), ("department", "330000-hrss"), ("title", "评价"), ("content", "很好"),
-                                                ("contact.name", "李"), ("contact.phone", "13912345678")])
+            let eval = try await c.post(
+                "/interact",
+                [
+                    ("kind", "evaluation"), ("department", "330000-hrss"), ("title", "评价"), ("content", "很好"),
+                    ("contact.name", "李"), ("contact.phone", "13912345678"),
+                ])
             #expect(eval.status == 422 && eval.body.contains("请选择满意度"))
-            let junk = try await c.send("POST", "/interact", body: Array("%%%ZZ&&==&\u{0}&_csrf=\(c.cookies["tong_csrf"]!)&%E0%A4=%C3%28".utf8) + [0xFF, 0xFE],
-                                  contentType: "application/x-www-form-urlencoded")
+            let junk = try await c.send(
+                "POST", "/interact", body: Array("%%%ZZ&&==&\u{0}&_csrf=\(c.cookies["tong_csrf"]!)&%E0%A4=%C3%28".utf8) + [0xFF, 0xFE],
+                contentType: "application/x-www-form-urlencoded")
             #expect(junk.status == 422)
-            let huge = try await c.send("POST", "/interact", body: [UInt8](repeating: 0x61, count: (1 << 20) + 10), contentType: "application/x-www-form-urlencoded")
+            let huge = try await c.send(
+                "POST", "/interact", body: [UInt8](repeating: 0x61, count: (1 << 20) + 10), contentType: "application/x-www-form-urlencoded")
             #expect(huge.status == 413)
         }
     }
@@ -107,10 +128,14 @@ import TongCore
     @Test func inboxIsPerDepartmentAndAdminPagesNeedTheAdmin() async throws {
         try await withFederation(topology: Self.topology) { f in
             let n = f.node("330000")
-            _ = try n.submitFeedback(["kind": "consultation", "department": "330000-hrss", "title": "人社咨询甲", "content": "甲的内容",
-                                      "contact": ["name": "甲", "phone": "13912345678"]])
-            let other = try n.submitFeedback(["kind": "complaint", "department": "330000-dof", "title": "财政投诉乙", "content": "乙的内容",
-                                              "contact": ["name": "乙", "phone": "13812345678"]])
+            _ = try n.submitFeedback([
+                "kind": "consultation", "department": "330000-hrss", "title": "人社咨询甲", "content": "甲的内容",
+                "contact": ["name": "甲", "phone": "13912345678"],
+            ])
+            let other = try n.submitFeedback([
+                "kind": "complaint", "department": "330000-dof", "title": "财政投诉乙", "content": "乙的内容",
+                "contact": ["name": "乙", "phone": "13812345678"],
+            ])
             let c = client(f)
             #expect(try await c.get("/inbox").body.contains("工作人员登录"))
             _ = try await c.get("/login")
@@ -133,8 +158,9 @@ import TongCore
             #expect(try await c.get("/admin").status == 403)
 
             // Over https (behind a proxy) the cookie is Secure.
-            let secure = try await c.send("POST", "/login", body: Array("token=\(token)&_csrf=\(c.cookies["tong_csrf"]!)".utf8),
-                                    contentType: "application/x-www-form-urlencoded", extraHeaders: ["X-Forwarded-Proto: https"])
+            let secure = try await c.send(
+                "POST", "/login", body: Array("token=\(token)&_csrf=\(c.cookies["tong_csrf"]!)".utf8),
+                contentType: "application/x-www-form-urlencoded", extraHeaders: ["X-Forwarded-Proto: https"])
             #expect(secure.setCookies.first { $0.hasPrefix("tong_session=") }?.contains("; Secure") == true)
 
             let admin = PortalTestClient(address: f.fed.http["330000"]!)
@@ -155,15 +181,20 @@ import TongCore
         try await withFederation(topology: Self.topology) { f in
             let c = client(f)
             _ = try await c.get("/interact")
-            let ok = try await c.post("/interact", [("kind", "suggestion"), ("department", "330000-hrss"), ("title", "建议延长缓缴期"),
-                                             ("content", "建议延长三个月"), ("contact.name", "赵"), ("contact.phone", "13912345678")])
+            let ok = try await c.post(
+                "/interact",
+                [
+                    ("kind", "suggestion"), ("department", "330000-hrss"), ("title", "建议延长缓缴期"),
+                    ("content", "建议延长三个月"), ("contact.name", "赵"), ("contact.phone", "13912345678"),
+                ])
             let code = String(try #require(ok.body.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
             let staff = PortalTestClient(address: f.fed.http["330000"]!)
             _ = try await staff.get("/login")
             _ = try await staff.post("/login", [("token", try f.fed.departmentToken("330000-hrss"))])
             let inbox = try await staff.get("/inbox")
             let id = String(try #require(inbox.body.firstMatch(of: /name="id" value="(330000-f[0-9a-f]+)"/)).output.1)
-            let replied = try await staff.post("/inbox/reply", [("id", id), ("content", "已研究，<b>感谢</b>建议"), ("close", "1"), ("department", "330000-hrss")])
+            let replied = try await staff.post(
+                "/inbox/reply", [("id", id), ("content", "已研究，<b>感谢</b>建议"), ("close", "1"), ("department", "330000-hrss")])
             #expect(replied.status == 303)
             let receipt = try await c.get("/receipt/\(code)")
             #expect(receipt.body.contains("已办结") && receipt.body.contains("已研究，&lt;b&gt;感谢&lt;/b&gt;建议"))

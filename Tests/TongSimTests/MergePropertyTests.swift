@@ -29,8 +29,9 @@ struct MergePropertyTests {
                 var f: [String: JSONValue] = [:]
                 for _ in 0..<(1 + rng.below(2)) { f[rng.pick(fields)] = .string("v\(rng.below(1_000))") }
                 // A narrow clock range makes equal `at` common, so the node and counter tie-breaks are exercised.
-                let c = Change(record: "r", kind: .policy, owner: origins[0], counter: counters[o], at: Int64(rng.below(4)),
-                               context: replicas[o].version, fields: f)
+                let c = Change(
+                    record: "r", kind: .policy, owner: origins[0], counter: counters[o], at: Int64(rng.below(4)),
+                    context: replicas[o].version, fields: f)
                 replicas[o].apply(c, origin: origins[o])
                 seen[o].append(writes.count)
                 writes.append(Write(change: c, origin: origins[o]))
@@ -78,8 +79,9 @@ struct MergePropertyTests {
     static func causalOrder(_ writes: [Write], _ rng: inout SplitMix64) -> [Int] {
         let preds: [[Int]] = writes.indices.map { i in
             writes.indices.filter { j in
-                j != i && (writes[i].change.context.contains(writes[j].dot)
-                    || (writes[j].origin == writes[i].origin && writes[j].change.counter < writes[i].change.counter))
+                j != i
+                    && (writes[i].change.context.contains(writes[j].dot)
+                        || (writes[j].origin == writes[i].origin && writes[j].change.counter < writes[i].change.counter))
             }
         }
         var done = [Bool](repeating: false, count: writes.count)
@@ -153,8 +155,9 @@ struct MergePropertyTests {
             var f: [String: JSONValue] = [:]
             for _ in 0..<(1 + rng.below(2)) { f[rng.pick(["title", "themes", "tags", "status"])] = .string("x\(k)") }
             let record = "\(owner)-p1"
-            let c = Change(record: record, kind: .policy, owner: owner, counter: UInt64(k + 1), at: Int64(k),
-                           context: state[record]?.version ?? VersionVector(), fields: f)
+            let c = Change(
+                record: record, kind: .policy, owner: owner, counter: UInt64(k + 1), at: Int64(k),
+                context: state[record]?.version ?? VersionVector(), fields: f)
             let set = ChangeSet(origin: origin, scope: .owned(owner), createdAt: Int64(k), changes: [c])
             let mayWrite = origin == owner || (topology.isAncestor(origin, of: owner) && Set(f.keys).isSubset(of: ["themes", "tags"]))
             let verdict = ChangeSetVerifier.checkContent(set, topology: topology)

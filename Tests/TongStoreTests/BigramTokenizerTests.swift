@@ -1,6 +1,7 @@
 import GRDB
 import GRDBSQLite
 import Testing
+
 @testable import TongStore
 
 /// Unit tests of the raw tokenizer output: tokens, flags and byte offsets.
@@ -32,10 +33,11 @@ import Testing
                     tokenCallback: { ctx, flags, pToken, nToken, iStart, iEnd in
                         let sink = Unmanaged<Sink>.fromOpaque(ctx!).takeUnretainedValue()
                         let bytes = UnsafeRawBufferPointer(start: pToken, count: Int(nToken))
-                        sink.tokens.append(Token(
-                            text: String(decoding: bytes, as: UTF8.self),
-                            start: Int(iStart), end: Int(iEnd),
-                            colocated: flags & FTS5_TOKEN_COLOCATED != 0))
+                        sink.tokens.append(
+                            Token(
+                                text: String(decoding: bytes, as: UTF8.self),
+                                start: Int(iStart), end: Int(iEnd),
+                                colocated: flags & FTS5_TOKEN_COLOCATED != 0))
                         return SQLITE_OK
                     })
             }

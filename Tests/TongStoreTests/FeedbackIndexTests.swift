@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import TongCore
 @testable import TongStore
 
@@ -8,16 +9,19 @@ import Testing
 /// every record, and they are not capped at a department's oldest items.
 @Suite struct FeedbackIndexTests {
     /// Feedback submitted at 330000 to one of its own departments (a route of one node).
-    static func feedback(_ n: Int, dept: String = "330000-hrss", form: String = "consultation", survey: String? = nil,
-                         fields extra: [String: JSONValue] = [:]) -> LocalWrite {
+    static func feedback(
+        _ n: Int, dept: String = "330000-hrss", form: String = "consultation", survey: String? = nil,
+        fields extra: [String: JSONValue] = [:]
+    ) -> LocalWrite {
         var f: [String: JSONValue] = [
             "form": .string(form), "department": .string(dept), "about": "社保", "sealed": "x",
             "submitted_at": .string(String(format: "2026-01-01T00:%02d:%02d.000Z", n / 60, n % 60)),
         ]
         if let survey { f["survey"] = .string(survey) }
         for (k, v) in extra { f[k] = v }
-        return LocalWrite(id: "330000-f\(n)", kind: .feedback, owner: "330000", scope: .route(from: "330000", to: "330000"),
-                          fields: f, mustExist: false)
+        return LocalWrite(
+            id: "330000-f\(n)", kind: .feedback, owner: "330000", scope: .route(from: "330000", to: "330000"),
+            fields: f, mustExist: false)
     }
 
     static func write(_ db: TongDatabase, _ w: [LocalWrite], now: Int64 = 2) throws {
@@ -34,11 +38,17 @@ import Testing
         #expect(page.prefix(3).map(\.state.id) == ["330000-f42", "330000-f41", "330000-f40"])
         #expect(page.dropFirst(3).allSatisfy { $0.state["status"] == "closed" })
         #expect(try db.feedback(department: "330000-hrss", status: "closed", limit: 1_000).count == 40)
-        #expect(try db.feedback(department: "330000-hrss", status: "submitted").map(\.state.id).sorted() == ["330000-f40", "330000-f41", "330000-f42"])
+        #expect(
+            try db.feedback(department: "330000-hrss", status: "submitted").map(\.state.id).sorted() == ["330000-f40", "330000-f41", "330000-f42"])
         #expect(try db.feedback(department: "330000-other").isEmpty)
         // A later status change moves an item between open and closed.
-        try Self.write(db, [LocalWrite(id: "330000-f41", kind: .feedback, owner: "330000", scope: .route(from: "330000", to: "330000"),
-                                       fields: ["status": "replied", "replied_at": "2026-01-03T00:00:00.000Z"])], now: 3)
+        try Self.write(
+            db,
+            [
+                LocalWrite(
+                    id: "330000-f41", kind: .feedback, owner: "330000", scope: .route(from: "330000", to: "330000"),
+                    fields: ["status": "replied", "replied_at": "2026-01-03T00:00:00.000Z"])
+            ], now: 3)
         #expect(try db.feedback(department: "330000-hrss", limit: 3).map(\.state.id) == ["330000-f42", "330000-f40", "330000-f41"])
     }
 

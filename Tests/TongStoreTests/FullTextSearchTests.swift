@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import TongStore
 
 /// End-to-end FTS5 tests on a real SQLite file: tokenizer + SearchQuery + highlight/bm25.
@@ -17,18 +18,27 @@ import Testing
         config.prepareDatabase { db in db.add(tokenizer: BigramTokenizer.self) }
         dbQueue = try DatabaseQueue(path: dir.appendingPathComponent("fts.sqlite").path, configuration: config)
         try dbQueue.write { db in
-            try db.execute(sql: """
-                CREATE VIRTUAL TABLE doc USING fts5(title, doc_number, body, tags, tokenize='tong_bigram')
-                """)
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE doc USING fts5(title, doc_number, body, tags, tokenize='tong_bigram')
+                    """)
             let rows: [(Int, String, String, String, String)] = [
-                (1, "关于阶段性缓缴社会保险费的通知", "人社部发〔2022〕31号",
-                 "对受疫情影响的企业实施缓缴社保费政策，并落实稳岗返还。", "社保 缓缴"),
-                (2, "增值税留抵退税政策公告", "财税〔2020〕8号",
-                 "VAT refunds for small businesses; 增值税期末留抵。", "税收"),
-                (3, "稳岗返还政策解读", "人社厅发〔2021〕5号",
-                 "失业保险稳岗返还的申领流程。", "就业"),
-                (4, "关于做好就业工作的意见", "国发〔2019〕28号",
-                 "加强职业技能培训，做好稳岗工作。", "就业"),
+                (
+                    1, "关于阶段性缓缴社会保险费的通知", "人社部发〔2022〕31号",
+                    "对受疫情影响的企业实施缓缴社保费政策，并落实稳岗返还。", "社保 缓缴"
+                ),
+                (
+                    2, "增值税留抵退税政策公告", "财税〔2020〕8号",
+                    "VAT refunds for small businesses; 增值税期末留抵。", "税收"
+                ),
+                (
+                    3, "稳岗返还政策解读", "人社厅发〔2021〕5号",
+                    "失业保险稳岗返还的申领流程。", "就业"
+                ),
+                (
+                    4, "关于做好就业工作的意见", "国发〔2019〕28号",
+                    "加强职业技能培训，做好稳岗工作。", "就业"
+                ),
             ]
             for r in rows {
                 try db.execute(
@@ -45,9 +55,11 @@ import Testing
     func search(_ userText: String) throws -> [Int] {
         guard let pattern = SearchQuery.match(for: userText) else { return [] }
         return try dbQueue.read { db in
-            try Int.fetchAll(db, sql: """
-                SELECT rowid FROM doc WHERE doc MATCH ? ORDER BY bm25(doc, 10.0, 5.0, 1.0, 3.0), rowid
-                """, arguments: [pattern])
+            try Int.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid FROM doc WHERE doc MATCH ? ORDER BY bm25(doc, 10.0, 5.0, 1.0, 3.0), rowid
+                    """, arguments: [pattern])
         }
     }
 
@@ -78,22 +90,25 @@ import Testing
     @Test func highlightWrapsExactlyTheMatch() throws {
         let pattern = try #require(SearchQuery.match(for: "社保"))
         let body = try dbQueue.read { db in
-            try String.fetchOne(db, sql: "SELECT highlight(doc, 2, '[', ']') FROM doc WHERE doc MATCH ?",
-                                arguments: [pattern])
+            try String.fetchOne(
+                db, sql: "SELECT highlight(doc, 2, '[', ']') FROM doc WHERE doc MATCH ?",
+                arguments: [pattern])
         }
         #expect(body == "对受疫情影响的企业实施缓缴[社保]费政策，并落实稳岗返还。")
         // One-character prefix queries mark the whole bigram: highlight() ignores colocated tokens,
         // so a run-end hit is drawn on the bigram sharing its position…
         let one = try #require(SearchQuery.match(for: "保"))
         let tags = try dbQueue.read { db in
-            try String.fetchOne(db, sql: "SELECT highlight(doc, 3, '[', ']') FROM doc WHERE doc MATCH ?",
-                                arguments: [one])
+            try String.fetchOne(
+                db, sql: "SELECT highlight(doc, 3, '[', ']') FROM doc WHERE doc MATCH ?",
+                arguments: [one])
         }
         #expect(tags == "[社保] 缓缴")
         // …and a mid-run hit is the bigram the character starts.
         let title = try dbQueue.read { db in
-            try String.fetchOne(db, sql: "SELECT highlight(doc, 0, '[', ']') FROM doc WHERE doc MATCH ?",
-                                arguments: [SearchQuery.match(for: "费")])
+            try String.fetchOne(
+                db, sql: "SELECT highlight(doc, 0, '[', ']') FROM doc WHERE doc MATCH ?",
+                arguments: [SearchQuery.match(for: "费")])
         }
         #expect(title == "关于阶段性缓缴社会保险[费的]通知")
     }
@@ -138,8 +153,9 @@ import Testing
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         print("tong_bigram: indexed 10k short docs in \(Int(ms)) ms")
         let n = try dbQueue.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM bench WHERE bench MATCH ?",
-                             arguments: [SearchQuery.match(for: "稳岗")])
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM bench WHERE bench MATCH ?",
+                arguments: [SearchQuery.match(for: "稳岗")])
         }
         let expected = (0..<10_000).filter { $0 % 8 == 1 || ($0 / 8) % 8 == 1 }.count
         #expect(n == expected)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import TongCore
 @testable import TongStore
 
@@ -17,8 +18,9 @@ import Testing
         func next(_ bound: Int) -> Int { rng.below(bound) }
         func text(_ count: Int) -> String { (0..<count).map { _ in words[next(words.count)] + ["的", "，", "和", " ", "。"][next(5)] }.joined() }
         return (0..<n).map { i in
-            var w = policy(text(1 + next(4)), body: text(next(40)), themes: [themes[next(themes.count)], themes[next(themes.count)]],
-                           region: regions[next(regions.count)])
+            var w = policy(
+                text(1 + next(4)), body: text(next(40)), themes: [themes[next(themes.count)], themes[next(themes.count)]],
+                region: regions[next(regions.count)])
             w.fields["issued_on"] = .string(String(format: "2022-%02d-%02d", 1 + next(12), 1 + next(28)))
             w.fields["tags"] = .strings([words[next(words.count)]])
             w.fields["audiences"] = .strings([["micro", "small", "individual"][next(3)]])
@@ -28,7 +30,9 @@ import Testing
     }
 
     /// What the search must return, from SQL over the tables (no catalog involved).
-    static func expected(_ db: TongDatabase, _ req: SearchRequest) throws -> (ids: [Int64], total: Int, themes: [String: Int], regions: [String: Int], departments: [String: Int]) {
+    static func expected(_ db: TongDatabase, _ req: SearchRequest) throws -> (
+        ids: [Int64], total: Int, themes: [String: Int], regions: [String: Int], departments: [String: Int]
+    ) {
         var conditions: [String] = [], args: [any DatabaseValueConvertible] = []
         let match = SearchQuery.match(for: req.q)
         var from = "policy_index p"
@@ -46,7 +50,9 @@ import Testing
         return try db.pool.read { d in
             let ids = try Int64.fetchAll(d, sql: "SELECT p.rowid FROM \(from) \(whereSQL) ORDER BY \(order)", arguments: StatementArguments(args))
             var themes: [String: Int] = [:], regions: [String: Int] = [:], departments: [String: Int] = [:]
-            for row in try Row.fetchAll(d, sql: "SELECT p.region, p.department, p.themes FROM \(from) \(whereSQL)", arguments: StatementArguments(args)) {
+            for row in try Row.fetchAll(
+                d, sql: "SELECT p.region, p.department, p.themes FROM \(from) \(whereSQL)", arguments: StatementArguments(args))
+            {
                 regions[row[0], default: 0] += 1
                 departments[row[1], default: 0] += 1
                 for t in Theme.allCases where (row[2] as Int) & t.bit != 0 { themes[t.rawValue, default: 0] += 1 }
@@ -108,8 +114,9 @@ import Testing
         // Withdraw one policy and move another to a new theme and region: filters follow at once.
         var withdraw = LocalWrite(id: made[0].id, kind: .policy, owner: "330000", scope: .owned("330000"), fields: ["status": "withdrawn"])
         withdraw.mustExist = true
-        let move = LocalWrite(id: made[1].id, kind: .policy, owner: "330000", scope: .owned("330000"),
-                              fields: ["themes": .strings(["utilities"]), "region": "330299", "title": "全新的标题水电气"])
+        let move = LocalWrite(
+            id: made[1].id, kind: .policy, owner: "330000", scope: .owned("330000"),
+            fields: ["themes": .strings(["utilities"]), "region": "330299", "title": "全新的标题水电气"])
         _ = try db.write([withdraw, move], signer: signer("330000"), topology: storeTopology, now: 3)
         var req = SearchRequest()
         req.region = "330299"
@@ -140,8 +147,10 @@ import Testing
         let db = try TongDatabase(path: tempDir() + "/t.sqlite", nodeID: "330000", now: 1)
         struct Abort: Error {}
         var state = RecordState(id: "330000-p1", kind: .policy, owner: "330000")
-        state.apply(Change(record: state.id, kind: .policy, owner: "330000", counter: 1, at: 1, context: VersionVector(),
-                           fields: ["title": "缓缴社保费", "region": "330000", "department": "330000-hrss"]), origin: "330000")
+        state.apply(
+            Change(
+                record: state.id, kind: .policy, owner: "330000", counter: 1, at: 1, context: VersionVector(),
+                fields: ["title": "缓缴社保费", "region": "330000", "department": "330000-hrss"]), origin: "330000")
         #expect(throws: Abort.self) {
             try db.pool.write { d in
                 let rowid = try TongDatabase.save(d, state, rowid: nil, now: 1, catalog: db.catalog)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TongStore
 
 /// Unit tests of the MATCH expression builder (pure string output; execution is in FullTextSearchTests).

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Testing
+
 @testable import TongCore
 @testable import TongStore
 
@@ -11,37 +12,42 @@ func tempDir() -> String {
     return d
 }
 
-let storeTopology = try! Topology.parse(toml: """
-    federation = "t"
-    [[node]]
-    id = "100000"
-    name = "国家"
-    [[node.department]]
-    id = "100000-mof"
-    name = "财政部"
-    [[node]]
-    id = "330000"
-    name = "浙江"
-    parent = "100000"
-    [[node.department]]
-    id = "330000-hrss"
-    name = "浙江人社"
-    [[node]]
-    id = "320000"
-    name = "江苏"
-    parent = "100000"
-    """)
+let storeTopology = try! Topology.parse(
+    toml: """
+        federation = "t"
+        [[node]]
+        id = "100000"
+        name = "国家"
+        [[node.department]]
+        id = "100000-mof"
+        name = "财政部"
+        [[node]]
+        id = "330000"
+        name = "浙江"
+        parent = "100000"
+        [[node.department]]
+        id = "330000-hrss"
+        name = "浙江人社"
+        [[node]]
+        id = "320000"
+        name = "江苏"
+        parent = "100000"
+        """)
 
 func signer(_ node: String) -> ChangeSigner {
     ChangeSigner(nodeID: node, key: P256.Signing.PrivateKey(), certificateDER: [1, 2, 3])
 }
 
-func policy(_ title: String, body: String, themes: [String] = ["social_insurance"], dept: String = "330000-hrss", region: String = "330000") -> LocalWrite {
-    LocalWrite(id: nil, kind: .policy, owner: String(dept.prefix(6)), scope: .owned(String(dept.prefix(6))), fields: [
-        "title": .string(title), "body": .string(body), "department": .string(dept), "region": .string(region),
-        "themes": .strings(themes), "tags": ["小微企业"], "audiences": ["micro"], "issued_on": "2022-05-01", "doc_number": "浙人社发〔2022〕20号",
-        "status": "active",
-    ])
+func policy(_ title: String, body: String, themes: [String] = ["social_insurance"], dept: String = "330000-hrss", region: String = "330000")
+    -> LocalWrite
+{
+    LocalWrite(
+        id: nil, kind: .policy, owner: String(dept.prefix(6)), scope: .owned(String(dept.prefix(6))),
+        fields: [
+            "title": .string(title), "body": .string(body), "department": .string(dept), "region": .string(region),
+            "themes": .strings(themes), "tags": ["小微企业"], "audiences": ["micro"], "issued_on": "2022-05-01", "doc_number": "浙人社发〔2022〕20号",
+            "status": "active",
+        ])
 }
 
 @Suite struct StoreTests {
@@ -66,11 +72,12 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
 
     @Test func twoCharacterChineseFindsLongerWordsAndFacetsCount() throws {
         let db = try TongDatabase(path: tempDir() + "/t.sqlite", nodeID: "330000", now: 1)
-        _ = try db.write([
-            policy("关于阶段性缓缴社会保险费的通知", body: "中小微企业可申请缓缴社保费。"),
-            policy("稳岗返还", body: "失业保险稳岗返还 VAT 2020", themes: ["stabilize_jobs"]),
-            policy("租金减免", body: "减免房屋租金", themes: ["rent_relief", "social_insurance"], region: "330100"),
-        ], signer: signer("330000"), topology: storeTopology, now: 5)
+        _ = try db.write(
+            [
+                policy("关于阶段性缓缴社会保险费的通知", body: "中小微企业可申请缓缴社保费。"),
+                policy("稳岗返还", body: "失业保险稳岗返还 VAT 2020", themes: ["stabilize_jobs"]),
+                policy("租金减免", body: "减免房屋租金", themes: ["rent_relief", "social_insurance"], region: "330100"),
+            ], signer: signer("330000"), topology: storeTopology, now: 5)
         var q = SearchRequest()
         q.q = "社保"
         let r = try db.search(q)
@@ -90,7 +97,8 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         all.theme = "rent_relief"
         #expect(try db.search(all).total == 1)
         // A county code matches exactly that county (the range's upper bound must not be cut at a NUL).
-        _ = try db.write([policy("西湖区补贴", body: "水电气", themes: ["utilities"], region: "330106")], signer: signer("330000"), topology: storeTopology, now: 6)
+        _ = try db.write(
+            [policy("西湖区补贴", body: "水电气", themes: ["utilities"], region: "330106")], signer: signer("330000"), topology: storeTopology, now: 6)
         var county = SearchRequest()
         county.region = "330106"
         #expect(try db.search(county).total == 1)
@@ -120,18 +128,23 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         #expect(out.sets.count == 2)
         let sets = try out.sets.map { SignedChangeSet(wire: try JSONParser.parse($0))! }
         // A batch that does not start at the receiver's cursor is refused, nothing applied.
-        let refused = try receiver.apply(batch: sets.map { IncomingSet(signed: $0, verdict: .accepted) }, from: "330000", epoch: "e", after: 1, upto: 2, topology: storeTopology, now: 5)
+        let refused = try receiver.apply(
+            batch: sets.map { IncomingSet(signed: $0, verdict: .accepted) }, from: "330000", epoch: "e", after: 1, upto: 2, topology: storeTopology,
+            now: 5)
         #expect(!refused.accepted)
         #expect(try receiver.search(SearchRequest()).total == 0)
         // One good, one rejected by the verifier: the good one applies, the bad one is counted.
-        let ok = try receiver.apply(batch: [IncomingSet(signed: sets[0], verdict: .accepted), IncomingSet(signed: sets[1], verdict: .rejected("bad signature"))],
-                                    from: "330000", epoch: "e", after: 0, upto: 2, topology: storeTopology, now: 6)
+        let ok = try receiver.apply(
+            batch: [IncomingSet(signed: sets[0], verdict: .accepted), IncomingSet(signed: sets[1], verdict: .rejected("bad signature"))],
+            from: "330000", epoch: "e", after: 0, upto: 2, topology: storeTopology, now: 6)
         #expect(ok.accepted && ok.applied == 1 && ok.rejected.count == 1)
         #expect(try receiver.search(SearchRequest()).total == 1)
         #expect(try receiver.cursor(of: "330000") == Cursor(epoch: "e", seq: 2))
         #expect(try receiver.syncCounts().rejected == 1)
         // Redelivery after a reset is idempotent.
-        let again = try receiver.apply(batch: [IncomingSet(signed: sets[0], verdict: .accepted)], from: "330000", epoch: "e2", after: 0, upto: 1, topology: storeTopology, now: 7)
+        let again = try receiver.apply(
+            batch: [IncomingSet(signed: sets[0], verdict: .accepted)], from: "330000", epoch: "e2", after: 0, upto: 1, topology: storeTopology, now: 7
+        )
         #expect(again.accepted && again.duplicates == 1 && again.applied == 0)
         // What came from a peer is never sent back to it, but is forwarded to others.
         #expect(try receiver.outgoing(to: "330000", after: 0, topology: storeTopology).sets.isEmpty)
@@ -140,11 +153,14 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
 
     @Test func onlyTheOwnerCreatesItsRecordsAtTheOwner() throws {
         let owner = try TongDatabase(path: tempDir() + "/o.sqlite", nodeID: "330000", now: 1)
-        let squat = ChangeSet(origin: "100000", scope: .owned("330000"), createdAt: 1, changes: [
-            Change(record: "330000-p2", kind: .policy, owner: "330000", counter: 5, at: 1, context: VersionVector(), fields: ["tags": ["占位"]]),
-        ])
+        let squat = ChangeSet(
+            origin: "100000", scope: .owned("330000"), createdAt: 1,
+            changes: [
+                Change(record: "330000-p2", kind: .policy, owner: "330000", counter: 5, at: 1, context: VersionVector(), fields: ["tags": ["占位"]])
+            ])
         let signed = try signer("100000").sign(squat)
-        let r = try owner.apply(batch: [IncomingSet(signed: signed, verdict: .accepted)], from: "100000", epoch: "e", after: 0, upto: 1, topology: storeTopology, now: 2)
+        let r = try owner.apply(
+            batch: [IncomingSet(signed: signed, verdict: .accepted)], from: "100000", epoch: "e", after: 0, upto: 1, topology: storeTopology, now: 2)
         #expect(r.rejected.count == 1 && r.applied == 0)
         #expect(try owner.record("330000-p2") == nil)
         // The owner's own next record takes that id cleanly.
@@ -154,10 +170,17 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
 
     @Test func recordCodecRoundTripsConflicts() throws {
         var r = RecordState(id: "330000-p1", kind: .policy, owner: "330000")
-        r.apply(Change(record: r.id, kind: .policy, owner: "330000", counter: 1, at: 1, context: VersionVector(), fields: ["title": "a", "themes": ["other"]]), origin: "330000")
+        r.apply(
+            Change(
+                record: r.id, kind: .policy, owner: "330000", counter: 1, at: 1, context: VersionVector(),
+                fields: ["title": "a", "themes": ["other"]]), origin: "330000")
         let base = r.version
-        r.apply(Change(record: r.id, kind: .policy, owner: "330000", counter: 2, at: 5, context: base, fields: ["themes": ["utilities"]]), origin: "330000")
-        r.apply(Change(record: r.id, kind: .policy, owner: "330000", counter: 9, at: 4, context: base, fields: ["themes": ["rent_relief"]]), origin: "100000")
+        r.apply(
+            Change(record: r.id, kind: .policy, owner: "330000", counter: 2, at: 5, context: base, fields: ["themes": ["utilities"]]),
+            origin: "330000")
+        r.apply(
+            Change(record: r.id, kind: .policy, owner: "330000", counter: 9, at: 4, context: base, fields: ["themes": ["rent_relief"]]),
+            origin: "100000")
         let cols = RecordCodec.encode(r)
         let back = try RecordCodec.decode(id: r.id, kind: .policy, owner: "330000", columns: cols)
         #expect(back == r)

@@ -12,8 +12,9 @@ enum APIRoutes {
         router.get("/healthz") { _, _ in HTTP.json(["node": .string(node.id), "status": "ok"]) }
         router.get("/metrics") { _, _ in
             node.metrics.records((try? node.db.counts()) ?? [:])
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: node.metrics.render())))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: node.metrics.render())))
         }
         router.get("/api/v1/departments") { _, _ in
             HTTP.json(["items": .array(try node.departments().map(TongNode.json))])
@@ -47,11 +48,12 @@ enum APIRoutes {
                 let result = try node.db.search(try searchRequest(req), kind: kind)
                 return HTTP.json([
                     "total": .int(Int64(result.total)),
-                    "items": .array(result.hits.map { hit in
-                        var o = TongNode.json(hit.record).objectValue ?? [:]
-                        if let s = hit.snippetMarked { o["snippet_html"] = .string(Portal.marked(s)) }
-                        return .object(o)
-                    }),
+                    "items": .array(
+                        result.hits.map { hit in
+                            var o = TongNode.json(hit.record).objectValue ?? [:]
+                            if let s = hit.snippetMarked { o["snippet_html"] = .string(Portal.marked(s)) }
+                            return .object(o)
+                        }),
                     "facets": [
                         "theme": .object(result.themeFacets.mapValues { .int(Int64($0)) }),
                         "region": .object(result.regionFacets.mapValues { .int(Int64($0)) }),
@@ -120,8 +122,12 @@ enum APIRoutes {
         if let r = s.region, !Validation.divisionCode(r) { problems["region"] = "is not a division code" }
         if let st = s.status, !["active", "withdrawn"].contains(st) { problems["status"] = "must be active or withdrawn" }
         if let l = req.query("limit") { if let n = Int(l), (0...100).contains(n) { s.limit = n } else { problems["limit"] = "must be 0-100" } }
-        if let o = req.query("offset") { if let n = Int(o), (0...100_000).contains(n) { s.offset = n } else { problems["offset"] = "must be 0-100000" } }
-        if !problems.isEmpty { throw NodeError.invalid(problems.keys.sorted().map { "\($0) \(problems[$0]!)" }.joined(separator: "; "), fields: problems) }
+        if let o = req.query("offset") {
+            if let n = Int(o), (0...100_000).contains(n) { s.offset = n } else { problems["offset"] = "must be 0-100000" }
+        }
+        if !problems.isEmpty {
+            throw NodeError.invalid(problems.keys.sorted().map { "\($0) \(problems[$0]!)" }.joined(separator: "; "), fields: problems)
+        }
         return s
     }
 }

@@ -16,7 +16,9 @@ enum PeerRoutes {
             let peer = try await neighbour(ctx, node)
             if req.query("restoring") == "1" {
                 // The peer lost recent state: restart our link to it and send its own sets back for a while.
-                node.link.update(peer) { $0.echoUntil = TongNode.now() + 60_000; $0.restart = true }
+                node.link.update(peer) {
+                    $0.echoUntil = TongNode.now() + 60_000; $0.restart = true
+                }
                 node.notifier.notify()
             }
             let st = try node.db.state()
@@ -58,8 +60,10 @@ enum PeerRoutes {
             let batch = try node.db.outgoing(to: peer, after: from, topology: node.topology, limit: limit)
             var sets: [JSONValue] = []
             for w in batch.sets { if let v = try? JSONParser.parse(w) { sets.append(v) } }
-            return HTTP.json(["epoch": .string(st.logEpoch), "after": .int(from), "upto": .int(batch.upto),
-                              "sets": .array(sets), "more": .bool(batch.upto < (try node.db.head()))])
+            return HTTP.json([
+                "epoch": .string(st.logEpoch), "after": .int(from), "upto": .int(batch.upto),
+                "sets": .array(sets), "more": .bool(batch.upto < (try node.db.head())),
+            ])
         }
     }
 

@@ -34,4 +34,3 @@ struct PortalHTML: ExpressibleByStringInterpolation, Sendable {
         mutating func appendInterpolation(marked text: String) { out += Portal.marked(text) }
     }
 }
-

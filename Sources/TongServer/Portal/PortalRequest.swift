@@ -1,6 +1,6 @@
-import TongDomain
 import Foundation
 import Hummingbird
+import TongDomain
 
 /// What the portal knows about one request: its query, cookies, CSRF token, whether it came
 /// over https, and who is logged in.
@@ -32,12 +32,18 @@ struct PortalRequest: Sendable {
             }
         }
         cookies = jar
-        if PortalCSRF.wellFormed(jar[PortalCSRF.cookie]) { csrf = jar[PortalCSRF.cookie]!; csrfIsNew = false }
-        else { csrf = PortalCSRF.newToken(); csrfIsNew = true }
+        if PortalCSRF.wellFormed(jar[PortalCSRF.cookie]) {
+            csrf = jar[PortalCSRF.cookie]!; csrfIsNew = false
+        } else {
+            csrf = PortalCSRF.newToken(); csrfIsNew = true
+        }
         let proto = req.headers[values: .init("X-Forwarded-Proto")!].first?.lowercased()
         secure = req.uri.scheme?.rawValue.lowercased() == "https" || proto == "https"
-        if let sid = jar[Self.sessionCookie], let p = sessions.principal(sid) { sessionID = sid; principal = p }
-        else { sessionID = nil; principal = .anonymous }
+        if let sid = jar[Self.sessionCookie], let p = sessions.principal(sid) {
+            sessionID = sid; principal = p
+        } else {
+            sessionID = nil; principal = .anonymous
+        }
     }
 
     /// The session cookie's name.

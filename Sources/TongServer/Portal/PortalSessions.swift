@@ -1,6 +1,6 @@
-import TongDomain
 import Foundation
 import Synchronization
+import TongDomain
 
 /// Logged-in portal staff: a random session id (the `tong_session` cookie) maps to the
 /// principal its token resolved to. The token itself is never stored or echoed; sessions live

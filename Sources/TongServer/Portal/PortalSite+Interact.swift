@@ -54,7 +54,9 @@ extension PortalSite {
         }
         var aboutHTML: PortalHTML = .empty
         if !about.isEmpty, let r = try node.db.record(about), [.policy, .serviceItem].contains(r.state.kind) {
-            let path = r.state.kind == .policy ? "/policies/\(PortalForm.encode(about))" : "/services?q=\(PortalForm.encode(PortalSite.text(r.state["code"])))"
+            let path =
+                r.state.kind == .policy
+                ? "/policies/\(PortalForm.encode(about))" : "/services?q=\(PortalForm.encode(PortalSite.text(r.state["code"])))"
             aboutHTML = "<p class=\"about\">关于：<a href=\"\(path)\">\(PortalSite.text(r.state["title"] ?? r.state["name"]))</a></p>"
         }
         // Departments grouped by their node, so a citizen picks 西湖区商务局 under 西湖区.
@@ -69,27 +71,38 @@ extension PortalSite {
             }
             return "<optgroup label=\"\(nodeName(n))\">\(opts)</optgroup>"
         }
-        let rating: PortalHTML = kind != "evaluation" ? .empty : """
+        let rating: PortalHTML =
+            kind != "evaluation"
+            ? .empty
+            : """
             <fieldset class="field\(errors["rating"] != nil ? " invalid" : "")"><legend>满意度 <span class="req">*</span></legend>\
             \(PortalText.ratings.map { r -> PortalHTML in
-                "<label class=\"choice\"><input type=\"radio\" name=\"rating\" value=\"\(r.value)\"\(val("rating") == String(r.value) ? " checked" : "")> \(r.name)</label>"
+                "<label class=\"choice\">\
+            <input type=\"radio\" name=\"rating\" value=\"\(r.value)\"\(val("rating") == String(r.value) ? " checked" : "")> \(r.name)</label>"
             })\(err("rating"))</fieldset>
             """
         let general: PortalHTML = errors.isEmpty ? .empty : "<p class=\"banner error\" role=\"alert\">提交未成功，请按提示修改后重新提交。</p>"
         let surveys = try openSurveys()
-        let surveyList: PortalHTML = surveys.isEmpty ? .empty : """
+        let surveyList: PortalHTML =
+            surveys.isEmpty
+            ? .empty
+            : """
             <section><h2>问卷调查</h2><ul>\(surveys.map { s -> PortalHTML in
-                "<li><a href=\"/interact/survey/\(PortalForm.encode(s.state.id))\">\(PortalSite.text(s.state["title"]))</a> <span class=\"meta\">\(departmentName(PortalSite.text(s.state["department"])))</span></li>"
+                "<li><a href=\"/interact/survey/\(PortalForm.encode(s.state.id))\">\(PortalSite.text(s.state["title"]))</a> <span class=\"meta\">\
+            \(departmentName(PortalSite.text(s.state["department"])))</span></li>"
             })</ul></section>
             """
         func field(_ name: String, _ label: String, required: Bool = true, type: String = "text", max: Int = 100) -> PortalHTML {
             let id = "f-" + name.replacingOccurrences(of: ".", with: "-")
             return """
                 <div class="field\(errors[name] != nil ? " invalid" : "")"><label for="\(id)">\(label)\(required ? PortalHTML(trusted: "<span class=\"req\">*</span>") : "")</label>\
-                <input id="\(id)" name="\(name)" type="\(type)" value="\(val(name))" maxlength="\(max)"\(required ? " required" : "")>\(err(name))</div>
+                <input id="\(id)" name="\(name)" type="\(type)" value="\(val(name))" maxlength="\(max)"\(required ? " required" : "")>\
+                \(err(name))</div>
                 """
         }
-        return page(pr, title: "互动通", status: status, """
+        return page(
+            pr, title: "互动通", status: status,
+            """
             <h1>互动通</h1>
             <nav class="tabs">\(tabs)</nav>
             \(general)\(aboutHTML)
@@ -138,7 +151,9 @@ extension PortalSite {
     /// only key to the submission's status.
     func submitted(_ pr: PortalRequest, _ s: Submission) -> Response {
         let warnings: [PortalHTML] = s.warnings.map { "<li>\($0)</li>" }
-        return page(pr, title: "提交成功", status: 201, """
+        return page(
+            pr, title: "提交成功", status: 201,
+            """
             <h1>提交成功</h1>
             <p>您的留言已提交，将送达受理部门办理。请妥善保存回执编号，凭此查询办理进度和答复：</p>
             <p class="receipt-code" id="receipt">\(s.receipt)</p>
@@ -156,17 +171,22 @@ extension PortalSite {
             let input: PortalHTML
             switch type {
             case "single", "multiple":
-                input = PortalHTML.join((q["options"]?.stringArray ?? []).map { o in
-                    "<label class=\"choice\"><input type=\"\(type == "single" ? "radio" : "checkbox")\" name=\"\(qid)\" value=\"\(o)\"\(chosen.contains(o) ? " checked" : "")> \(o)</label>"
-                })
+                input = PortalHTML.join(
+                    (q["options"]?.stringArray ?? []).map { o in
+                        "<label class=\"choice\"><input type=\"\(type == "single" ? "radio" : "checkbox")\" name=\"\(qid)\" value=\"\(o)\"\(chosen.contains(o) ? " checked" : "")> \(o)</label>"
+                    })
             default:
                 input = "<textarea name=\"\(qid)\" rows=\"3\" maxlength=\"1000\">\(values?.raw(qid) ?? "")</textarea>"
             }
-            return "<fieldset class=\"field\"><legend>\(n + 1). \(PortalSite.text(q["text"]))\(type == "multiple" ? "（可多选）" : "")</legend>\(input)</fieldset>"
+            return
+                "<fieldset class=\"field\"><legend>\(n + 1). \(PortalSite.text(q["text"]))\(type == "multiple" ? "（可多选）" : "")</legend>\(input)</fieldset>"
         }
-        let form: PortalHTML = "<form class=\"feedback\" method=\"post\" action=\"/interact/survey/\(PortalForm.encode(id))\">\(pr.csrfInput)\(questions)<button type=\"submit\">提交问卷</button></form>"
+        let form: PortalHTML =
+            "<form class=\"feedback\" method=\"post\" action=\"/interact/survey/\(PortalForm.encode(id))\">\(pr.csrfInput)\(questions)<button type=\"submit\">提交问卷</button></form>"
         let errs: [PortalHTML] = errors.keys.sorted().map { "<li>\(PortalText.fieldMessage($0, errors[$0]!))</li>" }
-        return page(pr, title: PortalSite.text(s.state["title"]), status: status, """
+        return page(
+            pr, title: PortalSite.text(s.state["title"]), status: status,
+            """
             <h1>\(PortalSite.text(s.state["title"]))</h1>
             <p class="meta">\(departmentName(PortalSite.text(s.state["department"])))</p>
             \(errs.isEmpty ? PortalHTML.empty : "<ul class=\"banner error\" role=\"alert\">\(errs)</ul>")
@@ -190,7 +210,9 @@ extension PortalSite {
     }
 
     func receiptLookup(_ pr: PortalRequest, error: String? = nil, status: Int = 200) -> Response {
-        page(pr, title: "回执查询", status: status, """
+        page(
+            pr, title: "回执查询", status: status,
+            """
             <h1>回执查询</h1>
             <form class="feedback" method="post" action="/receipt">\(pr.csrfInput)
             <div class="field\(error != nil ? " invalid" : "")"><label for="f-code">回执编号</label>\
@@ -209,13 +231,16 @@ extension PortalSite {
         let steps: [PortalHTML] = PortalText.statuses.filter { $0.code != "undeliverable" }.map { s in
             "<li\(s.code == status ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</li>"
         }
-        let reply: PortalHTML = st["reply"].map { r in
+        let reply: PortalHTML =
+            st["reply"].map { r in
+                """
+                <section class="reply"><h2>答复</h2><p class="meta">\(PortalSite.text(st["replied_at"]))</p>\
+                \(PortalSite.text(r).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })</section>
+                """
+            } ?? "<p>受理部门尚未答复。</p>"
+        return page(
+            pr, title: "办理进度",
             """
-            <section class="reply"><h2>答复</h2><p class="meta">\(PortalSite.text(st["replied_at"]))</p>\
-            \(PortalSite.text(r).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })</section>
-            """
-        } ?? "<p>受理部门尚未答复。</p>"
-        return page(pr, title: "办理进度", """
             <h1>办理进度</h1>
             <dl class="fields">
             <dt>回执编号</dt><dd>\(code.uppercased())</dd>

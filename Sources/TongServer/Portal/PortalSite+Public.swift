@@ -27,7 +27,9 @@ extension PortalSite {
         let themes: [PortalHTML] = Theme.allCases.map { t in
             "<li><a href=\"/policies?theme=\(t.rawValue)\">\(t.chineseName)</a> <span class=\"count\">\(newest.themeFacets[t.rawValue] ?? 0)</span></li>"
         }
-        return page(pr, title: "首页", """
+        return page(
+            pr, title: "首页",
+            """
             <h1>小微企业和个体工商户服务专栏</h1>
             <section class="parts">
             <a class="part" href="/policies"><strong>政策通</strong><span>惠企政策一站查询：\(newest.total) 项现行政策</span></a>
@@ -59,7 +61,9 @@ extension PortalSite {
     }
 
     func themeTags(_ v: JSONValue?) -> PortalHTML {
-        PortalHTML.join((v?.stringArray ?? []).map { "<a class=\"tag\" href=\"/policies?theme=\(PortalForm.encode($0))\">\(PortalText.theme($0))</a>" }, separator: " ")
+        PortalHTML.join(
+            (v?.stringArray ?? []).map { "<a class=\"tag\" href=\"/policies?theme=\(PortalForm.encode($0))\">\(PortalText.theme($0))</a>" },
+            separator: " ")
     }
 
     /// The search filters from a query, ignoring values that are not codes (a hand-edited URL
@@ -80,21 +84,29 @@ extension PortalSite {
 
     /// A link to the same search with one parameter changed (and paging reset).
     func searchLink(_ base: String, _ s: SearchRequest, set key: String, to value: String?, page: Int? = nil) -> String {
-        var items: [(String, String?)] = [("q", s.q), ("theme", s.theme), ("region", s.region), ("department", s.department),
-                                          ("audience", s.audience), ("status", s.status)]
+        var items: [(String, String?)] = [
+            ("q", s.q), ("theme", s.theme), ("region", s.region), ("department", s.department),
+            ("audience", s.audience), ("status", s.status),
+        ]
         if let i = items.firstIndex(where: { $0.0 == key }) { items[i].1 = value }
         if let page, page > 1 { items.append(("page", String(page))) }
         return base + PortalForm.query(items)
     }
 
     /// One facet block: every value with its count, the selected one marked, plus 全部.
-    func facet(_ base: String, _ s: SearchRequest, key: String, label: String, current: String?, counts: [String: Int],
-               order: [String]? = nil, name: (String) -> String) -> PortalHTML {
+    func facet(
+        _ base: String, _ s: SearchRequest, key: String, label: String, current: String?, counts: [String: Int],
+        order: [String]? = nil, name: (String) -> String
+    ) -> PortalHTML {
         let keys = order?.filter { counts[$0] != nil } ?? counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
         guard !keys.isEmpty || current != nil else { return .empty }
-        var links: [PortalHTML] = ["<li><a href=\"\(searchLink(base, s, set: key, to: nil))\"\(current == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a></li>"]
+        var links: [PortalHTML] = [
+            "<li><a href=\"\(searchLink(base, s, set: key, to: nil))\"\(current == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a></li>"
+        ]
         for k in keys {
-            links.append("<li><a href=\"\(searchLink(base, s, set: key, to: k))\"\(current == k ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(name(k))</a> <span class=\"count\">\(counts[k] ?? 0)</span></li>")
+            links.append(
+                "<li><a href=\"\(searchLink(base, s, set: key, to: k))\"\(current == k ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(name(k))</a> <span class=\"count\">\(counts[k] ?? 0)</span></li>"
+            )
         }
         return "<div class=\"facet\"><h3>\(label)</h3><ul class=\"facets\">\(links)</ul></div>"
     }
@@ -117,7 +129,9 @@ extension PortalSite {
             \(facet("/policies", s, key: "department", label: "发文部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             """
         let heading = s.q.isEmpty ? "政策通" : "“\(s.q.prefix(50))”的搜索结果"
-        return page(pr, title: heading, """
+        return page(
+            pr, title: heading,
+            """
             <h1>\(heading)</h1>
             <form class="search" method="get" action="/policies"><label for="q">关键词</label>
             <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\
@@ -143,19 +157,26 @@ extension PortalSite {
         let from = PortalSite.text(v["effective_from"]), to = PortalSite.text(v["effective_to"])
         let validity = from.isEmpty ? "—" : "\(from) 至 \(to.isEmpty ? "长期有效" : to)"
         let paragraphs: [PortalHTML] = PortalSite.text(v["body"]).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" }
-        let source: PortalHTML = Self.safeURL(v["source_url"]?.stringValue).map {
-            "<a href=\"\($0)\" rel=\"noopener noreferrer\">\($0)</a>"
-        } ?? "—"
+        let source: PortalHTML =
+            Self.safeURL(v["source_url"]?.stringValue).map {
+                "<a href=\"\($0)\" rel=\"noopener noreferrer\">\($0)</a>"
+            } ?? "—"
         let related = try node.db.records(kind: .serviceItem).filter { $0.state["policies"]?.stringArray?.contains(id) == true }
-        let relatedHTML: PortalHTML = related.isEmpty ? "<p>暂无关联办事事项。</p>" : """
+        let relatedHTML: PortalHTML =
+            related.isEmpty
+            ? "<p>暂无关联办事事项。</p>"
+            : """
             <ul>\(related.map { s -> PortalHTML in
-                "<li><a href=\"/services?q=\(PortalForm.encode(PortalSite.text(s.state["code"])))\">\(PortalSite.text(s.state["name"]))</a>\(serviceGo(s.state.values))</li>"
+                "<li><a href=\"/services?q=\(PortalForm.encode(PortalSite.text(s.state["code"])))\">\(PortalSite.text(s.state["name"]))</a>\
+            \(serviceGo(s.state.values))</li>"
             })</ul>
             """
         let audiences = (v["audiences"]?.stringArray ?? []).map(PortalText.audience).joined(separator: "、")
         let tags = (v["tags"]?.stringArray ?? []).joined(separator: "、")
         let feedback = "/interact" + PortalForm.query([("about", id), ("department", dept)])
-        return page(pr, title: title, """
+        return page(
+            pr, title: title,
+            """
             <article class="policy\(withdrawn ? " withdrawn" : "")">
             \(withdrawn ? "<p class=\"banner withdrawn\">本政策已废止（已撤回），仅供查阅，不再执行。</p>" as PortalHTML : .empty)
             <h1>\(title)</h1>
@@ -205,7 +226,8 @@ extension PortalSite {
                 <dt>申请材料</dt><dd>\(materials.isEmpty ? "无" : "")\(materials.isEmpty ? PortalHTML.empty : "<ol class=\"materials\">\(materials.map { m -> PortalHTML in "<li>\(m)</li>" })</ol>")</dd>
                 \(policies.isEmpty ? PortalHTML.empty : "<dt>相关政策</dt><dd><ul>\(policies)</ul></dd>")</dl>
                 <div class="tags">\(PortalHTML.join((v["themes"]?.stringArray ?? []).map { "<span class=\"tag\">\(PortalText.theme($0))</span>" }, separator: " "))\
-                <a class="small" href="/interact\(PortalForm.query([("about", h.record.state.id), ("department", dept), ("kind", "evaluation")]))">评价</a></div></li>
+                <a class="small" href="/interact\(PortalForm.query([("about", h.record.state.id), ("department", dept), ("kind", "evaluation")]))">\
+                评价</a></div></li>
                 """
         }
         let facets: PortalHTML = """
@@ -213,10 +235,13 @@ extension PortalSite {
             \(facet("/services", s, key: "department", label: "部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             \(facet("/services", s, key: "region", label: "地区", current: s.region, counts: r.regionFacets, name: nodeName))
             """
-        return page(pr, title: "办事通", """
+        return page(
+            pr, title: "办事通",
+            """
             <h1>办事通</h1>
             <form class="search" method="get" action="/services"><label for="q">事项名称</label>
-            <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\(hidden("theme", s.theme))\(hidden("department", s.department))<button type="submit">搜索</button></form>
+            <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\
+            \(hidden("theme", s.theme))\(hidden("department", s.department))<button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
             <section><p class="total">共 \(r.total) 个事项</p>\(items.isEmpty ? "<p>暂无办事事项。</p>" as PortalHTML : "<ol class=\"results\">\(items)</ol>" as PortalHTML)\
             \(pager("/services", s, page: pageNo, total: r.total))</section></div>

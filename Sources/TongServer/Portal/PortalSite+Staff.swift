@@ -42,7 +42,9 @@ extension PortalSite {
 
     func login(_ pr: PortalRequest, next: String?, error: String? = nil, status: Int = 200) -> Response {
         let target = ["admin", "supervision"].contains(next ?? "") ? next! : "inbox"
-        return page(pr, title: "工作人员登录", status: status, """
+        return page(
+            pr, title: "工作人员登录", status: status,
+            """
             <h1>工作人员登录</h1>
             <p>部门工作人员请输入本部门令牌，节点管理员请输入管理令牌。令牌只在登录时提交一次，不会保存在浏览器中。</p>
             <form class="feedback" method="post" action="/login">\(pr.csrfInput)<input type="hidden" name="next" value="\(target)">
@@ -60,7 +62,8 @@ extension PortalSite {
         }
         sessions.close(pr.sessionID)
         let sid = sessions.open(who)
-        return redirect(pr, to: Self.nextPath(form["next"]), cookies: [pr.cookie(PortalRequest.sessionCookie, sid, maxAge: Int(PortalSessions.lifetime))])
+        return redirect(
+            pr, to: Self.nextPath(form["next"]), cookies: [pr.cookie(PortalRequest.sessionCookie, sid, maxAge: Int(PortalSessions.lifetime))])
     }
 
     /// The department an inbox shows: a department's own, or for the admin one of this node's.
@@ -81,19 +84,25 @@ extension PortalSite {
         }
         let filter = pr.query["status"].flatMap { s in PortalText.statuses.contains { $0.code == s } ? s : nil }
         let items = try node.inbox(department: dept, status: filter, by: pr.principal)
-        let all: PortalHTML = "<a href=\"/inbox\(PortalForm.query([("department", dept)]))\"\(filter == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a>"
-        let statusLinks: [PortalHTML] = [all] + PortalText.statuses.map { s in
-            "<a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>"
-        }
+        let all: PortalHTML =
+            "<a href=\"/inbox\(PortalForm.query([("department", dept)]))\"\(filter == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a>"
+        let statusLinks: [PortalHTML] =
+            [all]
+            + PortalText.statuses.map { s in
+                "<a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>"
+            }
         var picker: PortalHTML = .empty
         if pr.principal == .admin {
             let opts: [PortalHTML] = (node.topology.node(node.id)?.departments ?? []).map { d in
                 "<option value=\"\(d.id)\"\(d.id == dept ? " selected" : "")>\(departmentName(d.id))</option>"
             }
-            picker = "<form class=\"inline\" method=\"get\" action=\"/inbox\"><label for=\"f-dept\">部门</label> <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>"
+            picker =
+                "<form class=\"inline\" method=\"get\" action=\"/inbox\"><label for=\"f-dept\">部门</label> <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>"
         }
         let cards: [PortalHTML] = items.map { inboxCard(pr, $0) }
-        return page(pr, title: "部门收件箱", status: httpStatus, """
+        return page(
+            pr, title: "部门收件箱", status: httpStatus,
+            """
             <h1>部门收件箱：\(departmentName(dept))</h1>
             \(picker)
             \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
@@ -123,12 +132,18 @@ extension PortalSite {
         if let a = item["answers"]?.objectValue {
             answers = a.keys.sorted().map { "<li>\($0)：\(PortalSite.text(a[$0]))</li>" }
         }
-        let body: PortalHTML = item["unreadable"] == .bool(true) ? "<p class=\"error\">内容无法解密。</p>" : """
+        let body: PortalHTML =
+            item["unreadable"] == .bool(true)
+            ? "<p class=\"error\">内容无法解密。</p>"
+            : """
             <h3>\(PortalSite.text(item["title"]).isEmpty ? PortalText.kind(PortalSite.text(item["kind"])) : PortalSite.text(item["title"]))</h3>\
             \(PortalSite.text(item["content"]).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })\
             \(answers.isEmpty ? PortalHTML.empty : "<ul class=\"answers\">\(answers)</ul>")
             """
-        let replyForm: PortalHTML = ["closed", "undeliverable"].contains(st) ? .empty : """
+        let replyForm: PortalHTML =
+            ["closed", "undeliverable"].contains(st)
+            ? .empty
+            : """
             <form class="reply" method="post" action="/inbox/reply">\(pr.csrfInput)<input type="hidden" name="id" value="\(id)">\
             <input type="hidden" name="department" value="\(PortalSite.text(item["department"]))">\
             <label for="r-\(id)">答复内容</label><textarea id="r-\(id)" name="content" rows="3" maxlength="2000" required></textarea>\
@@ -136,7 +151,8 @@ extension PortalSite {
             """
         return """
             <li class="item status-\(st)\(overdue ? " overdue" : "")"><div class="meta"><span class="badge">\(PortalText.kind(PortalSite.text(item["kind"])))</span> \
-            <span class="badge status">\(PortalText.status(st))</span>\(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
+            <span class="badge status">\(PortalText.status(st))</span>\
+            \(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
             \(body)<dl class="fields compact">\(rows)</dl>\(replyForm)</li>
             """
     }
@@ -146,9 +162,12 @@ extension PortalSite {
         var body: [String: JSONValue] = ["content": .string(form["content"] ?? "")]
         if form["close"] != nil { body["close"] = true }
         let id = form["id"] ?? ""
-        do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError where e.code == .invalid || e.code == .conflict {
-            return try inbox(pr, notice: "答复未成功：\(e.fields["content"].map { PortalText.fieldMessage("content", $0) } ?? e.message)",
-                             status: HTTPProblem(e).status)
+        do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError
+            where e.code == .invalid || e.code == .conflict
+        {
+            return try inbox(
+                pr, notice: "答复未成功：\(e.fields["content"].map { PortalText.fieldMessage("content", $0) } ?? e.message)",
+                status: HTTPProblem(e).status)
         }
         let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
         return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept)]))
@@ -178,7 +197,9 @@ extension PortalSite {
             "<tr><td>\(PortalSite.text(r["at"]))</td><td>\(PortalSite.text(r["peer"]))</td><td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>"
         }
         let conflicts: [PortalHTML] = try node.db.conflicted().map { conflictBlock(pr, $0) }
-        return page(pr, title: "节点管理", status: httpStatus, """
+        return page(
+            pr, title: "节点管理", status: httpStatus,
+            """
             <h1>节点管理：\(nodeName(node.id))（\(node.id)）</h1>
             \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
             <dl class="fields compact"><dt>已应用变更</dt><dd>\(PortalSite.text(st["applied"]))</dd><dt>已拒绝变更</dt><dd>\(PortalSite.text(st["rejected"]))</dd>\
@@ -197,7 +218,9 @@ extension PortalSite {
         let fields: [PortalHTML] = r.state.fields.keys.sorted().compactMap { name in
             guard let f = r.state.fields[name], !f.losers.isEmpty else { return nil }
             let values: [PortalHTML] = f.entries.enumerated().map { i, e in
-                let button: PortalHTML = settleable ? """
+                let button: PortalHTML =
+                    settleable
+                    ? """
                     <form class="inline" method="post" action="/admin/settle">\(pr.csrfInput)<input type="hidden" name="id" value="\(r.state.id)">\
                     <input type="hidden" name="field" value="\(name)"><input type="hidden" name="pick" value="\(i)">\
                     <input type="hidden" name="dot" value="\(e.dot.node):\(String(e.dot.counter))"><button type="submit">采用此值</button></form>
@@ -208,7 +231,8 @@ extension PortalSite {
         }
         let path = r.state.kind == .policy ? "/policies/\(PortalForm.encode(r.state.id))" : "/services"
         return """
-            <section class="conflict"><h3><a href="\(path)">\(PortalSite.text(r.state["title"] ?? r.state["name"] ?? .string(r.state.id)))</a> <code>\(r.state.id)</code></h3>\(fields)</section>
+            <section class="conflict"><h3><a href="\(path)">\(PortalSite.text(r.state["title"] ?? r.state["name"] ?? .string(r.state.id)))</a> <code>\
+            \(r.state.id)</code></h3>\(fields)</section>
             """
     }
 
@@ -223,7 +247,8 @@ extension PortalSite {
             return try admin(pr, notice: "该冲突已不存在（可能已被解决）。", status: 409)
         }
         guard let i = form["pick"].flatMap(Int.init), f.entries.indices.contains(i),
-              "\(f.entries[i].dot.node):\(f.entries[i].dot.counter)" == form["dot"] else {
+            "\(f.entries[i].dot.node):\(f.entries[i].dot.counter)" == form["dot"]
+        else {
             return try admin(pr, notice: "冲突已变化，请重新选择。", status: 409)
         }
         do {
@@ -259,11 +284,14 @@ extension PortalSite {
                 <td>\(minutes.map(Self.duration) ?? "—")</td><td>\(rating.map { String(format: "%.2f", Double($0) / 100) } ?? "—")</td></tr>
                 """
         }
-        return page(pr, title: "督查", """
+        return page(
+            pr, title: "督查",
+            """
             <h1>督查</h1>
             <h2>现行政策：地区 × 主题</h2>
             <p class="meta">按发文地区统计（各地区本级，不含下辖）；点击数字查看对应政策。</p>
-            <div class="table"><table><thead><tr><th>地区</th>\(head)<th>合计</th></tr></thead><tbody>\(rows.isEmpty ? "<tr><td colspan=\"9\">暂无政策</td></tr>" as PortalHTML : PortalHTML.join(rows))</tbody></table></div>
+            <div class="table"><table><thead><tr><th>地区</th>\(head)<th>合计</th></tr></thead><tbody>\
+            \(rows.isEmpty ? "<tr><td colspan=\"9\">暂无政策</td></tr>" as PortalHTML : PortalHTML.join(rows))</tbody></table></div>
             <h2>互动通：各部门办理情况</h2>
             <div class="table"><table><thead><tr><th>部门</th><th>收到</th><th>已答复</th><th>逾期</th><th>答复用时（中位数）</th><th>平均满意度</th></tr></thead>
             <tbody>\(depts.isEmpty ? "<tr><td colspan=\"6\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(depts))</tbody></table></div>

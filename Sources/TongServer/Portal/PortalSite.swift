@@ -21,15 +21,19 @@ final class PortalSite: Sendable {
     /// if the resource bundle was not deployed beside the binary.
     static let css: String = {
         if let url = Bundle.module.url(forResource: "tong", withExtension: "css", subdirectory: "Resources"),
-           let s = try? String(contentsOf: url, encoding: .utf8) { return s }
+            let s = try? String(contentsOf: url, encoding: .utf8)
+        {
+            return s
+        }
         return "body{font-family:sans-serif;max-width:60rem;margin:auto;padding:0 1rem}"
     }()
 
     /// Registers every portal route.
     func register(_ router: Router<BasicRequestContext>) {
         router.get("/static/tong.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: Self.css)))
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: Self.css)))
         }
         registerPublic(router)
         registerInteract(router)
@@ -51,7 +55,8 @@ final class PortalSite: Sendable {
             <nav><a href="/policies">政策通</a><a href="/services">办事通</a><a href="/interact">互动通</a><a href="/receipt">回执查询</a></nav>
             </div></header>
             <main class="wrap">\(body)</main>
-            <footer class="wrap"><p>\(nodeName(node.id))节点 · \(node.id) · <a href="/inbox">部门收件箱</a> · <a href="/admin">节点管理</a> · <a href="/supervision">督查</a>\(logoutForm(pr))</p></footer>
+            <footer class="wrap"><p>\(nodeName(node.id))节点 · \(node.id) · <a href="/inbox">部门收件箱</a> · <a href="/admin">节点管理</a>\
+             · <a href="/supervision">督查</a>\(logoutForm(pr))</p></footer>
             </body></html>
             """
         return response(pr, status: status, cookies: cookies, html)
@@ -89,7 +94,9 @@ final class PortalSite: Sendable {
     /// A page for a refused or failed request, in the layout.
     func problemPage(_ pr: PortalRequest, _ error: NodeError) -> Response {
         let e = HTTPProblem(error)
-        return page(pr, title: "出错了", status: e.status, """
+        return page(
+            pr, title: "出错了", status: e.status,
+            """
             <h1>\(Self.statusTitle(e.status))</h1><p class="error">\(e.detail)</p><p><a href="/">返回首页</a></p>
             """)
     }
@@ -159,7 +166,9 @@ final class PortalSite: Sendable {
 
     /// Only http(s) URLs become links; anything else is shown as text.
     static func safeURL(_ s: String?) -> String? {
-        guard let s, let u = URL(string: s), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil else { return nil }
+        guard let s, let u = URL(string: s), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil else {
+            return nil
+        }
         return s
     }
 
