@@ -8,7 +8,8 @@ public enum DocNumber {
     /// Closing counterparts of `openers`; pairs are not matched because mixed input like `(2020]` is still unambiguous.
     static let closers: Set<Character> = ["]", ")", "）", "］", "〕", "】", "﹞", "〗"]
 
-    /// Canonicalises a document number: trims, collapses whitespace, converts full-width digits, and rewrites `<prefix>[2020]6号` brackets to 〔〕; nil when empty, over 64 Characters, or containing control characters.
+    /// Canonicalises a document number: trims, collapses whitespace, converts full-width digits, and rewrites `<prefix>[2020]6号` brackets to
+    /// 〔〕; nil when empty, over 64 Characters, or containing control characters.
     public static func normalize(_ s: String) -> String? {
         // Tab, CR and LF are treated as whitespace (pasted text); every other control character means corrupt input.
         if s.unicodeScalars.contains(where: { Validation.isControl($0) && !"\t\n\r".unicodeScalars.contains($0) }) {

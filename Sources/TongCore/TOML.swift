@@ -1,4 +1,5 @@
-/// A small, strict TOML subset parser for configuration files (topology, node homes); anything outside the subset is an error, never silently ignored.
+/// A small, strict TOML subset parser for configuration files (topology, node homes); anything outside the subset is an error, never silently
+/// ignored.
 ///
 /// Supported: comments, `key = value` with bare or quoted keys, basic and literal strings, decimal integers,
 /// booleans, single-line arrays, `[table]`, `[a.b]`, `[[array]]` and `[[array.sub]]` (which attaches to the last `array` element).

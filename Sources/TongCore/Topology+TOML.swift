@@ -1,5 +1,6 @@
 extension Topology {
-    /// Parses and validates a topology file (`federation = "…"` plus `[[node]]` / `[[node.department]]` tables); unknown keys are rejected so typos cannot silently drop settings.
+    /// Parses and validates a topology file (`federation = "…"` plus `[[node]]` / `[[node.department]]` tables); unknown keys are rejected so
+    /// typos cannot silently drop settings.
     public static func parse(toml: String) throws(TopologyError) -> Topology {
         let doc: [String: TOMLValue]
         do {

@@ -1,4 +1,5 @@
-/// The outcome of checking a unified social credit code; a check mismatch is kept apart from malformed input because some genuine early pilot codes fail the check digit.
+/// The outcome of checking a unified social credit code; a check mismatch is kept apart from malformed input because some genuine early pilot
+/// codes fail the check digit.
 public enum USCCVerdict: Sendable, Equatable {
     /// Well-formed and the check character matches.
     case valid

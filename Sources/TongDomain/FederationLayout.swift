@@ -41,6 +41,8 @@ public enum FederationLayout {
         try cred.certificatePEM.write(toFile: home.certFile, atomically: true, encoding: .utf8)
         try KeyFile.writePrivate(cred.privateKeyPEM, to: home.keyFile)
         var config = NodeConfiguration(nodeID: id, http: n.http ?? "127.0.0.1:0", peer: n.peer ?? "127.0.0.1:0")
+        // A federation laid out here runs on one machine: its webhooks may go to loopback.
+        config.webhookAllow = ["127.0.0.1"]
         adjust(&config)
         try config.toTOML().write(toFile: home.configFile, atomically: true, encoding: .utf8)
         try topology.toTOML().write(toFile: home.topologyFile, atomically: true, encoding: .utf8)

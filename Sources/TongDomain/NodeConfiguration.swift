@@ -23,6 +23,16 @@ public struct NodeConfiguration: Sendable {
     /// Weekend days that are working days (调休 make-up days), `yyyy-mm-dd`.
     public var workdays: Set<String> = []
 
+    /// Webhook targets allowed although private, loopback or link-local (`[delivery]
+    /// webhook_allow`): host names, IP addresses or CIDR blocks. Empty: only public addresses.
+    public var webhookAllow: [String] = []
+    /// First webhook retry delay, milliseconds; each later one doubles it (with ±20 % jitter),
+    /// capped at an hour (`[delivery] retry_base_ms`).
+    public var webhookRetryBaseMs: Int64 = 30_000
+    /// How long a webhook delivery is retried before it is marked failed, hours
+    /// (`[delivery] retry_hours`, at least 24).
+    public var webhookRetryHours: Int64 = 26
+
     /// Makes a configuration.
     public init(nodeID: String, http: String, peer: String) {
         self.nodeID = nodeID; self.http = http; self.peer = peer
@@ -50,6 +60,19 @@ public struct NodeConfiguration: Sendable {
             if let both = c.holidays.intersection(c.workdays).sorted().first {
                 throw NodeError.config("node.toml: [feedback] \(both) is listed both as a holiday and as a working day")
             }
+        }
+        if case .table(let d)? = t["delivery"] {
+            if let allow = d["webhook_allow"] {
+                guard let items = allow.arrayValue?.compactMap(\.stringValue), items.count == allow.arrayValue?.count else {
+                    throw NodeError.config("node.toml: [delivery] webhook_allow must be a list of hosts or CIDRs like \"127.0.0.1\"")
+                }
+                for item in items where WebhookTarget.Allowance(item) == nil {
+                    throw NodeError.config("node.toml: [delivery] webhook_allow: \"\(item)\" is not a host name, IP address or CIDR block")
+                }
+                c.webhookAllow = items
+            }
+            if case .integer(let ms)? = d["retry_base_ms"] { c.webhookRetryBaseMs = Int64(max(10, ms)) }
+            if case .integer(let h)? = d["retry_hours"] { c.webhookRetryHours = Int64(max(24, h)) }
         }
         if case .table(let p)? = t["peers"] {
             for (k, v) in p { if case .string(let a) = v { c.peerAddresses[k] = a } }
@@ -93,6 +116,15 @@ public struct NodeConfiguration: Sendable {
             # (国务院办公厅关于部分节假日安排的通知) and any local holidays.
             holidays = [\(holidays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
             workdays = [\(workdays.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            """
+        s += """
+
+            [delivery]
+            # Webhooks (送达) go to public addresses only, unless listed here (hosts, IPs or CIDRs).
+            webhook_allow = [\(webhookAllow.map { "\"\($0)\"" }.joined(separator: ", "))]
+            retry_base_ms = \(webhookRetryBaseMs)
+            retry_hours = \(webhookRetryHours)
 
             """
         if !peerAddresses.isEmpty {

@@ -37,13 +37,20 @@ public struct TokenAuth: Sendable {
     /// Resolves an `Authorization` header value. Every stored hash is compared, in constant
     /// time, so timing says nothing about which token was close.
     public func principal(authorization: String?) -> Principal? {
-        guard let a = authorization, a.hasPrefix("Bearer ") else { return nil }
-        let token = a.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        guard let token = Self.bearerToken(authorization) else { return nil }
         let h = Array(SHA256.hash(data: Data(token.utf8)))
         var found: Principal?
         for e in entries where Self.constantTimeEqual(e.hash, h) { found = e.principal }
         return found
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+    /// (RFC 9110 §11.1). Nil if absent, empty or over 256 bytes.
+    package static func bearerToken(_ authorization: String?) -> String? {
+        guard let a = authorization, a.count > 7, a.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = a.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        return token
     }
 
     package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -50,7 +50,8 @@ public enum FederationCA {
         return IssuedCredential(certificatePEM: try cert.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
-    /// A node certificate: P-256, subject CN = nodeID, O = federation name, SAN DNS "<nodeID>.node.tong" and URI "urn:tong:node:<nodeID>", EKU serverAuth+clientAuth, valid `days` from now.
+    /// A node certificate: P-256, subject CN = nodeID, O = federation name, SAN DNS "<nodeID>.node.tong" and URI "urn:tong:node:<nodeID>", EKU
+    /// serverAuth+clientAuth, valid `days` from now.
     public static func issueNode(nodeID: String, nodeName: String, ca: IssuedCredential, now: Date, days: Int = 825) throws -> IssuedCredential {
         try validate(nodeID: nodeID)
         guard days > 0 else { throw PeerError(.invalidCredential, "validity must be at least one day") }

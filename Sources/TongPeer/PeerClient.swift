@@ -43,7 +43,8 @@ public final class PeerClient: Sendable {
         self.group = group
     }
 
-    /// One request to the peer at host:port, which must present a certificate for `expectedNodeID` (verified via hostname verification of "<id>.node.tong" against the SAN). Throws PeerError on connect/TLS/timeout failures.
+    /// One request to the peer at host:port, which must present a certificate for `expectedNodeID` (verified via hostname verification of
+    /// "<id>.node.tong" against the SAN). Throws PeerError on connect/TLS/timeout failures.
     public func request(
         method: String,
         host: String,

@@ -38,7 +38,8 @@ struct SimAudit {
                 guard let st = w.nodes[k].records[id] else { fail("\(h) lacks \(id)"); continue }
                 if st.version != e.version {
                     fail(
-                        "\(h) has \(id) at \(st.version.counters.sorted { $0.key < $1.key }), expected \(e.version.counters.sorted { $0.key < $1.key })"
+                        "\(h) has \(id) at \(st.version.counters.sorted { $0.key < $1.key }), "
+                            + "expected \(e.version.counters.sorted { $0.key < $1.key })"
                     )
                 }
                 if let ref = reference {

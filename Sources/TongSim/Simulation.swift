@@ -23,7 +23,8 @@ public enum Simulation {
         let audit = SimAudit(world)
         let c = world.counters
         var line =
-            "simulate nodes=\(world.nodes.count) seed=\(seed) writes=\(c.writes) sets=\(c.sets) records=\(audit.records) conflicted=\(audit.conflicted)"
+            "simulate nodes=\(world.nodes.count) seed=\(seed) writes=\(c.writes) sets=\(c.sets)"
+            + " records=\(audit.records) conflicted=\(audit.conflicted)"
             + " delivered=\(c.delivered) messages=\(c.messages) lost=\(c.lost) duplicated=\(c.duplicated) crashes=\(c.crashes)"
             + " partitions=\(c.partitions) forged=\(c.forged) rejected=\(c.rejected) refused=\(c.refused)"
             + " steps=\(c.steps) virtual_ms=\(world.now) converged=\(audit.failures == 0 ? "yes" : "no")"

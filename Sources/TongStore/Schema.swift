@@ -126,6 +126,53 @@ enum Schema {
                         FROM record WHERE kind = 'feedback');
                     """)
         }
+        m.registerMigration("v3-enterprises") { db in
+            // Enterprise profiles (送达) live only at the node where they registered: no change
+            // set ever carries them. Deliveries are the durable outbox: written in the same
+            // transaction as the record version that made them, one per (enterprise, record, version).
+            try db.execute(
+                sql: """
+                    CREATE TABLE enterprise (
+                        id TEXT PRIMARY KEY,
+                        uscc TEXT NOT NULL UNIQUE,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        industry TEXT NOT NULL,
+                        employees INTEGER NOT NULL CHECK (employees >= 0),
+                        revenue_wan INTEGER NOT NULL CHECK (revenue_wan >= 0),
+                        assets_wan INTEGER NOT NULL CHECK (assets_wan >= 0),
+                        established_on TEXT NOT NULL,
+                        taxpayer TEXT NOT NULL,
+                        size_class TEXT NOT NULL CHECK (size_class IN ('micro', 'small', 'medium', 'large')),
+                        contact TEXT NOT NULL,
+                        webhook_url TEXT,
+                        webhook_secret TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY,
+                        enterprise TEXT NOT NULL REFERENCES enterprise(id) ON DELETE CASCADE,
+                        record TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        department TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        offer INTEGER NOT NULL DEFAULT 0 CHECK (offer IN (0, 1)),
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'feed')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER,
+                        last_error TEXT,
+                        delivered_at INTEGER,
+                        UNIQUE (enterprise, record, version)
+                    );
+                    CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE state = 'pending';
+                    CREATE INDEX delivery_enterprise ON delivery(enterprise, id);
+                    CREATE INDEX delivery_record ON delivery(record, state);
+                    """)
+        }
         return m
     }
 }

@@ -2,12 +2,13 @@ import Foundation
 import GRDB
 import TongCore
 
+/// The benchmark baseline (TongTools only): `package`, not part of the store's public API.
 extension TongDatabase {
     /// The exact column values the store writes for a newly created policy: its `record` row,
     /// its `policy_index` row and its `text_fts` row. The benchmark's baseline inserts these.
-    public struct BaselineRow: Sendable {
+    package struct BaselineRow: Sendable {
         /// The record id.
-        public let id: String
+        package let id: String
         var kind: String, owner: String, version: String, meta: String, doc: String, conflicts: Int
         var region: String, department: String, themes: Int64, audiences: Int64, status: String, issuedOn: String
         var title: String, docNumber: String, body: String, tags: String
@@ -16,7 +17,7 @@ extension TongDatabase {
     /// The rows applying `change` of `origin` to an empty store would write (nil unless it
     /// creates a searchable policy). Same encoder and projection rules as `save`, so the
     /// baseline inserts byte-identical values.
-    public static func baselineRow(for change: Change, origin: String) -> BaselineRow? {
+    package static func baselineRow(for change: Change, origin: String) -> BaselineRow? {
         var state = RecordState(id: change.record, kind: change.kind, owner: change.owner)
         state.apply(change, origin: origin)
         let v = state.values
@@ -35,7 +36,7 @@ extension TongDatabase {
     /// The benchmark's baseline: creates a fresh node database at `path` (same tables, indexes,
     /// tokenizer and connection settings) and inserts `rows` with prepared statements in one
     /// transaction. Returns the time of the insert transaction alone.
-    public static func benchmarkBaseline(path: String, rows: [BaselineRow], now: Int64) throws -> Duration {
+    package static func benchmarkBaseline(path: String, rows: [BaselineRow], now: Int64) throws -> Duration {
         // A node database: same schema, indexes, tokenizer and connection settings as the
         // receiver's by construction; only the code path that fills it differs.
         let db = try TongDatabase(path: path, nodeID: "999999", now: now)
@@ -61,7 +62,7 @@ extension TongDatabase {
 
     /// The stored `record` columns of one record (id, kind, owner, version, meta, doc), so the
     /// benchmark can check that its baseline wrote exactly what the sync path wrote.
-    public func rawColumns(_ id: String) throws -> [String]? {
+    package func rawColumns(_ id: String) throws -> [String]? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT id, kind, owner, version, meta, doc FROM record WHERE id = ?", arguments: [id])
                 .map { row in (0..<6).map { row[$0] as String } }
@@ -69,7 +70,7 @@ extension TongDatabase {
     }
 
     /// The same columns of `row`, for comparison with `rawColumns`.
-    public static func rawColumns(of row: BaselineRow) -> [String] {
+    package static func rawColumns(of row: BaselineRow) -> [String] {
         [row.id, row.kind, row.owner, row.version, row.meta, row.doc]
     }
 }

@@ -69,7 +69,8 @@ extension TongDatabase {
                 // index data into a new segment for every set.)
                 var failure: String?
                 do {
-                    failure = try Self.applyChanges(db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog)
+                    failure = try Self.applyChanges(db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog,
+                                                     enterprises: enterprises)
                 } catch let e as StoreError {
                     failure = e.message
                 }
@@ -95,23 +96,29 @@ extension TongDatabase {
     /// returns a reason if the set is to be rejected whole (then nothing of it is written).
     static func applyChanges(
         _ db: Database, _ set: ChangeSet, at receiver: String, topology: Topology, rules: ReplicaRules,
-        now: Int64, catalog: SearchCatalog
+        now: Int64, catalog: SearchCatalog, enterprises: EnterpriseCatalog
     ) throws -> String? {
         var rowids: [String: Int64] = [:]
+        var before: [String: RecordState] = [:]
         let outcome = try rules.planApply(set, at: receiver, topology: topology) { id in
             guard let r = try load(db, id: id) else { return nil }
             rowids[id] = r.rowid
+            before[id] = r.state
             return r.state
         }
         switch outcome {
         case .reject(let why):
             return why
         case .apply(let records, let maxCounter):
-            for r in records { try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog) }
+            for r in records {
+                try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog)
+                try enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
+            }
             if maxCounter > 0 {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
+                        INSERT INTO origin_seen (origin, counter) VALUES (?, ?) \
+                        ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
                         """
                 ).execute(arguments: [set.origin, Int64(maxCounter)])
             }

@@ -13,11 +13,13 @@ extension TongDatabase {
                 throw StoreError(.catchingUp, "node was restored from a backup and is catching up from its peers; writes resume when it has")
             }
             var rowids: [String: Int64] = [:]
+            var before: [String: RecordState] = [:]
             let plan: ReplicaRules.WritePlan
             do {
                 plan = try rules.planWrite(writes, origin: nodeID, counter: st.counter, at: now, topology: topology) { id in
                     guard let r = try Self.load(db, id: id) else { return nil }
                     rowids[id] = r.rowid
+                    before[id] = r.state
                     return r.state
                 }
             } catch let refusal as ReplicaRules.WriteRefusal {
@@ -29,6 +31,7 @@ extension TongDatabase {
             }
             for r in plan.records {
                 try Self.save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog)
+                try Self.enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
             }
             for (w, state) in zip(writes, plan.results) {
                 if let hash = w.receiptHash {
@@ -45,7 +48,8 @@ extension TongDatabase {
             try db.execute(sql: "UPDATE node_state SET counter = ? WHERE id = 1", arguments: [Int64(counter)])
             try db.execute(
                 sql:
-                    "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)",
+                    "INSERT INTO origin_seen (origin, counter) VALUES (?, ?) "
+                        + "ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)",
                 arguments: [nodeID, Int64(counter)])
             return results
         }

@@ -9,6 +9,8 @@ public final class TongDatabase: Sendable {
     let pool: DatabasePool
     /// Search attributes of policies and service items, in memory (see `SearchCatalog`).
     let catalog = SearchCatalog()
+    /// Registered enterprises, in memory, for matching inside write transactions.
+    let enterprises = EnterpriseCatalog()
     /// This node's id.
     public let nodeID: String
     /// The replica decisions this store executes (always `.standard` in a node).
@@ -49,7 +51,10 @@ public final class TongDatabase: Sendable {
         }
         self.nodeID = nodeID
         self.path = path
-        try pool.read { db in try catalog.load(db) }
+        try pool.read { db in
+            try catalog.load(db)
+            try enterprises.load(db)
+        }
         try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
                 guard existing == nodeID else {

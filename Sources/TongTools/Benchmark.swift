@@ -52,13 +52,16 @@ public enum Benchmark {
         var parts: [String] = []
         if let a = apply {
             parts.append(
-                "\"apply\": {\"records\": \(a.records), \"records_per_s\": \(num(a.recordsPerSecond)), \"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
-                    + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), \"pushes\": \(a.pushes), \"sets\": \(a.sets)}"
+                "\"apply\": {\"records\": \(a.records), \"records_per_s\": \(num(a.recordsPerSecond)), "
+                    + "\"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
+                    + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), "
+                    + "\"pushes\": \(a.pushes), \"sets\": \(a.sets)}"
             )
         }
         if let c = convergence {
             parts.append(
-                "\"convergence\": {\"nodes\": \(c.nodes), \"p50_ms\": \(num(c.p50)), \"p99_ms\": \(num(c.p99)), \"writes\": \(c.writes), \"max_ms\": \(num(c.max))}"
+                "\"convergence\": {\"nodes\": \(c.nodes), \"p50_ms\": \(num(c.p50)), \"p99_ms\": \(num(c.p99)), "
+                    + "\"writes\": \(c.writes), \"max_ms\": \(num(c.max))}"
             )
         }
         if let s = search {
@@ -90,21 +93,26 @@ public enum Benchmark {
             lines.append("apply         \(a.records) policies in \(a.sets) signed sets, \(a.pushes) pushes: \(num(a.recordsPerSecond, 0)) records/s")
             lines.append("              baseline (plain SQLite bulk insert, same rows and indexes): \(num(a.baselinePerSecond, 0)) records/s")
             lines.append(
-                "              ratio \(num(a.ratio, 3)) (target >= 0.5: \(mark(a.ratio >= 0.5))); \(num(a.wireBytesPerChange, 0)) wire bytes per change"
+                "              ratio \(num(a.ratio, 3)) (target >= 0.5: \(mark(a.ratio >= 0.5))); "
+                    + "\(num(a.wireBytesPerChange, 0)) wire bytes per change"
             )
         }
         if let c = convergence {
             lines.append(
-                "convergence   \(c.nodes) nodes, four tiers, \(c.writes) writes: p50 \(num(c.p50)) ms, p99 \(num(c.p99)) ms, max \(num(c.max)) ms (target p99 < 500 ms: \(mark(c.p99 < 500)))"
+                "convergence   \(c.nodes) nodes, four tiers, \(c.writes) writes: p50 \(num(c.p50)) ms, p99 \(num(c.p99)) ms, "
+                    + "max \(num(c.max)) ms (target p99 < 500 ms: \(mark(c.p99 < 500)))"
             )
         }
         if let s = search {
             lines.append(
-                "search        \(s.records) policies (loaded at \(num(s.loadPerSecond, 0)) records/s, \(num(s.databaseMB, 0)) MB on disk), \(s.queries) queries: p50 \(num(s.p50)) ms, p99 \(num(s.p99)) ms (target p99 < 20 ms: \(mark(s.p99 < 20)))"
+                "search        \(s.records) policies (loaded at \(num(s.loadPerSecond, 0)) records/s, "
+                    + "\(num(s.databaseMB, 0)) MB on disk), \(s.queries) queries: p50 \(num(s.p50)) ms, p99 \(num(s.p99)) ms "
+                    + "(target p99 < 20 ms: \(mark(s.p99 < 20)))"
             )
             for k in s.byKind {
                 lines.append(
-                    "                \(k.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(k.count) queries: p50 \(num(k.p50)) ms, p99 \(num(k.p99)) ms"
+                    "                \(k.name.padding(toLength: 15, withPad: " ", startingAt: 0)) "
+                        + "\(k.count) queries: p50 \(num(k.p50)) ms, p99 \(num(k.p99)) ms"
                 )
             }
             lines.append(

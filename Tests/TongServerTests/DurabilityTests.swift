@@ -188,7 +188,10 @@ import TongCore
         #expect(!after.contains(newID))
         do { try await DemoRunner.waitUntil(seconds: 22) { try c.total("100000") == 6 && c.total("330000") == 6 } } catch {
             Issue.record(
-                "totals: \(try c.total("100000")) at the parent, \(try c.total("330000")) at the restored node; status \(String(describing: try c.call("GET", "330000", "/api/v1/sync/status", token: admin).json))"
+                """
+                totals: \(try c.total("100000")) at the parent, \(try c.total("330000")) at the restored node; \
+                status \(String(describing: try c.call("GET", "330000", "/api/v1/sync/status", token: admin).json))
+                """
             )
             throw error
         }

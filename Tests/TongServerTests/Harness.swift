@@ -69,7 +69,8 @@ final class TestFederation: @unchecked Sendable {
         } catch {
             for (id, n) in fed.nodes.sorted(by: { $0.key < $1.key }) {
                 print(
-                    "DIAG \(id) http=\(fed.servers[id]!.httpPort ?? -1) peer=\(fed.servers[id]!.peerPort ?? -1) status=\(String(decoding: CanonicalJSON.encode((try? n.syncStatus()) ?? nil), as: UTF8.self))"
+                    "DIAG \(id) http=\(fed.servers[id]!.httpPort ?? -1) peer=\(fed.servers[id]!.peerPort ?? -1) "
+                        + "status=\(String(decoding: CanonicalJSON.encode((try? n.syncStatus()) ?? nil), as: UTF8.self))"
                 )
             }
             throw error

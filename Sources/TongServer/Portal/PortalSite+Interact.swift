@@ -77,8 +77,8 @@ extension PortalSite {
             : """
             <fieldset class="field\(errors["rating"] != nil ? " invalid" : "")"><legend>满意度 <span class="req">*</span></legend>\
             \(PortalText.ratings.map { r -> PortalHTML in
-                "<label class=\"choice\">\
-            <input type=\"radio\" name=\"rating\" value=\"\(r.value)\"\(val("rating") == String(r.value) ? " checked" : "")> \(r.name)</label>"
+                let checked = val("rating") == String(r.value) ? " checked" : ""
+                return "<label class=\"choice\"><input type=\"radio\" name=\"rating\" value=\"\(r.value)\"\(checked)> \(r.name)</label>"
             })\(err("rating"))</fieldset>
             """
         let general: PortalHTML = errors.isEmpty ? .empty : "<p class=\"banner error\" role=\"alert\">提交未成功，请按提示修改后重新提交。</p>"
@@ -88,14 +88,16 @@ extension PortalSite {
             ? .empty
             : """
             <section><h2>问卷调查</h2><ul>\(surveys.map { s -> PortalHTML in
-                "<li><a href=\"/interact/survey/\(PortalForm.encode(s.state.id))\">\(PortalSite.text(s.state["title"]))</a> <span class=\"meta\">\
-            \(departmentName(PortalSite.text(s.state["department"])))</span></li>"
+                let link = "/interact/survey/\(PortalForm.encode(s.state.id))"
+                let department = departmentName(PortalSite.text(s.state["department"]))
+                return "<li><a href=\"\(link)\">\(PortalSite.text(s.state["title"]))</a> <span class=\"meta\">\(department)</span></li>"
             })</ul></section>
             """
         func field(_ name: String, _ label: String, required: Bool = true, type: String = "text", max: Int = 100) -> PortalHTML {
             let id = "f-" + name.replacingOccurrences(of: ".", with: "-")
             return """
-                <div class="field\(errors[name] != nil ? " invalid" : "")"><label for="\(id)">\(label)\(required ? PortalHTML(trusted: "<span class=\"req\">*</span>") : "")</label>\
+                <div class="field\(errors[name] != nil ? " invalid" : "")"><label for="\(id)">\
+                \(label)\(required ? PortalHTML(trusted: "<span class=\"req\">*</span>") : "")</label>\
                 <input id="\(id)" name="\(name)" type="\(type)" value="\(val(name))" maxlength="\(max)"\(required ? " required" : "")>\
                 \(err(name))</div>
                 """
@@ -173,16 +175,25 @@ extension PortalSite {
             case "single", "multiple":
                 input = PortalHTML.join(
                     (q["options"]?.stringArray ?? []).map { o in
-                        "<label class=\"choice\"><input type=\"\(type == "single" ? "radio" : "checkbox")\" name=\"\(qid)\" value=\"\(o)\"\(chosen.contains(o) ? " checked" : "")> \(o)</label>"
+                        """
+                        <label class=\"choice\"><input type=\"\(type == "single" ? "radio" : "checkbox")\" name=\"\(qid)\" \
+                        value=\"\(o)\"\(chosen.contains(o) ? " checked" : "")> \(o)</label>
+                        """
                     })
             default:
                 input = "<textarea name=\"\(qid)\" rows=\"3\" maxlength=\"1000\">\(values?.raw(qid) ?? "")</textarea>"
             }
             return
-                "<fieldset class=\"field\"><legend>\(n + 1). \(PortalSite.text(q["text"]))\(type == "multiple" ? "（可多选）" : "")</legend>\(input)</fieldset>"
+                """
+                <fieldset class=\"field\"><legend>\(n + 1). \(PortalSite.text(q["text"]))\(type == "multiple" ? "（可多选）" : "")</legend>\
+                \(input)</fieldset>
+                """
         }
         let form: PortalHTML =
-            "<form class=\"feedback\" method=\"post\" action=\"/interact/survey/\(PortalForm.encode(id))\">\(pr.csrfInput)\(questions)<button type=\"submit\">提交问卷</button></form>"
+            """
+            <form class=\"feedback\" method=\"post\" action=\"/interact/survey/\(PortalForm.encode(id))\">\
+            \(pr.csrfInput)\(questions)<button type=\"submit\">提交问卷</button></form>
+            """
         let errs: [PortalHTML] = errors.keys.sorted().map { "<li>\(PortalText.fieldMessage($0, errors[$0]!))</li>" }
         return page(
             pr, title: PortalSite.text(s.state["title"]), status: status,
@@ -231,6 +242,9 @@ extension PortalSite {
         let steps: [PortalHTML] = PortalText.statuses.filter { $0.code != "undeliverable" }.map { s in
             "<li\(s.code == status ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</li>"
         }
+        let progress: PortalHTML =
+            status == "undeliverable"
+            ? "<p class=\"banner error\">受理部门已撤销，留言无法送达，请重新选择部门提交。</p>" as PortalHTML : "<ol class=\"steps\">\(steps)</ol>" as PortalHTML
         let reply: PortalHTML =
             st["reply"].map { r in
                 """
@@ -249,7 +263,7 @@ extension PortalSite {
             <dt>提交时间</dt><dd>\(PortalSite.text(st["submitted_at"]))</dd>
             <dt>状态</dt><dd class="status status-\(status)">\(PortalText.status(status))</dd>
             </dl>
-            \(status == "undeliverable" ? "<p class=\"banner error\">受理部门已撤销，留言无法送达，请重新选择部门提交。</p>" as PortalHTML : "<ol class=\"steps\">\(steps)</ol>" as PortalHTML)
+            \(progress)
             \(reply)
             """)
     }

@@ -25,7 +25,10 @@ extension PortalSite {
         let serviceCount = try node.db.search(si, kind: .serviceItem).total
         let surveys = try openSurveys().count
         let themes: [PortalHTML] = Theme.allCases.map { t in
-            "<li><a href=\"/policies?theme=\(t.rawValue)\">\(t.chineseName)</a> <span class=\"count\">\(newest.themeFacets[t.rawValue] ?? 0)</span></li>"
+            """
+            <li><a href=\"/policies?theme=\(t.rawValue)\">\(t.chineseName)</a> \
+            <span class=\"count\">\(newest.themeFacets[t.rawValue] ?? 0)</span></li>
+            """
         }
         return page(
             pr, title: "首页",
@@ -53,7 +56,8 @@ extension PortalSite {
             return """
                 <li class="result"><a class="title" href="/policies/\(PortalForm.encode(h.record.state.id))">\(marked: title)</a>\
                 \(withdrawn ? "<span class=\"badge withdrawn\">已废止</span>" as PortalHTML : .empty)
-                <div class="meta">\(PortalSite.text(v["doc_number"])) · \(departmentName(PortalSite.text(v["department"]))) · \(nodeName(PortalSite.text(v["region"]))) · \(PortalSite.text(v["issued_on"]))</div>\
+                <div class="meta">\(PortalSite.text(v["doc_number"])) · \(departmentName(PortalSite.text(v["department"]))) · \
+                \(nodeName(PortalSite.text(v["region"]))) · \(PortalSite.text(v["issued_on"]))</div>\
                 \(snippet)<div class="tags">\(themeTags(v["themes"]))</div></li>
                 """
         }
@@ -105,7 +109,11 @@ extension PortalSite {
         ]
         for k in keys {
             links.append(
-                "<li><a href=\"\(searchLink(base, s, set: key, to: k))\"\(current == k ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(name(k))</a> <span class=\"count\">\(counts[k] ?? 0)</span></li>"
+                """
+                <li><a href=\"\(searchLink(base, s, set: key, to: k))\"\
+                \(current == k ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(name(k))</a> \
+                <span class=\"count\">\(counts[k] ?? 0)</span></li>
+                """
             )
         }
         return "<div class=\"facet\"><h3>\(label)</h3><ul class=\"facets\">\(links)</ul></div>"
@@ -123,8 +131,11 @@ extension PortalSite {
     func policies(_ pr: PortalRequest) throws -> Response {
         let (s, pageNo) = searchRequest(pr.query)
         let r = try node.db.search(s, kind: .policy)
+        let themeFacet = facet(
+            "/policies", s, key: "theme", label: "主题", current: s.theme, counts: r.themeFacets,
+            order: Theme.allCases.map(\.rawValue), name: PortalText.theme)
         let facets: PortalHTML = """
-            \(facet("/policies", s, key: "theme", label: "主题", current: s.theme, counts: r.themeFacets, order: Theme.allCases.map(\.rawValue), name: PortalText.theme))
+            \(themeFacet)
             \(facet("/policies", s, key: "region", label: "地区", current: s.region, counts: r.regionFacets, name: nodeName))
             \(facet("/policies", s, key: "department", label: "发文部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             """
@@ -167,8 +178,8 @@ extension PortalSite {
             ? "<p>暂无关联办事事项。</p>"
             : """
             <ul>\(related.map { s -> PortalHTML in
-                "<li><a href=\"/services?q=\(PortalForm.encode(PortalSite.text(s.state["code"])))\">\(PortalSite.text(s.state["name"]))</a>\
-            \(serviceGo(s.state.values))</li>"
+                let link = "/services?q=\(PortalForm.encode(PortalSite.text(s.state["code"])))"
+                return "<li><a href=\"\(link)\">\(PortalSite.text(s.state["name"]))</a>\(serviceGo(s.state.values))</li>"
             })</ul>
             """
         let audiences = (v["audiences"]?.stringArray ?? []).map(PortalText.audience).joined(separator: "、")
@@ -223,15 +234,20 @@ extension PortalSite {
                 <div class="meta">事项编码 \(PortalSite.text(v["code"])) · \(departmentName(dept)) · \(nodeName(PortalSite.text(v["region"])))</div>
                 <dl class="fields compact"><dt>办理时限</dt><dd>\(days == 0 ? "即办" : "\(days) 个工作日")</dd>
                 <dt>收费标准</dt><dd>\(PortalSite.text(v["fee"]).isEmpty ? "免费" : PortalSite.text(v["fee"]))</dd>
-                <dt>申请材料</dt><dd>\(materials.isEmpty ? "无" : "")\(materials.isEmpty ? PortalHTML.empty : "<ol class=\"materials\">\(materials.map { m -> PortalHTML in "<li>\(m)</li>" })</ol>")</dd>
+                <dt>申请材料</dt><dd>\(materials.isEmpty ? "无" : "")\
+                \(materials.isEmpty ? PortalHTML.empty : "<ol class=\"materials\">\(materials.map { m -> PortalHTML in "<li>\(m)</li>" })</ol>")</dd>
                 \(policies.isEmpty ? PortalHTML.empty : "<dt>相关政策</dt><dd><ul>\(policies)</ul></dd>")</dl>
-                <div class="tags">\(PortalHTML.join((v["themes"]?.stringArray ?? []).map { "<span class=\"tag\">\(PortalText.theme($0))</span>" }, separator: " "))\
+                <div class="tags">\
+                \(PortalHTML.join((v["themes"]?.stringArray ?? []).map { "<span class=\"tag\">\(PortalText.theme($0))</span>" }, separator: " "))\
                 <a class="small" href="/interact\(PortalForm.query([("about", h.record.state.id), ("department", dept), ("kind", "evaluation")]))">\
                 评价</a></div></li>
                 """
         }
+        let themeFacet = facet(
+            "/services", s, key: "theme", label: "主题", current: s.theme, counts: r.themeFacets,
+            order: Theme.allCases.map(\.rawValue), name: PortalText.theme)
         let facets: PortalHTML = """
-            \(facet("/services", s, key: "theme", label: "主题", current: s.theme, counts: r.themeFacets, order: Theme.allCases.map(\.rawValue), name: PortalText.theme))
+            \(themeFacet)
             \(facet("/services", s, key: "department", label: "部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             \(facet("/services", s, key: "region", label: "地区", current: s.region, counts: r.regionFacets, name: nodeName))
             """
@@ -243,7 +259,8 @@ extension PortalSite {
             <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\
             \(hidden("theme", s.theme))\(hidden("department", s.department))<button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">共 \(r.total) 个事项</p>\(items.isEmpty ? "<p>暂无办事事项。</p>" as PortalHTML : "<ol class=\"results\">\(items)</ol>" as PortalHTML)\
+            <section><p class="total">共 \(r.total) 个事项</p>\
+            \(items.isEmpty ? "<p>暂无办事事项。</p>" as PortalHTML : "<ol class=\"results\">\(items)</ol>" as PortalHTML)\
             \(pager("/services", s, page: pageNo, total: r.total))</section></div>
             """)
     }

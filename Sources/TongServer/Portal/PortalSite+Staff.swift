@@ -89,7 +89,10 @@ extension PortalSite {
         let statusLinks: [PortalHTML] =
             [all]
             + PortalText.statuses.map { s in
-                "<a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>"
+                """
+                <a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\
+                \(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>
+                """
             }
         var picker: PortalHTML = .empty
         if pr.principal == .admin {
@@ -97,7 +100,10 @@ extension PortalSite {
                 "<option value=\"\(d.id)\"\(d.id == dept ? " selected" : "")>\(departmentName(d.id))</option>"
             }
             picker =
-                "<form class=\"inline\" method=\"get\" action=\"/inbox\"><label for=\"f-dept\">部门</label> <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>"
+                """
+                <form class=\"inline\" method=\"get\" action=\"/inbox\"><label for=\"f-dept\">部门</label> \
+                <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>
+                """
         }
         let cards: [PortalHTML] = items.map { inboxCard(pr, $0) }
         return page(
@@ -150,7 +156,8 @@ extension PortalSite {
             <label class="choice"><input type="checkbox" name="close" value="1"> 答复并办结</label> <button type="submit">答复</button></form>
             """
         return """
-            <li class="item status-\(st)\(overdue ? " overdue" : "")"><div class="meta"><span class="badge">\(PortalText.kind(PortalSite.text(item["kind"])))</span> \
+            <li class="item status-\(st)\(overdue ? " overdue" : "")"><div class="meta">\
+            <span class="badge">\(PortalText.kind(PortalSite.text(item["kind"])))</span> \
             <span class="badge status">\(PortalText.status(st))</span>\
             \(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
             \(body)<dl class="fields compact">\(rows)</dl>\(replyForm)</li>
@@ -188,25 +195,38 @@ extension PortalSite {
         let peers: [PortalHTML] = (st["peers"]?.arrayValue ?? []).map { p in
             let connected = p["connected"] == .bool(true)
             return """
-                <tr><td>\(PortalSite.text(p["name"] ?? p["id"]))<br><code>\(PortalSite.text(p["id"]))</code></td><td>\(p["role"]?.stringValue == "parent" ? "上级" : "下级")</td>\
-                <td class="\(connected ? "ok" : "bad")">\(connected ? "已连接" : "未连接")</td><td>\(PortalSite.text(p["last_sync"]).isEmpty ? "—" : PortalSite.text(p["last_sync"]))</td>\
+                <tr><td>\(PortalSite.text(p["name"] ?? p["id"]))<br><code>\(PortalSite.text(p["id"]))</code></td>\
+                <td>\(p["role"]?.stringValue == "parent" ? "上级" : "下级")</td>\
+                <td class="\(connected ? "ok" : "bad")">\(connected ? "已连接" : "未连接")</td>\
+                <td>\(PortalSite.text(p["last_sync"]).isEmpty ? "—" : PortalSite.text(p["last_sync"]))</td>\
                 <td>\(PortalSite.text(p["pending"]))</td><td>\(PortalSite.text(p["last_error"]))</td></tr>
                 """
         }
         let rejections: [PortalHTML] = (st["recent_rejections"]?.arrayValue ?? []).map { r in
-            "<tr><td>\(PortalSite.text(r["at"]))</td><td>\(PortalSite.text(r["peer"]))</td><td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>"
+            """
+            <tr><td>\(PortalSite.text(r["at"]))</td><td>\(PortalSite.text(r["peer"]))</td>\
+            <td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>
+            """
         }
         let conflicts: [PortalHTML] = try node.db.conflicted().map { conflictBlock(pr, $0) }
+        let rejectionTable: PortalHTML =
+            rejections.isEmpty
+            ? "<p>无。</p>" as PortalHTML
+            : """
+            <div class=\"table\"><table><thead><tr><th>时间</th><th>来自</th><th>源节点</th><th>原因</th></tr></thead>\
+            <tbody>\(rejections)</tbody></table></div>
+            """ as PortalHTML
         return page(
             pr, title: "节点管理", status: httpStatus,
             """
             <h1>节点管理：\(nodeName(node.id))（\(node.id)）</h1>
             \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
-            <dl class="fields compact"><dt>已应用变更</dt><dd>\(PortalSite.text(st["applied"]))</dd><dt>已拒绝变更</dt><dd>\(PortalSite.text(st["rejected"]))</dd>\
+            <dl class="fields compact"><dt>已应用变更</dt><dd>\(PortalSite.text(st["applied"]))</dd>\
+            <dt>已拒绝变更</dt><dd>\(PortalSite.text(st["rejected"]))</dd>\
             <dt>冲突记录</dt><dd>\(PortalSite.text(st["conflicts"]))</dd><dt>版本计数</dt><dd>\(PortalSite.text(st["counter"]))</dd></dl>
             <h2>对等节点</h2><div class="table"><table><thead><tr><th>节点</th><th>关系</th><th>连接</th><th>最近同步</th><th>待发送</th><th>最近错误</th></tr></thead>
             <tbody>\(peers.isEmpty ? "<tr><td colspan=\"6\">无对等节点</td></tr>" as PortalHTML : PortalHTML.join(peers))</tbody></table></div>
-            <h2>最近拒绝的变更集</h2>\(rejections.isEmpty ? "<p>无。</p>" as PortalHTML : "<div class=\"table\"><table><thead><tr><th>时间</th><th>来自</th><th>源节点</th><th>原因</th></tr></thead><tbody>\(rejections)</tbody></table></div>" as PortalHTML)
+            <h2>最近拒绝的变更集</h2>\(rejectionTable)
             <h2>字段冲突</h2>\(conflicts.isEmpty ? "<p>没有未解决的冲突。</p>" as PortalHTML : PortalHTML.join(conflicts))
             """)
     }
@@ -279,8 +299,10 @@ extension PortalSite {
             let rating = d["average_rating_x100"]?.intValue
             let overdue = d["overdue"]?.intValue ?? 0
             return """
-                <tr><td>\(PortalSite.text(d["name"]).isEmpty ? PortalSite.text(d["department"]) : PortalSite.text(d["name"]))<br><code>\(PortalSite.text(d["department"]))</code></td>\
-                <td>\(total)</td><td>\((by["replied"]?.intValue ?? 0) + (by["closed"]?.intValue ?? 0))</td><td class="\(overdue > 0 ? "bad" : "")">\(overdue)</td>\
+                <tr><td>\(PortalSite.text(d["name"]).isEmpty ? PortalSite.text(d["department"]) : PortalSite.text(d["name"]))<br>\
+                <code>\(PortalSite.text(d["department"]))</code></td>\
+                <td>\(total)</td><td>\((by["replied"]?.intValue ?? 0) + (by["closed"]?.intValue ?? 0))</td>\
+                <td class="\(overdue > 0 ? "bad" : "")">\(overdue)</td>\
                 <td>\(minutes.map(Self.duration) ?? "—")</td><td>\(rating.map { String(format: "%.2f", Double($0) / 100) } ?? "—")</td></tr>
                 """
         }
