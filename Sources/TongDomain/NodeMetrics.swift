@@ -13,6 +13,8 @@ public final class NodeMetrics: Sendable {
     package let setsSent: CoreMetrics.Counter
     package let bytesSent: CoreMetrics.Counter
     package let bytesReceived: CoreMetrics.Counter
+    package let webhooksDelivered: CoreMetrics.Counter
+    package let webhooksFailed: CoreMetrics.Counter
 
     /// Makes the node's metrics.
     public init() {
@@ -22,6 +24,8 @@ public final class NodeMetrics: Sendable {
         setsSent = CoreMetrics.Counter(label: "tong_sync_sets_sent_total", factory: factory)
         bytesSent = CoreMetrics.Counter(label: "tong_sync_bytes_sent_total", factory: factory)
         bytesReceived = CoreMetrics.Counter(label: "tong_sync_bytes_received_total", factory: factory)
+        webhooksDelivered = CoreMetrics.Counter(label: "tong_webhook_deliveries_total", dimensions: [("outcome", "delivered")], factory: factory)
+        webhooksFailed = CoreMetrics.Counter(label: "tong_webhook_deliveries_total", dimensions: [("outcome", "failed_attempt")], factory: factory)
     }
 
     /// Counts one API request and its latency.

@@ -18,6 +18,10 @@ package struct RecordSchema: Sendable {
         case int(min: Int64, max: Int64)
         case department
         case region
+        /// `Eligibility` (送达): who a policy or service item is for; `null` or `{}` for everyone.
+        case eligibility
+        /// `ApplicationForm` (办理): how a policy is applied for; `null` for not at all.
+        case application
     }
 
     package var kind: RecordKind
@@ -34,7 +38,8 @@ package struct RecordSchema: Sendable {
             "title": .text(min: 1, max: 200), "doc_number": .docNumber, "department": .department, "region": .region,
             "issued_on": .date, "effective_from": .date, "effective_to": .optionalDate, "themes": .themes,
             "tags": .stringList(maxItems: 20, maxLength: 32), "audiences": .audiences, "body": .optionalText(max: 100_000),
-            "source_url": .optionalURL,
+            "source_url": .optionalURL, "eligibility": .eligibility, "apply_from": .optionalDate, "apply_to": .optionalDate,
+            "application": .application,
         ],
         required: ["title", "department", "issued_on"],
         defaults: { node in
@@ -48,7 +53,7 @@ package struct RecordSchema: Sendable {
             "audiences": .audiences, "handling_url": .url, "time_limit_days": .int(min: 0, max: 3650),
             "fee": .optionalText(max: 64), "materials": .stringList(maxItems: 50, maxLength: 200),
             "policies": .stringList(maxItems: 50, maxLength: 64), "body": .optionalText(max: 50_000), "themes": .themes,
-            "tags": .stringList(maxItems: 20, maxLength: 32),
+            "tags": .stringList(maxItems: 20, maxLength: 32), "eligibility": .eligibility,
         ],
         required: ["code", "name", "department", "handling_url"],
         defaults: { node in
@@ -76,6 +81,9 @@ package struct RecordSchema: Sendable {
         if partial, out.isEmpty, problems.isEmpty { problems["body"] = "names no field to change" }
         if let from = out["effective_from"]?.stringValue, let to = out["effective_to"]?.stringValue, !to.isEmpty, to < from {
             problems["effective_to"] = "is before effective_from"
+        }
+        if let from = out["apply_from"]?.stringValue, let to = out["apply_to"]?.stringValue, !from.isEmpty, !to.isEmpty, to < from {
+            problems["apply_to"] = "is before apply_from"
         }
         if !problems.isEmpty {
             let summary = problems.keys.sorted().map { "\($0) \(problems[$0]!)" }.joined(separator: "; ")
@@ -139,6 +147,12 @@ package struct RecordSchema: Sendable {
         case .region:
             guard let s = v.stringValue, Validation.divisionCode(s) else { throw NodeError.invalid("must be a six-digit division code") }
             return .string(s)
+        case .eligibility:
+            if v == .null { return .null }
+            do { return try Eligibility.parse(v, field: field).json } catch { throw NodeError.invalid(error.message) }
+        case .application:
+            if v == .null { return .null }
+            do { return try ApplicationForm.parse(v, field: field).json } catch { throw NodeError.invalid(error.message) }
         }
     }
 }

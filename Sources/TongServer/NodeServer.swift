@@ -46,6 +46,7 @@ public final class NodeServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         APIRoutes.add(to: router, node: node)
+        EnterpriseRoutes.add(to: router, node: node)
         Portal.add(to: router, node: node)
         let http = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
@@ -59,9 +60,10 @@ public final class NodeServer: Sendable {
             router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
             logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
+        let delivery = DeliveryService(node: node)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: http), .init(service: peerApp), .init(service: sync)],
+                services: [.init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery)],
                 gracefulShutdownSignals: signals, logger: logger))
         logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
         let stopEarly = self.group.withLock { g in

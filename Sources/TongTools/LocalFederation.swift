@@ -21,8 +21,10 @@ public final class LocalFederation: Sendable {
     public let http: [String: String]
 
     /// Lays out `topologyText` under `root`. With `freePorts`, every node gets free loopback
-    /// ports instead of the file's.
-    public init(topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger) throws {
+    /// ports instead of the file's; `configure` adjusts every node's settings (tests shorten
+    /// timers with it).
+    public init(topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger,
+                configure: (inout NodeConfiguration) -> Void = { _ in }) throws {
         let topo0 = try Topology.parse(toml: topologyText)
         var httpPorts: [String: String] = [:], peerPorts: [String: String] = [:]
         for n in topo0.nodes {
@@ -34,6 +36,7 @@ public final class LocalFederation: Sendable {
             c.peer = peerPorts[c.nodeID]!
             c.syncIntervalMs = syncIntervalMs
             for (id, a) in peerPorts where topo0.isNeighbor(id, c.nodeID) { c.peerAddresses[id] = a }
+            configure(&c)
         }
         self.root = root
         var nodes: [String: TongNode] = [:], servers: [String: NodeServer] = [:]

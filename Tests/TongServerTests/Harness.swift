@@ -52,7 +52,10 @@ final class TestFederation: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let root = NSTemporaryDirectory() + "tong-test-\(UUID().uuidString.prefix(8))"
-        fed = try LocalFederation(topologyText: topology, root: root, freePorts: true, syncIntervalMs: 500, logger: logger)
+        // Webhook retries every 200 ms instead of 30 s: a test waits for them.
+        fed = try LocalFederation(topologyText: topology, root: root, freePorts: true, syncIntervalMs: 500, logger: logger) {
+            $0.webhookRetryBaseMs = 200
+        }
         if start { try await self.start() }
     }
 

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import TongCore
+
+@testable import TongDomain
+@testable import TongServer
+@testable import TongTools
+
+/// 送达 on real nodes: a national policy with eligibility reaches a county node and is
+/// delivered to the enterprises there that it fits, by signed webhook and Atom feed.
+@Suite(.serialized) struct DeliveryTests {
+    static let restaurant: JSONValue = [
+        "uscc": "91330106MA27XF6D24", "name": "西湖区小馆餐饮有限公司", "region": "330106", "industry": "H6210", "employees": 8,
+        "revenue_wan": 80, "assets_wan": 50, "established_on": "2019-05-01", "taxpayer": "small_scale",
+        "contact": ["name": "王小明", "phone": "13912345678"],
+    ]
+    static let factory: JSONValue = [
+        "uscc": "91330106MA27XF6KXX", "name": "西湖区精密制造有限公司", "region": "330106", "industry": "C3411", "employees": 500,
+        "revenue_wan": 30000, "assets_wan": 20000, "established_on": "2008-03-01", "taxpayer": "general",
+        "contact": ["name": "李工", "phone": "13700001111"],
+    ]
+    static let rentRelief: JSONValue = [
+        "title": "关于餐饮业小微企业房租补贴的通知", "department": "100000-mof", "issued_on": "2026-01-05", "themes": ["rent_relief"],
+        "body": "对住宿和餐饮业小微企业给予房租补贴。",
+        "eligibility": ["regions": ["330000"], "industries": ["H"], "size_classes": ["micro", "small"]],
+    ]
+
+    @Test func aNationalPolicyReachesTheRestaurantItFitsAndNotTheFactory() async throws {
+        let receiver = try await WebhookReceiver()
+        try await withFederation { f in
+            var restaurant = Self.restaurant.objectValue!
+            restaurant["webhook"] = ["url": .string(receiver.url)]
+            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
+            #expect(r.status == 201, "\(r.text)")
+            let rid = try #require(r.json?["id"]?.stringValue), rtoken = try #require(r.json?["token"]?.stringValue)
+            #expect(r.json?["size_class"] == "micro")
+            receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+            let fr = try await f.request("POST", "330106", "/api/v1/enterprises", body: Self.factory)
+            #expect(fr.status == 201, "\(fr.text)")
+            #expect(fr.json?["size_class"] == "medium")  // C: 300+ employees and 2,000+ 万元
+            let fid = try #require(fr.json?["id"]?.stringValue), ftoken = try #require(fr.json?["token"]?.stringValue)
+            // The same USCC twice at one node: 409.
+            #expect(try await f.request("POST", "330106", "/api/v1/enterprises", body: Self.factory).status == 409)
+
+            let admin = try String(contentsOfFile: f.fed.root + "/100000/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let p = try await f.request("POST", "100000", "/api/v1/policies", token: admin, body: Self.rentRelief)
+            #expect(p.status == 201, "\(p.text)")
+            let pid = try #require(p.json?["id"]?.stringValue)
+
+            try await DemoRunner.waitUntil(seconds: 20) { receiver.accepted.count == 1 }
+            let got = try #require(receiver.received.withLock { $0.first })
+            #expect(got.signatureValid)
+            let payload = try JSONParser.parse(got.body)
+            #expect(payload["data"]?["record"]?.stringValue == pid)
+            #expect(payload["data"]?["enterprise"]?.stringValue == rid)
+
+            // Its deliveries say delivered; the feed lists the policy; the factory got nothing.
+            try await DemoRunner.waitUntil(seconds: 10) {
+                (try? f.node("330106").db.deliveries(enterprise: rid).first?.state) == "delivered"
+            }
+            let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
+            #expect(feed.status == 200 && feed.contentType.hasPrefix("application/atom+xml"))
+            #expect(feed.text.contains("关于餐饮业小微企业房租补贴的通知") && feed.text.contains(pid))
+            let none = try await f.request("GET", "330106", "/api/v1/enterprises/\(fid)/deliveries", token: ftoken)
+            #expect(none.json?["items"]?.arrayValue?.isEmpty == true)
+            // Another enterprise's token reads nothing of the restaurant.
+            #expect(try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)", token: ftoken).status == 403)
+            #expect(try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(ftoken)").status == 403)
+
+            // The matches say why: the restaurant fits; the factory is near (fails the industry and size).
+            let m = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/matches", token: rtoken)
+            #expect(m.json?["items"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == true)
+            let fm = try await f.request("GET", "330106", "/api/v1/enterprises/\(fid)/matches", token: ftoken)
+            #expect(fm.json?["items"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == false)
+
+            // The profile never left 330106: no other node's files hold its USCC or phone.
+            try await f.stop()
+            for n in f.fed.topology.nodes.map(\.id) where n != "330106" {
+                for needle in ["91330106MA27XF6D24", "13912345678", "西湖区小馆餐饮"] {
+                    #expect(!Self.filesContain(f.fed.root + "/" + n, needle), "\(needle) found at \(n)")
+                }
+            }
+            #expect(Self.filesContain(f.fed.root + "/330106", "91330106MA27XF6D24"))
+        }
+    }
+
+    @Test func aReceiverThatIsDownGetsTheDeliveryOnceWhenItIsBack() async throws {
+        let receiver = try await WebhookReceiver()
+        receiver.up.withLock { $0 = false }
+        try await withFederation { f in
+            var restaurant = Self.restaurant.objectValue!
+            restaurant["webhook"] = ["url": .string(receiver.url)]
+            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
+            let rid = try #require(r.json?["id"]?.stringValue)
+            receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            var local = Self.rentRelief.objectValue!
+            local["department"] = "330106-commerce"
+            local["title"] = "西湖区餐饮企业房租减免办法"
+            #expect(try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local)).status == 201)
+            // Refused while down: attempts pile up, the delivery stays pending with its error.
+            try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 3 }
+            let pending = try #require(try f.node("330106").db.deliveries(enterprise: rid).first)
+            #expect(pending.state == "pending" && pending.attempts >= 2 && pending.lastError?.contains("503") == true)
+            receiver.up.withLock { $0 = true }
+            try await DemoRunner.waitUntil(seconds: 20) { (try? f.node("330106").db.deliveries(enterprise: rid).first?.state) == "delivered" }
+            try await Task.sleep(for: .milliseconds(800))
+            // Every attempt carried the same webhook-id, and it was accepted exactly once.
+            let ids = Set(receiver.received.withLock { $0.map(\.id) })
+            #expect(ids.count == 1)
+            #expect(receiver.accepted.values.reduce(0, +) == 1)
+        }
+    }
+
+    @Test func registrationIsValidatedAndWebhooksMustBePublic() async throws {
+        try await withFederation { f in
+            var bad = Self.restaurant.objectValue!
+            bad["uscc"] = "11010519491231002X"  // an ID-card number
+            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(bad))
+            #expect(r.status == 422)
+            #expect(r.json?["errors"]?["uscc"]?.stringValue?.contains("身份证") == true)
+            var privateHook = Self.restaurant.objectValue!
+            privateHook["webhook"] = ["url": "http://10.1.2.3/hook"]
+            let w = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(privateHook))
+            #expect(w.status == 422 && w.json?["errors"]?["webhook"] != nil)
+            var ftp = Self.restaurant.objectValue!
+            ftp["webhook"] = ["url": "ftp://example.com/x"]
+            #expect(try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(ftp)).status == 422)
+            // A county node registers only its own enterprises.
+            var elsewhere = Self.restaurant.objectValue!
+            elsewhere["region"] = "320102"
+            #expect(try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(elsewhere)).status == 422)
+            // Nothing was stored by any of these.
+            #expect(f.node("330106").db.enterpriseCount == 0)
+            // The calculator needs no registration and stores nothing.
+            let calc = try await f.request("POST", "330106", "/api/v1/match", body: [
+                "region": "330106", "industry": "H62", "employees": 8, "revenue_wan": 80, "assets_wan": 50,
+            ])
+            #expect(calc.status == 200 && calc.json?["size_class"] == "micro")
+            #expect(f.node("330106").db.enterpriseCount == 0)
+        }
+    }
+
+    /// Whether any file under `dir` contains `needle` (UTF-8).
+    static func filesContain(_ dir: String, _ needle: String) -> Bool {
+        let n = Data(needle.utf8)
+        let e = FileManager.default.enumerator(atPath: dir)
+        while let p = e?.nextObject() as? String {
+            if let d = FileManager.default.contents(atPath: dir + "/" + p), d.range(of: n) != nil { return true }
+        }
+        return false
+    }
+}
