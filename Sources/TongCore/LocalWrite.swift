@@ -14,6 +14,9 @@ public struct LocalWrite: Sendable {
     public var mustExist: Bool
     /// For a new feedback record: the hash of its receipt code, stored in the same transaction.
     public var receiptHash: String?
+    /// For a new application (办理): the applying enterprise and the policy, indexed at the
+    /// submitting node in the same transaction (one open application per enterprise and policy).
+    public var application: (enterprise: String, policy: String)?
 
     /// Makes a write.
     public init(id: String?, kind: RecordKind, owner: String, scope: Scope, fields: [String: JSONValue], mustExist: Bool = true) {

@@ -43,11 +43,16 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// Fields of a feedback record written by the node that received the submission.
 public enum FeedbackFields {
     /// Written once, by the submitting node: the routing header and the sealed content.
-    public static let submitter: Set<String> = ["form", "department", "about", "sealed", "submitted_at", "submitted_on", "survey"]
+    public static let submitter: Set<String> = [
+        "form", "department", "about", "sealed", "submitted_at", "submitted_on", "survey", "applicant_moves",
+    ]
     /// Written by the node that owns the addressed department: status and the sealed reply.
-    public static let owner: Set<String> = ["status", "reply_sealed", "replied_at", "delivered_at", "closed_at", "due_on", "undeliverable"]
+    public static let owner: Set<String> = [
+        "status", "reply_sealed", "replied_at", "delivered_at", "closed_at", "due_on", "undeliverable", "department_moves",
+    ]
 
     /// Whether an item with this status still waits for its department (anything but
     /// `replied` and `closed`); only open items can be overdue. Schema v2 spells the same rule in SQL.
-    public static func isOpen(status: String) -> Bool { status != "replied" && status != "closed" }
+    /// Applications (办理) are open until they are rejected, paid or withdrawn.
+    public static func isOpen(status: String) -> Bool { !["replied", "closed", "rejected", "paid", "withdrawn"].contains(status) }
 }

@@ -16,7 +16,11 @@ public struct NodeConfiguration: Sendable {
     /// Delay before pushing a new local write, to batch bursts (milliseconds).
     public var pushDelayMs: Int64 = 50
     /// Working days to answer, by feedback form (`consultation`, `complaint`, `evaluation`, `suggestion`, `survey`).
-    public var dueDays: [String: Int] = ["consultation": 3, "complaint": 13, "evaluation": 15, "suggestion": 15, "survey": 15]
+    /// `application` (办理) is `[applications] due_days`: working days from delivery (or a
+    /// resubmission after 补正) to a decision.
+    public var dueDays: [String: Int] = [
+        "consultation": 3, "complaint": 13, "evaluation": 15, "suggestion": 15, "survey": 15, "application": 20,
+    ]
     /// Weekdays that are not working days (public holidays, from the State Council's yearly
     /// notice and any local ones), `yyyy-mm-dd`.
     public var holidays: Set<String> = []
@@ -60,6 +64,9 @@ public struct NodeConfiguration: Sendable {
             if let both = c.holidays.intersection(c.workdays).sorted().first {
                 throw NodeError.config("node.toml: [feedback] \(both) is listed both as a holiday and as a working day")
             }
+        }
+        if case .table(let a)? = t["applications"] {
+            if case .integer(let d)? = a["due_days"] { c.dueDays["application"] = max(1, d) }
         }
         if case .table(let d)? = t["delivery"] {
             if let allow = d["webhook_allow"] {
@@ -109,7 +116,7 @@ public struct NodeConfiguration: Sendable {
             [feedback]
 
             """
-        for k in dueDays.keys.sorted() { s += "\(k)_days = \(dueDays[k]!)\n" }
+        for k in dueDays.keys.sorted() where k != "application" { s += "\(k)_days = \(dueDays[k]!)\n" }
         s += """
             # Due dates count working days: Monday to Friday, except `holidays`, plus `workdays`
             # (weekend make-up days). Fill both from the State Council's yearly holiday notice
@@ -119,6 +126,10 @@ public struct NodeConfiguration: Sendable {
 
             """
         s += """
+
+            [applications]
+            # Working days from delivery (or a resubmission after 补正) to a decision (办理).
+            due_days = \(dueDays["application"] ?? 20)
 
             [delivery]
             # Webhooks (送达) go to public addresses only, unless listed here (hosts, IPs or CIDRs).

@@ -233,6 +233,16 @@ extension TongNode {
             let dept = r.state["department"]?.stringValue ?? ""
             let form = r.state["form"]?.stringValue ?? "suggestion"
             var f: [String: JSONValue]
+            if form == ApplicationTimeline.form {
+                // An application (办理): the node's acknowledgement is a department move, whose due
+                // date restarts after each resubmission (补正).
+                var moves = r.state["department_moves"]?.arrayValue ?? []
+                let latest = ApplicationTimeline.entries(r.state.values).map(\.at).max() ?? 0
+                let due = Self.addWorkingDays(config.dueDays[form] ?? 20, to: today, holidays: config.holidays, workdays: config.workdays)
+                moves.append(["to": "delivered", "at": .int(max(now, latest + 1)), "due_on": .string(due)])
+                return LocalWrite(id: r.state.id, kind: .feedback, owner: r.state.owner, scope: .route(from: r.state.owner, to: id),
+                                  fields: ["department_moves": .array(moves), "delivered_at": .string(Self.iso8601(ms: now)), "due_on": .string(due)])
+            }
             if departmentSealKey(dept) != nil, department(dept) != nil {
                 let days = config.dueDays[form] ?? 15
                 f = [

@@ -47,6 +47,7 @@ public final class NodeServer: Sendable {
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         APIRoutes.add(to: router, node: node)
         EnterpriseRoutes.add(to: router, node: node)
+        ApplicationRoutes.add(to: router, node: node)
         Portal.add(to: router, node: node)
         let http = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),

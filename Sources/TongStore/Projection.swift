@@ -59,7 +59,7 @@ enum Projection {
                 db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
                 audiences: audiences, status: status, issuedOn: issuedOn)
         case .feedback:
-            let status = v["status"]?.stringValue ?? "submitted"
+            let status = ApplicationTimeline.indexedStatus(v)
             let survey = v["survey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
             try db.cachedStatement(
                 sql: """
@@ -71,7 +71,7 @@ enum Projection {
                     """
             ).execute(arguments: [
                 rowid, v["department"]?.stringValue ?? "", status, FeedbackFields.isOpen(status: status) ? 1 : 0,
-                v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", v["due_on"]?.stringValue ?? "",
+                v["form"]?.stringValue ?? "", survey, v["submitted_at"]?.stringValue ?? "", ApplicationTimeline.dueOn(v),
                 v["replied_at"]?.stringValue ?? "",
             ])
         default:

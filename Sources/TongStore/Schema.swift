@@ -171,6 +171,13 @@ enum Schema {
                     CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE state = 'pending';
                     CREATE INDEX delivery_enterprise ON delivery(enterprise, id);
                     CREATE INDEX delivery_record ON delivery(record, state);
+                    CREATE TABLE enterprise_application (
+                        feedback_id TEXT PRIMARY KEY,
+                        enterprise TEXT NOT NULL REFERENCES enterprise(id) ON DELETE CASCADE,
+                        policy TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX enterprise_application_policy ON enterprise_application(enterprise, policy);
                     """)
         }
         return m

@@ -108,3 +108,16 @@ public enum DeliveryAttempt: Sendable, Equatable {
     /// Failed for the last time.
     case gaveUp(error: String)
 }
+
+extension TongDatabase {
+    /// The applications an enterprise filed here, newest first (optionally to one policy).
+    public func applications(enterprise: String, policy: String? = nil) throws -> [StoredRecord] {
+        try pool.read { db in
+            var sql = "SELECT feedback_id FROM enterprise_application WHERE enterprise = ?"
+            var args: [any DatabaseValueConvertible] = [enterprise]
+            if let policy { sql += " AND policy = ?"; args.append(policy) }
+            sql += " ORDER BY created_at DESC"
+            return try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap { try Self.load(db, id: $0) }
+        }
+    }
+}

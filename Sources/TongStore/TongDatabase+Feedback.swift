@@ -29,9 +29,10 @@ extension TongDatabase {
 
     /// Feedback addressed to one department (all, or one status): open items first, then the
     /// rest, newest first within each, at most `limit`. Open items never hide behind old ones.
-    public func feedback(department: String, status: String? = nil, limit: Int = 1_000) throws -> [StoredRecord] {
+    /// With `applications`, only applications (办理); otherwise only feedback (互动通).
+    public func feedback(department: String, status: String? = nil, applications: Bool = false, limit: Int = 1_000) throws -> [StoredRecord] {
         try pool.read { db in
-            var sql = "SELECT rowid FROM feedback_index WHERE department = ?"
+            var sql = "SELECT rowid FROM feedback_index WHERE department = ? AND (form = 'application') = \(applications ? 1 : 0)"
             var args: [any DatabaseValueConvertible] = [department]
             if let status { sql += " AND status = ?"; args.append(status) }
             sql += " ORDER BY open DESC, submitted_at DESC, rowid DESC LIMIT ?"
@@ -66,7 +67,8 @@ extension TongDatabase {
         try pool.read { db in
             var byStatus: [String: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT status, count(*) FROM feedback_index WHERE department = ? GROUP BY status", arguments: [department])
+                db, sql: "SELECT status, count(*) FROM feedback_index WHERE department = ? AND form != 'application' GROUP BY status",
+                arguments: [department])
             {
                 byStatus[row[0]] = row[1]
             }
@@ -74,12 +76,13 @@ extension TongDatabase {
                 try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT count(*) FROM feedback_index WHERE department = ? AND open = 1 AND due_on != '' AND due_on < ?
+                        SELECT count(*) FROM feedback_index WHERE department = ? AND form != 'application' AND open = 1 AND due_on != '' AND due_on < ?
                         """, arguments: [department, today]) ?? 0
             let answers = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT submitted_at, replied_at FROM feedback_index WHERE department = ? AND replied_at != '' ORDER BY rowid
+                    SELECT submitted_at, replied_at FROM feedback_index WHERE department = ? AND form != 'application' AND replied_at != ''
+                    ORDER BY rowid
                     """, arguments: [department]
             ).map { (submittedAt: $0[0] as String, repliedAt: $0[1] as String) }
             return FeedbackFigures(byStatus: byStatus, overdue: overdue, answers: answers)

@@ -34,6 +34,11 @@ extension TongDatabase {
                 try Self.enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
             }
             for (w, state) in zip(writes, plan.results) {
+                if let a = w.application {
+                    try db.execute(
+                        sql: "INSERT INTO enterprise_application (feedback_id, enterprise, policy, created_at) VALUES (?, ?, ?, ?)",
+                        arguments: [state.id, a.enterprise, a.policy, now])
+                }
                 if let hash = w.receiptHash {
                     try db.execute(sql: "INSERT INTO receipt (hash, feedback_id, created_at) VALUES (?, ?, ?)", arguments: [hash, state.id, now])
                 }
