@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "TongCore", "TongStore", "TongPeer", "TongDomain", "TongServer", "TongSim",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

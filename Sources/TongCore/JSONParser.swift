@@ -203,16 +203,16 @@ public struct JSONParser {
 }
 
 extension JSONParser {
-    /// Parses a JSON object whose member `rawKey` is an array, returning the other members and
-    /// the byte range of each element of that array, unparsed: the push route keeps every
+    /// Parses a JSON object whose member `rawKey` is an array, returning the other members and,
+    /// for each element of that array, its value and its byte range: the push route keeps every
     /// change set's bytes exactly as received, and parses each one once.
     /// - Throws: `Failure` if the text is not an object, or `rawKey` is present and not an array.
     public static func parseObject(_ bytes: [UInt8], rawArray rawKey: String, maxDepth: Int = 32) throws(Failure)
-        -> (members: [String: JSONValue], elements: [Range<Int>])
+        -> (members: [String: JSONValue], elements: [(range: Range<Int>, value: JSONValue)])
     {
         var p = JSONParser(bytes, maxDepth: maxDepth)
         var members: [String: JSONValue] = [:]
-        var elements: [Range<Int>] = []
+        var elements: [(range: Range<Int>, value: JSONValue)] = []
         p.skipSpace()
         guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { throw p.fail("expected an object") }
         p.i += 1
@@ -238,8 +238,8 @@ extension JSONParser {
                         while true {
                             p.skipSpace()
                             let start = p.i
-                            _ = try p.value(depth: 2)
-                            elements.append(start..<p.i)
+                            let v = try p.value(depth: 2)
+                            elements.append((start..<p.i, v))
                             p.skipSpace()
                             guard p.i < bytes.count else { throw p.fail("unexpected end in array") }
                             if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }

@@ -10,6 +10,8 @@ public struct PushBody: Sendable {
     public var upto: Int64
     /// Each set's wire bytes.
     public var sets: [[UInt8]]
+    /// Each set's wire form, parsed (when read from bytes; nil when built to send).
+    public var parsed: [JSONValue]?
 
     /// Makes one.
     public init(epoch: String, after: Int64, upto: Int64, sets: [[UInt8]]) {
@@ -47,6 +49,7 @@ public struct PushBody: Sendable {
         guard let epoch = m["epoch"]?.stringValue, let after = m["after"]?.intValue, let upto = m["upto"]?.intValue,
             after >= 0, upto >= after, spans.count <= Self.maxSets, m.count == 3
         else { throw JSONParser.Failure(offset: 0, message: "a push needs epoch, after ≤ upto and at most \(Self.maxSets) sets") }
-        self.init(epoch: epoch, after: after, upto: upto, sets: spans.map { Array(bytes[$0]) })
+        self.init(epoch: epoch, after: after, upto: upto, sets: spans.map { Array(bytes[$0.range]) })
+        parsed = spans.map(\.value)
     }
 }

@@ -140,24 +140,40 @@ public struct SyncService: Service {
         if finished { node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)]) }
     }
 
+    /// Acknowledges arrived feedback whenever something changed, and republishes the
+    /// supervision figures at most every 2 s after a change and once a minute otherwise (their
+    /// overdue counts move with the date). Idle, it wakes once a minute.
     package func housekeeping() async {
         var lastStats: Int64 = 0
+        var statsDirty = true
+        var needAck = true
         var seen = -1
         while !Task.isCancelled {
             let g = node.notifier.current
-            if g != seen || TongNode.now() - lastStats > node.config.syncIntervalMs {
-                seen = g
-                do {
-                    if (try? node.db.state().restorePending) != true {
-                        _ = try node.acknowledgeArrivals()
-                        let now = TongNode.now()
-                        if now - lastStats > 2_000 { try node.publishSupervision(); lastStats = now }
+            var now = TongNode.now()
+            do {
+                if (try? node.db.state().restorePending) != true {
+                    if g != seen {
+                        seen = g
+                        statsDirty = true
+                        needAck = true
                     }
-                } catch {
-                    node.logger.error("housekeeping failed", metadata: ["error": .string("\(error)")])
+                    if needAck || now - lastStats >= 60_000 {
+                        _ = try node.acknowledgeArrivals()
+                        needAck = false
+                    }
+                    if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {
+                        try node.publishSupervision()
+                        lastStats = TongNode.now()
+                        statsDirty = false
+                    }
                 }
+            } catch {
+                node.logger.error("housekeeping failed", metadata: ["error": .string("\(error)")])
             }
-            await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(node.config.syncIntervalMs))
+            now = TongNode.now()
+            let due = (statsDirty ? lastStats + 2_000 : lastStats + 60_000) - now
+            await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(max(10, due)))
         }
     }
 }

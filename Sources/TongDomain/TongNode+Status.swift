@@ -101,8 +101,76 @@ extension TongNode {
             ]
         }
         let statsID = "\(id)-stats"
-        if (try db.record(statsID))?.state["departments"] == .object(figures) { return }
-        try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: ["departments": .object(figures)], mustExist: false)])
+        let wanted: [String: JSONValue] = [
+            "departments": .object(figures), "deliveries": try deliverySupervision(), "applications": try applicationSupervision(today: today),
+        ]
+        let current = (try db.record(statsID))?.state.values ?? [:]
+        let changed = wanted.filter { current[$0.key] != $0.value }
+        if changed.isEmpty { return }
+        try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: changed, mustExist: false)])
+    }
+}
+
+extension TongNode {
+    /// 送达 figures of this node, per delivered policy or service item (no personal data):
+    /// enterprises it was delivered to, webhook deliveries, how many succeeded or failed for good.
+    func deliverySupervision() throws -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for f in try db.deliveryFigures() {
+            out[f.record] = [
+                "department": .string(f.department), "enterprises": .int(Int64(f.enterprises)), "webhooks": .int(Int64(f.webhooks)),
+                "delivered": .int(Int64(f.delivered)), "failed": .int(Int64(f.failed)),
+            ]
+        }
+        return .object(out)
+    }
+
+    /// 办理 figures of this node's departments, per department and policy (no personal data):
+    /// received, decided (approved or rejected) and decided on time, approved, rejected, paid
+    /// (count and 万元), open and overdue, and the median working-day-free days to decision.
+    func applicationSupervision(today: String) throws -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for d in topology.node(id)?.departments ?? [] {
+            var perPolicy: [String: [String: Int64]] = [:]
+            var decisionDays: [String: [Int64]] = [:]
+            for r in try db.feedback(department: d.id, applications: true, limit: 1_000_000) {
+                let v = r.state.values
+                let policy = v["about"]?.stringValue ?? ""
+                let (status, moves) = ApplicationTimeline.replay(v)
+                var f = perPolicy[policy] ?? [:]
+                f["received", default: 0] += 1
+                let submitted = moves.first?.at ?? 0
+                if let decision = moves.first(where: { $0.to == .approved || $0.to == .rejected }) {
+                    f["decided", default: 0] += 1
+                    // On time: decided no later than the due date in force when it was decided.
+                    let due = moves.last { $0.at <= decision.at && $0.dueOn != nil }?.dueOn ?? ""
+                    if due.isEmpty || Self.day(ms: decision.at) <= due { f["decided_on_time", default: 0] += 1 }
+                    decisionDays[policy, default: []].append(max(0, (decision.at - submitted) / 86_400_000))
+                }
+                if moves.contains(where: { $0.to == .approved }) { f["approved", default: 0] += 1 }
+                if status == .rejected { f["rejected", default: 0] += 1 }
+                if let paid = moves.first(where: { $0.to == .paid }) {
+                    f["paid", default: 0] += 1
+                    f["paid_wan", default: 0] += paid.amountWan ?? 0
+                }
+                if status.isOpen {
+                    f["open", default: 0] += 1
+                    let due = ApplicationTimeline.dueOn(v)
+                    if !due.isEmpty, due < today { f["overdue", default: 0] += 1 }
+                }
+                perPolicy[policy] = f
+            }
+            guard !perPolicy.isEmpty else { continue }
+            var policies: [String: JSONValue] = [:]
+            for (p, f) in perPolicy {
+                var o = f.mapValues { JSONValue.int($0) }
+                let days = (decisionDays[p] ?? []).sorted()
+                o["median_days_to_decision"] = days.isEmpty ? .null : .int(days[days.count / 2])
+                policies[p] = .object(o)
+            }
+            out[d.id] = .object(policies)
+        }
+        return .object(out)
     }
 }
 

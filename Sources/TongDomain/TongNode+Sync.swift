@@ -17,8 +17,9 @@ extension TongNode {
         let now = Date()
         var incoming: [IncomingSet] = []
         var malformed = 0
-        for wire in push.sets {
-            guard let v = try? JSONParser.parse(wire), let s = SignedChangeSet(wire: v) else {
+        for (k, wire) in push.sets.enumerated() {
+            // Parsed once, by PushBody; the bytes are kept for the log as received.
+            guard let v = push.parsed?[k] ?? (try? JSONParser.parse(wire)), let s = SignedChangeSet(wire: v) else {
                 malformed += 1
                 continue
             }

@@ -11,7 +11,7 @@ public enum Benchmark {
     public static func run(quick: Bool, json: Bool) async throws {
         let env = ProcessInfo.processInfo.environment
         // Overrides let one scenario be profiled or sized alone; the contract's figures use none.
-        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,convergence,search,idle").split(separator: ",").map(String.init))
+        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,convergence,search,idle,delivery").split(separator: ",").map(String.init))
         let applyRecords = env["TONG_BENCH_APPLY_RECORDS"].flatMap(Int.init) ?? (quick ? 5_000 : 100_000)
         let searchRecords = env["TONG_BENCH_SEARCH_RECORDS"].flatMap(Int.init) ?? (quick ? 50_000 : 1_000_000)
         let writes = quick ? 40 : 200
@@ -27,9 +27,14 @@ public enum Benchmark {
         var convergence: ConvergenceFigures?
         var search: SearchFigures?
         var idle: IdleFigures?
+        var delivery: DeliveryFigures?
         if only.contains("apply") { apply = try await runApply(records: applyRecords, dir: root + "/apply") }
         if only.contains("search") { search = try await runSearch(records: searchRecords, queries: queries, dir: root + "/search") }
         let idleSeconds = env["TONG_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? (quick ? 15 : 60)
+        let deliveryEnterprises = env["TONG_BENCH_DELIVERY_ENTERPRISES"].flatMap(Int.init) ?? (quick ? 10_000 : 100_000)
+        if only.contains("delivery") {
+            delivery = try await runDelivery(enterprises: deliveryEnterprises, webhooks: quick ? 500 : 2_000, dir: root + "/delivery")
+        }
         if only.contains("idle") { idle = try await runIdle(seconds: idleSeconds, dir: root + "/idle") }
         // Last: its federation keeps running until the process exits (see runConvergence).
         if only.contains("convergence") { convergence = try await runConvergence(quick: quick, writes: writes, dir: root + "/convergence") }
@@ -37,9 +42,9 @@ public enum Benchmark {
         progress("done in \(String(format: "%.0f", total)) s")
         let peak = memory().hwm
         if json {
-            print(jsonReport(apply: apply, convergence: convergence, search: search, idle: idle, peakMB: peak, totalSeconds: total))
+            print(jsonReport(apply: apply, convergence: convergence, search: search, idle: idle, delivery: delivery, peakMB: peak, totalSeconds: total))
         } else {
-            print(table(apply: apply, convergence: convergence, search: search, idle: idle, peakMB: peak, totalSeconds: total))
+            print(table(apply: apply, convergence: convergence, search: search, idle: idle, delivery: delivery, peakMB: peak, totalSeconds: total))
         }
     }
 
@@ -47,7 +52,7 @@ public enum Benchmark {
 
     static func jsonReport(
         apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, idle: IdleFigures?,
-        peakMB: Double, totalSeconds: Double
+        delivery: DeliveryFigures? = nil, peakMB: Double, totalSeconds: Double
     ) -> String {
         var parts: [String] = []
         if let a = apply {
@@ -72,6 +77,10 @@ public enum Benchmark {
                     + "\"load_records_per_s\": \(num(s.loadPerSecond)), \"database_mb\": \(num(s.databaseMB)), \"peak_rss_mb\": \(num(s.peakMB)), "
                     + "\"by_kind\": {\(kinds)}}")
         }
+        if let d = delivery {
+            parts.append("\"delivery\": {\"enterprises\": \(d.enterprises), \"matched\": \(d.matched), \"match_and_outbox_ms\": \(num(d.applySeconds * 1000)), "
+                + "\"webhooks\": \(d.webhooks), \"webhooks_per_s\": \(num(d.webhooksPerSecond))}")
+        }
         if let i = idle {
             parts.append("\"idle_cpu_percent\": \(num(i.maxPercent, 3))")
             parts.append(
@@ -85,7 +94,7 @@ public enum Benchmark {
 
     static func table(
         apply: ApplyFigures?, convergence: ConvergenceFigures?, search: SearchFigures?, idle: IdleFigures?,
-        peakMB: Double, totalSeconds: Double
+        delivery: DeliveryFigures? = nil, peakMB: Double, totalSeconds: Double
     ) -> String {
         func mark(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
         var lines = ["scenario      result"]
@@ -117,6 +126,11 @@ public enum Benchmark {
             }
             lines.append(
                 "              peak resident memory while loading and searching: \(num(s.peakMB, 0)) MB (target < 300 MB: \(mark(s.peakMB < 300)))")
+        }
+        if let d = delivery {
+            lines.append("delivery      a national policy at a county node with \(d.enterprises) enterprises: matched \(d.matched), outbox written in "
+                + "\(num(d.applySeconds * 1000)) ms (target < 2 s: \(mark(d.applySeconds < 2)))")
+            lines.append("              \(d.webhooks) signed webhooks to a loopback receiver: \(num(d.webhooksPerSecond, 0)) deliveries/s")
         }
         if let i = idle {
             lines.append(
