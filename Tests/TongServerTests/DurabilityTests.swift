@@ -42,6 +42,7 @@ import TongCore
                 c.http = http[c.nodeID]!
                 c.peer = peers[c.nodeID]!
                 c.syncIntervalMs = 300
+                c.webhookRetryBaseMs = 200
                 for (id, a) in peers where t.isNeighbor(id, c.nodeID) { c.peerAddresses[id] = a }
             }
         }
@@ -257,6 +258,69 @@ import TongCore
             try c.call("POST", "100000", "/api/v1/feedback/\(id)/reply", token: mof, body: ["content": "已核实，本周内发放。", "close": true]).status == 200)
         try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "closed" }
         #expect(try c.get("330100", "/api/v1/feedback/\(receipt)").json?["reply"] == "已核实，本周内发放。")
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
+    }
+
+    /// 送达: a delivery written with its policy survives kill -9, and a restarted node resumes
+    /// its retries; the receiver accepts it exactly once.
+    @Test func killNineWithDeliveriesPendingLosesNone() async throws {
+        let c = try Cluster()
+        let receiver = try await WebhookReceiver()
+        receiver.up.withLock { $0 = false }
+        try await c.start("330100")
+        var shop = DeliveryTests.restaurant.objectValue!
+        shop["webhook"] = ["url": .string(receiver.url)]
+        let r = try c.call("POST", "330100", "/api/v1/enterprises", body: .object(shop))
+        #expect(r.status == 201)
+        let eid = try #require(r.json?["id"]?.stringValue), token = try #require(r.json?["token"]?.stringValue)
+        receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+        var local = DeliveryTests.rentRelief.objectValue!
+        local["department"] = "330100-hrss"
+        let p = try c.call("POST", "330100", "/api/v1/policies", token: try c.token("330100"), body: .object(local))
+        #expect(p.status == 201)
+        c.kill9("330100")  // right after the 201: the delivery must be on disk with the policy
+        try await c.start("330100")
+        try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 2 }
+        c.kill9("330100")  // again, between attempts
+        receiver.up.withLock { $0 = true }
+        try await c.start("330100")
+        try await DemoRunner.waitUntil(seconds: 30) {
+            try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue?.first?["state"] == "delivered"
+        }
+        let items = try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue ?? []
+        #expect(items.count == 1)
+        #expect(receiver.accepted.count == 1 && receiver.accepted.values.allSatisfy { $0 == 1 })
+        c.stop("330100")
+    }
+
+    /// 办理: an application submitted while the relay is down, and the relay killed again while
+    /// it travels, reaches the department and its decision comes back.
+    @Test func killingARelayMidRouteLosesNoApplication() async throws {
+        let c = try Cluster()
+        for id in ["100000", "330000", "330100"] { try await c.start(id) }
+        let p = try c.call("POST", "100000", "/api/v1/policies", token: try c.token("100000"), body: ApplicationTests.rentSubsidy)
+        let pid = try #require(p.json?["id"]?.stringValue)
+        let r = try c.call("POST", "330100", "/api/v1/enterprises", body: DeliveryTests.restaurant)
+        let eid = try #require(r.json?["id"]?.stringValue), token = try #require(r.json?["token"]?.stringValue)
+        try await DemoRunner.waitUntil(seconds: 30) {
+            try c.get("330100", "/api/v1/policies/\(pid)").status == 200
+                && c.get("330100", "/api/v1/departments").json?["items"]?.arrayValue?.contains { $0["id"] == "100000-mof" } == true
+        }
+        c.kill9("330000")
+        let a = try c.call("POST", "330100", "/api/v1/applications", token: token, body: [
+            "policy": .string(pid), "enterprise": .string(eid), "answers": ["rent": "9000", "landlord": "杭州某物业"],
+        ])
+        #expect(a.status == 201)
+        let receipt = try #require(a.json?["receipt"]?.stringValue), aid = try #require(a.json?["id"]?.stringValue)
+        try await c.start("330000")
+        try await Task.sleep(for: .milliseconds(150))
+        c.kill9("330000")
+        try await c.start("330000")
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/applications/\(receipt)").json?["status"] == "delivered" }
+        let mof = try String(contentsOfFile: c.root + "/100000/tokens/100000-mof.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try c.call("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "accepted"]).status == 200)
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/applications/\(receipt)").json?["status"] == "accepted" }
         for id in ["100000", "330000", "330100"] { c.stop(id) }
     }
 }
