@@ -6,7 +6,7 @@ import TongDomain
 /// over https, and who is logged in.
 struct PortalRequest: Sendable {
     /// Decoded query string.
-    let query: PortalForm
+    var query: PortalForm
     /// Cookies sent.
     let cookies: [String: String]
     /// The CSRF token for this browser (from its cookie, or freshly minted).

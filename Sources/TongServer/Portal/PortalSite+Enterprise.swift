@@ -92,6 +92,7 @@ extension PortalSite {
             \(reveal)
             <form class="inline signout" method="post" action="/enterprise/logout">\(pr.csrfInput)<button type="submit">退出企业登录</button></form>
             <section><h2>企业信息</h2>\(profile)</section>
+            <section><h2>我的申报</h2>\(try myApplications(row))</section>
             <section><h2>为您匹配的政策和事项</h2>\(matchSections(matches))</section>
             <section><h2>推送记录</h2>\(deliveryTable(deliveries))</section>
             <section><h2>订阅源</h2>

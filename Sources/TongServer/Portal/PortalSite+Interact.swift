@@ -234,6 +234,7 @@ extension PortalSite {
     }
 
     func receipt(_ pr: PortalRequest, code: String) throws -> Response {
+        if let application = try applicationByReceipt(code) { return try applicationReceipt(pr, code: code, application) }
         let st: JSONValue
         do { st = try node.receiptStatus(code) } catch let e as NodeError where e.code == .notFound {
             return receiptLookup(pr, error: "未找到该回执编号，请核对后重试（回执只能在提交留言的平台查询）。", status: 404)
@@ -248,7 +249,7 @@ extension PortalSite {
         let reply: PortalHTML =
             st["reply"].map { r in
                 """
-                <section class="reply"><h2>答复</h2><p class="meta">\(PortalSite.text(st["replied_at"]))</p>\
+                <section class="reply"><h2>答复</h2><p class="meta">\(PortalText.beijingTime(iso: PortalSite.text(st["replied_at"])))（北京时间）</p>\
                 \(PortalSite.text(r).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })</section>
                 """
             } ?? "<p>受理部门尚未答复。</p>"
@@ -260,7 +261,7 @@ extension PortalSite {
             <dt>回执编号</dt><dd>\(code.uppercased())</dd>
             <dt>类型</dt><dd>\(PortalText.kind(PortalSite.text(st["kind"])))</dd>
             <dt>受理部门</dt><dd>\(st["department_name"].map { PortalSite.text($0) } ?? departmentName(PortalSite.text(st["department"])))</dd>
-            <dt>提交时间</dt><dd>\(PortalSite.text(st["submitted_at"]))</dd>
+            <dt>提交时间</dt><dd>\(PortalText.beijingTime(iso: PortalSite.text(st["submitted_at"])))（北京时间）</dd>
             <dt>状态</dt><dd class="status status-\(status)">\(PortalText.status(status))</dd>
             </dl>
             \(progress)

@@ -207,6 +207,7 @@ extension PortalSite {
             <dt>更新时间</dt><dd>\(PortalText.beijingTime(ms: r.updatedAt))（北京时间）</dd>
             </dl>
             <section class="body">\(paragraphs)</section>
+            \(applyOffer(id, v))
             \(conditions)
             <section><h2>关联办事事项</h2>\(relatedHTML)</section>
             <p><a class="button" href="\(feedback)">对本政策留言（建议、咨询、投诉）</a></p>

@@ -79,6 +79,7 @@ extension PortalSite {
 
     func inbox(_ pr: PortalRequest, notice: String? = nil, status httpStatus: Int = 200) throws -> Response {
         guard pr.principal != .anonymous else { return login(pr, next: "inbox") }
+        if pr.query["view"] == "applications" { return try applicationDesk(pr, notice: notice, status: httpStatus) }
         guard let dept = inboxDepartment(pr, requested: pr.query["department"]) else {
             throw NodeError.notFound("本节点没有部门")
         }
@@ -111,6 +112,7 @@ extension PortalSite {
             """
             <h1>部门收件箱：\(departmentName(dept))</h1>
             \(picker)
+            \(deskTabs(dept, applications: false))
             \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
             <nav class="tabs">\(statusLinks)</nav>
             <p class="total">共 \(items.count) 件（逾期件在前）</p>
@@ -124,7 +126,7 @@ extension PortalSite {
         let contact = item["contact"]?.objectValue ?? [:]
         var rows: [PortalHTML] = []
         func row(_ label: String, _ value: String) { if !value.isEmpty { rows.append("<dt>\(label)</dt><dd>\(value)</dd>") } }
-        row("提交时间", PortalSite.text(item["submitted_at"]))
+        row("提交时间", PortalText.beijingTime(iso: PortalSite.text(item["submitted_at"])) + "（北京时间）")
         row("办理期限", PortalSite.text(item["due_on"]))
         row("提交平台", nodeName(PortalSite.text(item["from_node"])))
         if let r = item["rating"]?.intValue { row("满意度", PortalText.ratings.first { $0.value == r }?.name ?? String(r)) }
@@ -317,6 +319,7 @@ extension PortalSite {
             <h2>互动通：各部门办理情况</h2>
             <div class="table"><table><thead><tr><th>部门</th><th>收到</th><th>已答复</th><th>逾期</th><th>答复用时（中位数）</th><th>平均满意度</th></tr></thead>
             <tbody>\(depts.isEmpty ? "<tr><td colspan=\"6\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(depts))</tbody></table></div>
+            \(try applicationSupervisionTables())
             """)
     }
 

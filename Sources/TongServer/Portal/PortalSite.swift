@@ -14,6 +14,8 @@ final class PortalSite: Sendable {
     let sessions = PortalSessions()
     /// Signed-in enterprises (企业服务).
     let enterpriseSessions = PortalEnterpriseSessions()
+    /// One-time tokens of the apply and resubmit forms, and receipts handed out (办理).
+    let applyTokens = PortalApplyTokens()
     /// Results per page in lists.
     static let pageSize = 20
 
@@ -41,6 +43,7 @@ final class PortalSite: Sendable {
         registerInteract(router)
         registerMatch(router)
         registerEnterprise(router)
+        registerApplications(router)
         registerStaff(router)
     }
 
