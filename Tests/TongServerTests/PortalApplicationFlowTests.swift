@@ -106,8 +106,10 @@ import TongCore
             #expect(stranger.body.contains("<strong>退回补正</strong>") && !stranger.body.contains("/resubmit\""))
             let resubmitted = try await c.post(
                 "\(receiptPath)/resubmit",
-                [("a.rent", "12000"), ("a.landlord", "杭州西湖物业管理有限公司（已补合同）"), ("note", "已补充合同"),
-                 ("_once", try PortalApplicationTests.once(receipt.body))])
+                [
+                    ("a.rent", "12000"), ("a.landlord", "杭州西湖物业管理有限公司（已补合同）"), ("note", "已补充合同"),
+                    ("_once", try PortalApplicationTests.once(receipt.body)),
+                ])
             #expect(resubmitted.status == 303 && resubmitted.header("Location") == receiptPath + "?done=resubmitted")
             #expect(try await c.get(receiptPath + "?done=resubmitted").body.contains("补正材料已重新提交"))
 

@@ -55,14 +55,17 @@ import TongCore
             let deliveries = PortalEnterpriseTests.slice(page, from: "<table class=\"deliveries-supervision\">", to: "</table>")
             let row = PortalEnterpriseTests.slice(deliveries, from: "<code>330106</code>", to: "</tr>")
             // 西湖区's row for 财政部: one policy, one enterprise, one webhook delivered, none failed.
-            #expect(row.contains("财政部<br><code>100000-mof</code></td><td>1</td><td>1</td><td>1</td><td>1</td><td class=\"\">0</td><td>0</td>"), "\(row)")
+            #expect(
+                row.contains("财政部<br><code>100000-mof</code></td><td>1</td><td>1</td><td>1</td><td>1</td><td class=\"\">0</td><td>0</td>"), "\(row)")
             let applications = PortalEnterpriseTests.slice(page, from: "<table class=\"applications-supervision\">", to: "</table>")
             let line = PortalEnterpriseTests.slice(applications, from: "<code>100000-mof</code>", to: "</tr>")
             #expect(line.contains("关于小微餐饮企业房租补贴申报的通知"), "\(line)")
             // received 1, decided 1, on time 100%, approved 1, rejected 0, paid 1 and 5 万元, open 0, overdue 0, 0 days.
             #expect(
                 line.contains(
-                    "<td>1</td><td>1</td><td class=\"rate\">100.0%</td><td>1</td><td>0</td><td>1</td><td>5</td><td>0</td><td class=\"\">0</td><td>0 天</td>"),
+                    "<td>1</td><td>1</td><td class=\"rate\">100.0%</td><td>1</td><td>0</td><td>1</td><td>5</td><td>0</td>"
+                        + "<td class=\"\">0</td><td>0 天</td>"
+                ),
                 "\(line)")
             // No personal data in the figures.
             for s in ["91330106MA27XF6D24", "西湖区小馆餐饮有限公司", "13912345678", "某物业公司"] { #expect(!page.contains(s), "\(s)") }

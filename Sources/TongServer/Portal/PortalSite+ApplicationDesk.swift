@@ -19,7 +19,8 @@ extension PortalSite {
 
     /// Where the desk's forms send the browser back to: the same department, filter and page.
     static func deskPath(_ dept: String, status: String?, page: Int, extra: [(String, String?)] = []) -> String {
-        "/inbox" + PortalForm.query([("view", "applications"), ("department", dept), ("status", status), ("page", page > 1 ? String(page) : nil)] + extra)
+        "/inbox"
+            + PortalForm.query([("view", "applications"), ("department", dept), ("status", status), ("page", page > 1 ? String(page) : nil)] + extra)
     }
 
     func applicationDesk(_ pr: PortalRequest, notice: String? = nil, status httpStatus: Int = 200) throws -> Response {
@@ -57,14 +58,13 @@ extension PortalSite {
             a["content"]?["mode"]?.stringValue == ApplicationMode.confirm.rawValue
                 && ["delivered", "accepted"].contains(PortalSite.text(a["status"]))
         }
-        let pager: PortalHTML =
-            pages <= 1
-            ? .empty
-            : """
-            <nav class="pager">\(pageNo > 1 ? "<a rel=\"prev\" href=\"\(Self.deskPath(dept, status: filter, page: pageNo - 1))\">上一页</a>" as PortalHTML : .empty)\
-            <span>第 \(pageNo) / \(pages) 页</span>\
-            \(pageNo < pages ? "<a rel=\"next\" href=\"\(Self.deskPath(dept, status: filter, page: pageNo + 1))\">下一页</a>" as PortalHTML : .empty)</nav>
-            """
+        let prev: PortalHTML =
+            pageNo > 1 ? "<a rel=\"prev\" href=\"\(Self.deskPath(dept, status: filter, page: pageNo - 1))\">上一页</a>" : .empty
+        let next: PortalHTML =
+            pageNo < pages ? "<a rel=\"next\" href=\"\(Self.deskPath(dept, status: filter, page: pageNo + 1))\">下一页</a>" : .empty
+        let pager: PortalHTML = pages <= 1 ? .empty : "<nav class=\"pager\">\(prev)<span>第 \(pageNo) / \(pages) 页</span>\(next)</nav>"
+        let list: PortalHTML =
+            cards.isEmpty ? "<p>暂无申请。</p>" : "<ol class=\"inbox applications\">\(PortalHTML.join(cards, separator: "\n"))\n</ol>"
         return page(
             pr, title: "办理申请", status: httpStatus,
             """
@@ -75,7 +75,7 @@ extension PortalSite {
             \(batchForm(pr, dept, batchable, filter: filter, page: pageNo))
             <nav class="tabs">\(statusLinks)</nav>
             <p class="total">共 \(all.count) 件申请（逾期件在前，其余按办理期限）</p>
-            \(cards.isEmpty ? "<p>暂无申请。</p>" as PortalHTML : "<ol class=\"inbox applications\">\(PortalHTML.join(cards, separator: "\n"))\n</ol>" as PortalHTML)
+            \(list)
             \(pager)
             """)
     }
@@ -147,17 +147,21 @@ extension PortalSite {
             answers.append("<dt>\(k)</dt><dd>\(PortalSite.text(given[k]))</dd>")
         }
         let materials = form?.materials ?? []
+        let materialItems: [PortalHTML] = materials.map { "<li>\($0)</li>" }
         let body: PortalHTML =
             content == nil
             ? "<p class=\"error\">申请内容无法解密。</p>"
             : """
             <dl class="fields compact">\(rows)</dl>\
             \(answers.isEmpty ? PortalHTML.empty : "<h4>申报信息</h4><dl class=\"fields compact answers\">\(answers)</dl>" as PortalHTML)\
-            \(materials.isEmpty ? PortalHTML.empty : "<h4>所需材料</h4><ol class=\"materials\">\(materials.map { m -> PortalHTML in "<li>\(m)</li>" })</ol>" as PortalHTML)
+            \(materials.isEmpty ? PortalHTML.empty : "<h4>所需材料</h4><ol class=\"materials\">\(materialItems)</ol>" as PortalHTML)
             """
         let last = (a["history"]?.arrayValue ?? []).last
         let lastNote: PortalHTML = last?["note"].map { "<p class=\"meta\">最近说明：\(PortalSite.text($0))</p>" } ?? .empty
         let allowed = Set(a["allowed"]?.stringArray ?? [])
+        func noteBox(_ s: String, _ id: String) -> PortalHTML {
+            "<textarea id=\"n-\(s)-\(id)\" name=\"note\" rows=\"2\" maxlength=\"500\" required></textarea>"
+        }
         let back: PortalHTML = """
             <input type="hidden" name="id" value="\(id)"><input type="hidden" name="department" value="\(dept)">\
             \(hidden("filter", filter))<input type="hidden" name="page" value="\(page)">
@@ -167,11 +171,12 @@ extension PortalSite {
             let extra: PortalHTML
             switch d.status {
             case .returned:
-                extra = "<label for=\"n-\(s)-\(id)\">需补正的内容</label><textarea id=\"n-\(s)-\(id)\" name=\"note\" rows=\"2\" maxlength=\"500\" required></textarea>"
+                extra = "<label for=\"n-\(s)-\(id)\">需补正的内容</label>\(noteBox(s, id))"
             case .rejected:
-                extra = "<label for=\"n-\(s)-\(id)\">不予通过的理由</label><textarea id=\"n-\(s)-\(id)\" name=\"note\" rows=\"2\" maxlength=\"500\" required></textarea>"
+                extra = "<label for=\"n-\(s)-\(id)\">不予通过的理由</label>\(noteBox(s, id))"
             case .paid:
-                extra = "<label for=\"m-\(id)\">兑付金额（万元）</label><input id=\"m-\(id)\" name=\"amount_wan\" type=\"number\" min=\"1\" step=\"1\" required>"
+                extra =
+                    "<label for=\"m-\(id)\">兑付金额（万元）</label><input id=\"m-\(id)\" name=\"amount_wan\" type=\"number\" min=\"1\" step=\"1\" required>"
             default:
                 extra = .empty
             }
@@ -184,7 +189,8 @@ extension PortalSite {
             <li class="item application status-\(st)\(overdue ? " overdue" : "")" id="a-\(id)"><div class="meta">\
             <span class="badge">\(PortalText.mode(mode))</span> <span class="badge status">\(PortalText.applicationStatus(st))</span>\
             \(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
-            <h3><a href="/policies/\(PortalForm.encode(PortalSite.text(a["policy"])))">\(PortalSite.text(content?["policy_title"] ?? a["policy"]))</a></h3>
+            <h3><a href="/policies/\(PortalForm.encode(PortalSite.text(a["policy"])))">\
+            \(PortalSite.text(content?["policy_title"] ?? a["policy"]))</a></h3>
             \(body)\(lastNote)
             \(moves.isEmpty ? "<p class=\"meta\">当前无需办理。</p>" as PortalHTML : "<div class=\"decisions\">\(moves)</div>" as PortalHTML)</li>
             """

@@ -121,7 +121,8 @@ extension PortalSite {
             """
         if v["status"]?.stringValue == "withdrawn" || Self.windowClosed(v) != nil {
             let why = v["status"]?.stringValue == "withdrawn" ? "政策已废止，不再受理申报" : Self.windowClosed(v)!
-            return page(pr, title: verb, status: status == 200 ? 422 : status, "\(head)<p class=\"banner error\" role=\"alert\">\(why)。</p>\(materials)")
+            return page(
+                pr, title: verb, status: status == 200 ? 422 : status, "\(head)<p class=\"banner error\" role=\"alert\">\(why)。</p>\(materials)")
         }
         guard let who = signedInEnterprise(pr) else {
             return page(
@@ -170,7 +171,8 @@ extension PortalSite {
             <div class="field\(refusal.fields["amount_wan"] != nil ? " invalid" : "")"><label for="f-amount_wan">申请金额（万元，可选）</label>\
             <input id="f-amount_wan" name="amount_wan" type="number" min="1" step="1" value="\(values?.raw("amount_wan") ?? "")">\
             <span class="hint">按政策规定测算的金额，整数</span>\
-            \(refusal.fields["amount_wan"].map { "<span class=\"field-error\" id=\"err-amount_wan\">申请金额：\($0)</span>" as PortalHTML } ?? .empty)</div>
+            \(refusal.fields["amount_wan"].map { "<span class=\"field-error\" id=\"err-amount_wan\">申请金额：\($0)</span>" as PortalHTML }
+                ?? .empty)</div>
             """
         let confirmText: PortalHTML =
             confirm
@@ -205,7 +207,8 @@ extension PortalSite {
                 switch f.type {
                 case .choice where (f.choices ?? []).count <= 5:
                     let radios: [PortalHTML] = (f.choices ?? []).map { c in
-                        "<label class=\"choice\"><input type=\"radio\" name=\"\(name)\" value=\"\(c)\"\(c == value ? " checked" : "")\(required)> \(c)</label>"
+                        let checked = c == value ? " checked" : ""
+                        return "<label class=\"choice\"><input type=\"radio\" name=\"\(name)\" value=\"\(c)\"\(checked)\(required)> \(c)</label>"
                     }
                     return "<fieldset class=\"field\(invalid)\"><legend>\(f.label)\(req)</legend>\(radios)\(err)</fieldset>"
                 case .choice:

@@ -93,13 +93,15 @@ extension PortalSite {
             <p class="meta">按政策和事项的发文部门统计；推送成功率 = 推送成功 ÷ 推送总数（仅订阅源告知的不计入推送）。</p>
             <div class="table"><table class="deliveries-supervision"><thead><tr><th>节点</th><th>部门</th><th>送达政策和事项</th>\
             <th>触达企业（家次）</th><th>推送总数</th><th>推送成功</th><th>推送失败</th><th>重试中</th><th>推送成功率</th></tr></thead>
-            <tbody>\(deliveries.isEmpty ? "<tr><td colspan=\"9\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(deliveries))</tbody></table></div>
+            <tbody>\(deliveries.isEmpty ? "<tr><td colspan=\"9\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(deliveries))\
+            </tbody></table></div>
             <h2>办理：各部门各政策申报办理情况</h2>
             <p class="meta">按时办结率 = 在办理期限内作出审核决定（通过或不予通过）的件数 ÷ 已作出审核决定的件数；兑付金额单位为万元。</p>
             <div class="table"><table class="applications-supervision"><thead><tr><th>部门</th><th>政策</th><th>收到申请</th><th>已审结</th>\
             <th>按时办结率</th><th>审核通过</th><th>不予通过</th><th>已兑付（件）</th><th>兑付金额（万元）</th><th>在办</th><th>逾期</th>\
             <th>审结用时（中位数）</th></tr></thead>
-            <tbody>\(applications.isEmpty ? "<tr><td colspan=\"12\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(applications))</tbody></table></div>
+            <tbody>\(applications.isEmpty ? "<tr><td colspan=\"12\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(applications))\
+            </tbody></table></div>
             """
     }
 }
