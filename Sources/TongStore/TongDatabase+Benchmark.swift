@@ -81,10 +81,8 @@ extension TongDatabase {
     package func registerAll(_ rows: [EnterpriseRow]) throws {
         try pool.write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            for e in rows {
-                try stmt.execute(arguments: e.arguments)
-                enterprises.publish(e, in: db)
-            }
+            for e in rows { try stmt.execute(arguments: e.arguments) }
+            enterprises.publish(rows, in: db)
         }
     }
 }

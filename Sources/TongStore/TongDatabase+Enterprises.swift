@@ -13,7 +13,7 @@ extension TongDatabase {
             }
             try db.execute(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            arguments: e.arguments)
-            enterprises.publish(e, in: db)
+            enterprises.publish([e], in: db)
         }
     }
 
@@ -30,7 +30,7 @@ extension TongDatabase {
                             String(decoding: CanonicalJSON.encode(e.contact), as: UTF8.self), e.webhookURL, e.webhookSecret, e.updatedAt,
                             e.id])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "no enterprise \(e.id) here") }
-            enterprises.publish(e, in: db)
+            enterprises.publish([e], in: db)
         }
     }
 
