@@ -58,7 +58,7 @@ public final class NodeMetrics: Sendable {
         bytesReceived = CoreMetrics.Counter(label: "tong_sync_bytes_received_total", factory: factory)
         webhooksDelivered = CoreMetrics.Counter(label: "tong_webhook_deliveries_total", dimensions: [("outcome", "delivered")], factory: factory)
         webhooksFailed = CoreMetrics.Counter(label: "tong_webhook_deliveries_total", dimensions: [("outcome", "failed_attempt")], factory: factory)
-        gauge("tong_build_info", [("version", BuildInfo.version), ("commit", BuildInfo.commit)]).set(1)
+        gauge("tong_build_info", [("version", BuildInfo.version), ("commit", BuildInfo.commit)]).set(Int64(1))
     }
 
     /// A gauge of the registry with its help text (one per name and labels; the registry keeps it).

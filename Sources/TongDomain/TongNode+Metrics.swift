@@ -13,7 +13,7 @@ extension TongNode {
         for (p, role) in neighbours {
             let l = link.get(p)
             let labels = [("peer", p), ("role", role)]
-            metrics.gauge("tong_peer_connected", labels).set(l.connected ? 1 : 0)
+            metrics.gauge("tong_peer_connected", labels).set(Int64(l.connected ? 1 : 0))
             metrics.gauge("tong_peer_last_contact_age_seconds", labels).set(l.lastSync.map { Double(max(0, now - $0)) / 1000 } ?? -1)
             let b = try db.backlog(for: p, after: l.peerCursor ?? 0, topology: topology)
             metrics.gauge("tong_peer_pending_sets", labels).set(Int64(b.pending))
@@ -29,10 +29,10 @@ extension TongNode {
         // Every department has both series, at 0 when it has nothing open, so alerts see them.
         for d in topology.node(id)?.departments ?? [] {
             for prefix in ["tong_feedback", "tong_applications"] where !seen.contains("\(prefix) \(d.id)") {
-                metrics.gauge("\(prefix)_open", [("department", d.id)]).set(0)
-                metrics.gauge("\(prefix)_overdue", [("department", d.id)]).set(0)
+                metrics.gauge("\(prefix)_open", [("department", d.id)]).set(Int64(0))
+                metrics.gauge("\(prefix)_overdue", [("department", d.id)]).set(Int64(0))
             }
         }
-        metrics.gauge("tong_storage_ok", []).set(health.corruption == nil ? 1 : 0)
+        metrics.gauge("tong_storage_ok", []).set(Int64(health.corruption == nil ? 1 : 0))
     }
 }

@@ -42,7 +42,7 @@ public final class TongDatabase: Sendable {
             }
             try Schema.migrator.migrate(pool)
         } catch let e as DatabaseError {
-            if [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
+            if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
             }
             throw StoreError(.unusable, "cannot open database \(path): \(e.message ?? "\(e)")")
@@ -103,7 +103,7 @@ public final class TongDatabase: Sendable {
             let q = try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true))
             defer { try? q.close() }
             return try q.read { db in try Self.quickCheck(db) }.map { Self.corruptMessage(path, $0) }
-        } catch let e as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
+        } catch let e as DatabaseError where [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
             return Self.corruptMessage(path, e.message ?? "\(e)")
         } catch {
             // Busy or unreadable for a moment is not corruption; the next check tries again.
