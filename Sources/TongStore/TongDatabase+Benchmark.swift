@@ -44,7 +44,7 @@ extension TongDatabase {
         let pool = db.pool
         let clock = ContinuousClock()
         let start = clock.now
-        try writing { db in
+        try pool.write { db in
             let record = try db.makeStatement(
                 sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             let index = try db.makeStatement(

@@ -8,6 +8,10 @@ import TongCore
 @testable import TongServer
 @testable import TongTools
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// One sample of the Prometheus text format.
 struct Sample {
     var name: String
@@ -39,7 +43,7 @@ final class LogCapture: Sendable {
     func handler(label: String) -> CaptureHandler { CaptureHandler(capture: self) }
 
     func matching(_ message: String, _ metadata: [String: String] = [:]) -> Int {
-        lines.withLock { l in l.filter { $0.message == message && metadata.allSatisfy { k, v in $0.metadata[k] == v } }.count }
+        lines.withLock { l in l.filter { line in line.message == message && metadata.allSatisfy { k, v in line.metadata[k] == v } }.count }
     }
 
     struct CaptureHandler: LogHandler {
@@ -79,7 +83,7 @@ final class LogCapture: Sendable {
             #expect(families >= 15)
             let samples = Sample.parse(text)
             func value(_ name: String, _ labels: [String: String]) -> Double? {
-                samples.first { $0.name == name && labels.allSatisfy { k, v in $0.labels[k] == v } }?.value
+                samples.first { s in s.name == name && labels.allSatisfy { k, v in s.labels[k] == v } }?.value
             }
             #expect(value("tong_build_info", ["version": BuildInfo.version, "commit": BuildInfo.commit]) == 1)
             let parent = ["peer": "330000", "role": "parent"]
