@@ -6,8 +6,11 @@ extension TongNode {
     /// Updates the gauges `/metrics` reports from the replica and the link table, just before a
     /// scrape: records by kind, conflicts, per neighbour (connected, last contact age, pending
     /// sets and lag), open and overdue feedback and applications per department, storage health.
+    /// Storage health is set first: a damaged replica may fail the queries after it, and the
+    /// scrape must still report it.
     package func refreshMetrics() throws {
         let now = Self.now()
+        metrics.gauge("tong_storage_ok", []).set(Int64(health.corruption == nil ? 1 : 0))
         metrics.records(try db.counts())
         metrics.gauge("tong_conflicts", []).set(Int64(try db.conflictCount()))
         for (p, role) in neighbours {
@@ -33,6 +36,5 @@ extension TongNode {
                 metrics.gauge("\(prefix)_overdue", [("department", d.id)]).set(Int64(0))
             }
         }
-        metrics.gauge("tong_storage_ok", []).set(Int64(health.corruption == nil ? 1 : 0))
     }
 }

@@ -13,7 +13,11 @@ import TongCore
     static func curlPost(_ url: String, body: String, contentType: String?, token: String? = nil) throws -> (status: Int, body: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", url, "--data-binary", body]
+        // The body from a file: a large one does not fit on a command line.
+        let file = NSTemporaryDirectory() + "tong-body-\(UUID().uuidString)"
+        try body.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", url, "--data-binary", "@" + file]
         args += ["-H", contentType.map { "Content-Type: \($0)" } ?? "Content-Type:"]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         p.arguments = args

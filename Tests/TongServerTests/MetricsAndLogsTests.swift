@@ -198,7 +198,9 @@ final class LogCapture: Sendable {
         try await DemoRunner.waitUntil(seconds: 20) { capture.matching("sync link down", child) == downs + 1 }
         try await Task.sleep(for: .milliseconds(1_500))
         #expect(capture.matching("sync link down", child) == downs + 1)
-        // It comes back on the same addresses: one more "up".
+        // It comes back on the same addresses once the old server let go of the home: one more "up".
+        let home = NodeHome(path: fed.root + "/330000")
+        try await DemoRunner.waitUntil(seconds: 30) { (try? HomeLock.ensureStopped(home)) != nil }
         let again = NodeServer(node: fed.nodes["330000"]!)
         let parent = Task { try await again.run(signals: []) }
         try await DemoRunner.waitUntil(seconds: 20) { capture.matching("sync link up", child) == 2 }

@@ -16,7 +16,8 @@ enum APIRoutes {
             return HTTP.json(["node": .string(node.id), "status": "ok"])
         }
         router.get("/metrics") { _, _ in
-            try node.refreshMetrics()
+            // Whatever could be refreshed is reported; a failing query must not hide the rest.
+            do { try node.refreshMetrics() } catch { node.logger.error("metrics refresh failed", metadata: ["error": .string("\(error)")]) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: node.metrics.render())))
