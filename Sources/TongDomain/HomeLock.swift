@@ -50,7 +50,11 @@ public final class HomeLock: Sendable {
 
     /// Releases the lock (also released when the process ends).
     public func release() {
-        guard !released.withLock({ r in defer { r = true }; return r }) else { return }
+        let first = released.withLock { r -> Bool in
+            defer { r = true }
+            return !r
+        }
+        guard first else { return }
         _ = flock(fd, LOCK_UN)
         close(fd)
     }

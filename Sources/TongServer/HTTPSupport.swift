@@ -45,9 +45,8 @@ enum HTTP {
     /// `limit`, 400 if it is not JSON.
     static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
         guard isJSON(request.headers[.contentType]) else {
-            throw NodeError(
-                .unsupportedMediaType,
-                "请求体须为 JSON，并以 Content-Type: application/json 发送 (got \(request.headers[.contentType].map { "\"\($0)\"" } ?? "none"))")
+            let got = request.headers[.contentType].map { "\"\($0)\"" } ?? "none"
+            throw NodeError(.unsupportedMediaType, "请求体须为 JSON，并以 Content-Type: application/json 发送 (got \(got))")
         }
         let bytes = try await bytes(request, limit: limit)
         do { return try JSONParser.parse(bytes) } catch { throw NodeError.badRequest("\(error)") }

@@ -76,7 +76,8 @@ public final class NodeServer: Sendable {
         let integrity = IntegrityService(node: node)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery),
+                services: [
+                    .init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery),
                     .init(service: integrity),
                 ],
                 gracefulShutdownSignals: signals, logger: logger))

@@ -23,7 +23,9 @@ public enum StatusReport {
             req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             let data: Data, response: URLResponse
             do { (data, response) = try await URLSession.shared.data(for: req) } catch {
-                throw NodeError(.unavailable, "node \(config.nodeID) (home \(home.path)) does not answer at \(base): is it running? (\(error.localizedDescription))")
+                throw NodeError(
+                    .unavailable,
+                    "node \(config.nodeID) (home \(home.path)) does not answer at \(base): is it running? (\(error.localizedDescription))")
             }
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             guard status == 200, let v = try? JSONParser.parse(Array(data)) else {

@@ -51,7 +51,9 @@ import TongCore
             #expect(try f.node("330000").db.search(.init()).total == 0)
             // The same bodies as JSON are taken.
             #expect(try Self.curlPost(base + "/api/v1/feedback", body: feedback, contentType: "application/json").status == 201)
-            #expect(try Self.curlPost(base + "/api/v1/policies", body: policy, contentType: "application/json; charset=utf-8", token: admin).status == 201)
+            #expect(
+                try Self.curlPost(base + "/api/v1/policies", body: policy, contentType: "application/json; charset=utf-8", token: admin).status == 201
+            )
         }
     }
 
@@ -150,7 +152,9 @@ import TongCore
         try await withFederation(topology: TestTree.toml(["330000"])) { f in
             let node = f.node("330000")
             let lines = (0..<400).map { i in
-                String(decoding: CanonicalJSON.encode(policyBody("第\(i)号", dept: "330000-hrss", body: String(repeating: "稳岗返还第\(i)条。", count: 30))), as: UTF8.self)
+                String(
+                    decoding: CanonicalJSON.encode(policyBody("第\(i)号", dept: "330000-hrss", body: String(repeating: "稳岗返还第\(i)条。", count: 30))),
+                    as: UTF8.self)
             }
             #expect(try node.importPolicies(lines: lines).imported == 400)
             try node.db.checkpoint()

@@ -33,7 +33,8 @@ import Testing
                 "code": "330000-FW-9", "name": "稳岗返还申领", "department": "330000-hrss", "handling_url": "https://www.zjzwfw.gov.cn/",
                 "time_limit_days": 5, "materials": ["营业执照"], "status": "active",
             ])
-        let dept = LocalWrite(id: "330000-hrss", kind: .department, owner: "330000", scope: .directory, fields: ["name": "浙江人社", "status": "active"], mustExist: false)
+        let dept = LocalWrite(
+            id: "330000-hrss", kind: .department, owner: "330000", scope: .directory, fields: ["name": "浙江人社", "status": "active"], mustExist: false)
         _ = try db.write([dept], signer: signer("330000"), topology: storeTopology, now: 3)
         _ = try db.write([item], signer: signer("330000"), topology: storeTopology, now: 4)
         try db.checkpoint()
