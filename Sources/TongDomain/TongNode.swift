@@ -69,6 +69,9 @@ public final class TongNode: Sendable {
             }
             deptKeys[d.id] = try loadOrMakeSealKey(home.sealKeysDir + "/\(d.id).pem")
         }
+        // The node's sealing key is made at its first start: if it exists, this node ran before,
+        // and a replica created now means the old one was lost (kv679): start held.
+        let ranBefore = FileManager.default.fileExists(atPath: home.sealKeysDir + "/node.pem")
         let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
         for file in exposedSecrets(home) {
             logger.warning(
@@ -77,7 +80,7 @@ public final class TongNode: Sendable {
         }
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
         let db: TongDatabase
-        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) } catch let e as StoreError {
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError {
             throw NodeError.config(e.message)
         }
         return try TongNode(

@@ -52,7 +52,8 @@ public final class NodeServer: Sendable {
                 throw NodeError.config("node home \(home): cannot listen on \(what) address \(h):\(p): \(problem)")
             }
         }
-        try node.publishDirectory()
+        // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
+        if try !node.db.state().restorePending { try node.publishDirectory() }
 
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))

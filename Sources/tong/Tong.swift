@@ -13,7 +13,8 @@ struct Tong: AsyncParsableCommand {
         abstract: "Tong (通): a federated sync node for the small and micro enterprise service column.",
         version: tongVersion,
         subcommands: [
-            Serve.self, Status.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Bench.self,
+            Serve.self, Status.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Verify.self,
+            Bench.self,
             Simulate.self,
         ])
 }

@@ -42,6 +42,7 @@ import TongCore
                 c.http = http[c.nodeID]!
                 c.peer = peers[c.nodeID]!
                 c.syncIntervalMs = 300
+                c.webhookRetryBaseMs = 200
                 for (id, a) in peers where t.isNeighbor(id, c.nodeID) { c.peerAddresses[id] = a }
             }
         }
@@ -258,5 +259,120 @@ import TongCore
         try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/feedback/\(receipt)").json?["status"] == "closed" }
         #expect(try c.get("330100", "/api/v1/feedback/\(receipt)").json?["reply"] == "已核实，本周内发放。")
         for id in ["100000", "330000", "330100"] { c.stop(id) }
+    }
+
+    /// 送达: a delivery written with its policy survives kill -9, and a restarted node resumes
+    /// its retries; the receiver accepts it exactly once.
+    @Test func killNineWithDeliveriesPendingLosesNone() async throws {
+        let c = try Cluster()
+        let receiver = try await WebhookReceiver()
+        receiver.up.withLock { $0 = false }
+        try await c.start("330100")
+        var shop = DeliveryTests.restaurant.objectValue!
+        shop["webhook"] = ["url": .string(receiver.url)]
+        let r = try c.call("POST", "330100", "/api/v1/enterprises", body: .object(shop))
+        #expect(r.status == 201)
+        let eid = try #require(r.json?["id"]?.stringValue), token = try #require(r.json?["token"]?.stringValue)
+        receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+        var local = DeliveryTests.rentRelief.objectValue!
+        local["department"] = "330100-hrss"
+        let p = try c.call("POST", "330100", "/api/v1/policies", token: try c.token("330100"), body: .object(local))
+        #expect(p.status == 201)
+        c.kill9("330100")  // right after the 201: the delivery must be on disk with the policy
+        try await c.start("330100")
+        try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 2 }
+        c.kill9("330100")  // again, between attempts
+        receiver.up.withLock { $0 = true }
+        try await c.start("330100")
+        try await DemoRunner.waitUntil(seconds: 30) {
+            try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue?.first?["state"] == "delivered"
+        }
+        let items = try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue ?? []
+        #expect(items.count == 1)
+        #expect(receiver.accepted.count == 1 && receiver.accepted.values.allSatisfy { $0 == 1 })
+        c.stop("330100")
+    }
+
+    /// 办理: an application submitted while the relay is down, and the relay killed again while
+    /// it travels, reaches the department and its decision comes back.
+    @Test func killingARelayMidRouteLosesNoApplication() async throws {
+        let c = try Cluster()
+        for id in ["100000", "330000", "330100"] { try await c.start(id) }
+        let p = try c.call("POST", "100000", "/api/v1/policies", token: try c.token("100000"), body: ApplicationTests.rentSubsidy)
+        let pid = try #require(p.json?["id"]?.stringValue)
+        let r = try c.call("POST", "330100", "/api/v1/enterprises", body: DeliveryTests.restaurant)
+        let eid = try #require(r.json?["id"]?.stringValue), token = try #require(r.json?["token"]?.stringValue)
+        try await DemoRunner.waitUntil(seconds: 30) {
+            try c.get("330100", "/api/v1/policies/\(pid)").status == 200
+                && c.get("330100", "/api/v1/departments").json?["items"]?.arrayValue?.contains { $0["id"] == "100000-mof" } == true
+        }
+        c.kill9("330000")
+        let a = try c.call("POST", "330100", "/api/v1/applications", token: token, body: [
+            "policy": .string(pid), "enterprise": .string(eid), "answers": ["rent": "9000", "landlord": "杭州某物业"],
+        ])
+        #expect(a.status == 201)
+        let receipt = try #require(a.json?["receipt"]?.stringValue), aid = try #require(a.json?["id"]?.stringValue)
+        try await c.start("330000")
+        try await Task.sleep(for: .milliseconds(150))
+        c.kill9("330000")
+        try await c.start("330000")
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/applications/\(receipt)").json?["status"] == "delivered" }
+        let mof = try String(contentsOfFile: c.root + "/100000/tokens/100000-mof.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try c.call("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "accepted"]).status == 200)
+        try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/applications/\(receipt)").json?["status"] == "accepted" }
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
+    }
+
+    /// A node that loses `data/` (certificates, keys and tokens kept) must not hand out its old
+    /// counters again: it starts held, learns its highest counter from its parent, gets its own
+    /// sets back, and only then writes, with fresh ids (the kv679 problem by another door).
+    @Test func aNodeThatLostItsDiskNeverReusesAnId() async throws {
+        let c = try Cluster()
+        try await c.start("100000")
+        try await c.start("330000")
+        try await c.start("330100")  // every neighbour must say what it saw before the hold lifts
+        let admin = try c.token("330000")
+        var old: [String] = []
+        for i in 0..<3 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘前第\(i)号政策", dept: "330000-hrss"))
+            old.append(try #require(r.json?["id"]?.stringValue))
+        }
+        #expect(try c.call("PATCH", "330000", "/api/v1/policies/\(old[0])", token: admin, body: ["title": "失盘前修订"]).status == 200)
+        try await step(#line) { try c.get("100000", "/api/v1/policies/\(old[0])").json?["title"] == "失盘前修订" }
+        c.stop("330000")
+        try FileManager.default.removeItem(atPath: c.root + "/330000/data")
+        try await c.start("330000")
+        // Held until it caught up: a write is refused with a clear 503 or, once caught up, gets a new id.
+        var fresh: [String] = []
+        try await step(#line) {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘后新政策", dept: "330000-hrss"))
+            if r.status == 503 { return false }
+            #expect(r.status == 201)
+            if let id = r.json?["id"]?.stringValue { fresh.append(id) }
+            return true
+        }
+        for i in 0..<2 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘后第\(i)号政策", dept: "330000-hrss"))
+            fresh.append(try #require(r.json?["id"]?.stringValue))
+        }
+        #expect(Set(fresh).isDisjoint(with: old), "reused: \(Set(fresh).intersection(old))")
+        // Its old policies come back, and the new ones reach the parent beside them.
+        try await step(#line) { try c.get("330000", "/api/v1/policies/\(old[0])").json?["title"] == "失盘前修订" }
+        try await step(#line) { try fresh.allSatisfy { try c.get("100000", "/api/v1/policies/\($0)").status == 200 } }
+        #expect(try c.get("100000", "/api/v1/policies/\(old[1])").json?["title"] == "失盘前第1号政策")
+        #expect(try c.total("100000") == 6)
+        // Nothing was rejected on the way: no divergence was papered over.
+        let status = try c.call("GET", "100000", "/api/v1/sync/status", token: try c.token("100000"))
+        #expect(status.json?["rejected"] == 0)
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
+    }
+
+    /// `DemoRunner.waitUntil` that names the line that timed out.
+    func step(_ line: Int, _ condition: () throws -> Bool) async throws {
+        do { try await DemoRunner.waitUntil(seconds: 30, condition) } catch {
+            print("STEP timed out at line \(line)")
+            throw error
+        }
     }
 }
