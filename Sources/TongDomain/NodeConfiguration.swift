@@ -11,8 +11,10 @@ public struct NodeConfiguration: Sendable {
     public var peer: String
     /// Addresses of neighbours, overriding the topology's `peer` (tests use this for port 0).
     public var peerAddresses: [String: String] = [:]
-    /// Anti-entropy period of an idle link, milliseconds.
-    public var syncIntervalMs: Int64 = 5_000
+    /// Anti-entropy period of an idle link, milliseconds (`[sync] interval_ms`). New writes are
+    /// pushed at once; this only bounds how long a missed push stays missed, and what an idle
+    /// link costs (docs/performance.md, idle).
+    public var syncIntervalMs: Int64 = 15_000
     /// Delay before pushing a new local write, to batch bursts (milliseconds).
     public var pushDelayMs: Int64 = 50
     /// Working days to answer, by feedback form (`consultation`, `complaint`, `evaluation`, `suggestion`, `survey`).
