@@ -19,6 +19,14 @@ public final class TongNode: Sendable {
     package let signer: ChangeSigner
     /// Verifies received sets.
     package let verifier: ChangeSetVerifier
+    /// Revocations and retired keys known from the directory (see `refreshTrust`).
+    package let trust = TrustRegistry()
+    /// This node's own certificate, as the CA issued it.
+    package let certificate: NodeCertificate
+    /// Checks neighbours' certificates during TLS handshakes (revocations included).
+    package let peerPolicy: PeerCertificatePolicy
+    /// The directory record still has to be (re)published: it was refused while catching up.
+    package let directoryPending = Mutex(false)
     /// mTLS credentials.
     package let credentials: PeerCredentials
     /// API tokens.
@@ -104,19 +112,33 @@ public final class TongNode: Sendable {
         let key = try P256.Signing.PrivateKey(pemRepresentation: credentials.privateKeyPEM)
         let der = credentials.certificateDER
         signer = ChangeSigner(nodeID: config.nodeID, key: key, certificateDER: der)
+        guard case .trusted(let own) = NodeCertificateVerifier(caCertificate: verifier.caCertificate).inspect(certificateDER: der) else {
+            throw NodeError.config("certs/node.pem is not a node certificate issued by certs/ca.pem")
+        }
+        guard own.nodeID == config.nodeID else { throw NodeError.config("certs/node.pem is for node \(own.nodeID), not \(config.nodeID)") }
+        certificate = own
+        let log = l
+        peerPolicy = try PeerCertificatePolicy(caPEM: credentials.caPEM, trust: trust) { why in
+            log.warning("refused a peer certificate at the TLS handshake", metadata: ["reason": .string(why)])
+        }
+        try refreshTrust()
     }
 
     /// Wall clock in milliseconds: read here, at the edge, and passed into the core as a value.
     package static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Publishes this node and its departments (with their sealing keys) to the directory,
-    /// writing only what changed since the last start.
-    public func publishDirectory() throws {
+    /// Publishes this node and its departments (with their sealing keys) and its key history
+    /// (`keys`: a certificate it switched away from is closed at the last counter it signed) to
+    /// the directory, writing only what changed since the last start.
+    /// - Throws: `NodeError` (`configuration` if the certificate was retired before, `unavailable`
+    ///   while catching up after a restore: `publishDirectoryWhenPossible` retries then).
+    public func publishDirectory(now: Int64 = TongNode.now()) throws {
         guard let me = topology.node(id) else { return }
         var writes: [LocalWrite] = []
         let nodeFields: [String: JSONValue] = [
             "name": .string(me.name), "parent": me.parent.map(JSONValue.string) ?? .null,
             "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
+            "keys": .array(try keyHistory().map(\.json)),
         ]
         if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
         for d in me.departments {
@@ -124,7 +146,19 @@ public final class TongNode: Sendable {
             let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
-        if !writes.isEmpty { try write(writes) }
+        if !writes.isEmpty { try write(writes, now: now) }
+        directoryPending.withLock { $0 = false }
+        try refreshTrust()
+    }
+
+    /// `publishDirectory`, or, while the node is catching up after a restore (writes held),
+    /// remembers to do it once it has (the housekeeping loop retries).
+    /// - Throws: `NodeError` other than `unavailable`.
+    public func publishDirectoryWhenPossible() throws {
+        do { try publishDirectory() } catch let e as NodeError where e.code == .unavailable {
+            directoryPending.withLock { $0 = true }
+            logger.notice("directory record held until the node caught up", metadata: ["reason": .string(e.message)])
+        }
     }
 
     private func diff(id: String, kind: RecordKind, wanted: [String: JSONValue]) -> LocalWrite? {
@@ -135,10 +169,13 @@ public final class TongNode: Sendable {
     }
 
     /// Writes locally, then wakes the sync links. Store errors become HTTP-shaped errors.
+    /// - Throws: `NodeError` (`unavailable` also when this node's certificate expired or was revoked:
+    ///   nobody would accept what it signs).
     @discardableResult
-    package func write(_ writes: [LocalWrite]) throws -> [RecordState] {
+    package func write(_ writes: [LocalWrite], now: Int64 = TongNode.now()) throws -> [RecordState] {
+        if let why = signingRefusal(now: now) { throw NodeError(.unavailable, why) }
         do {
-            let r = try db.write(writes, signer: signer, topology: topology, now: Self.now())
+            let r = try db.write(writes, signer: signer, topology: topology, now: now)
             notifier.notify()
             return r
         } catch let e as StoreError {

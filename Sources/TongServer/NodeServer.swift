@@ -39,7 +39,7 @@ public final class NodeServer: Sendable {
     /// Runs until cancelled or signalled.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let logger = node.logger
-        try node.publishDirectory()
+        try node.publishDirectoryWhenPossible()
         let (host, port) = try NodeConfiguration.hostPort(node.config.http)
         let (phost, pport) = try NodeConfiguration.hostPort(node.config.peer)
 
@@ -48,6 +48,7 @@ public final class NodeServer: Sendable {
         APIRoutes.add(to: router, node: node)
         EnterpriseRoutes.add(to: router, node: node)
         ApplicationRoutes.add(to: router, node: node)
+        TrustRoutes.add(to: router, node: node)
         Portal.add(to: router, node: node)
         let http = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
@@ -58,7 +59,7 @@ public final class NodeServer: Sendable {
         peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
         PeerRoutes.add(to: peerRouter, node: node)
         let peerApp = try PeerServer.application(
-            router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
+            router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials), policy: node.peerPolicy,
             logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
         let delivery = DeliveryService(node: node)
