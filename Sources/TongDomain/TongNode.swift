@@ -129,16 +129,17 @@ public final class TongNode: Sendable {
 
     /// Publishes this node and its departments (with their sealing keys) and its key history
     /// (`keys`: a certificate it switched away from is closed at the last counter it signed) to
-    /// the directory, writing only what changed since the last start.
+    /// the directory, writing only what changed since the last start; signed at `now` (ms; default the wall clock).
     /// - Throws: `NodeError` (`configuration` if the certificate was retired before, `unavailable`
     ///   while catching up after a restore: `publishDirectoryWhenPossible` retries then).
-    public func publishDirectory(now: Int64 = TongNode.now()) throws {
+    public func publishDirectory(now: Int64? = nil) throws {
         guard let me = topology.node(id) else { return }
         var writes: [LocalWrite] = []
+        let keys = try keyHistory()
         let nodeFields: [String: JSONValue] = [
             "name": .string(me.name), "parent": me.parent.map(JSONValue.string) ?? .null,
             "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
-            "keys": .array(try keyHistory().map(\.json)),
+            "keys": .array(keys.map(\.json)),
         ]
         if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
         for d in me.departments {
@@ -146,7 +147,7 @@ public final class TongNode: Sendable {
             let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
-        if !writes.isEmpty { try write(writes, now: now) }
+        if !writes.isEmpty { try write(writes, now: now ?? Self.now()) }
         directoryPending.withLock { $0 = false }
         try refreshTrust()
     }

@@ -17,15 +17,10 @@ public enum PeerServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let server: HTTPServerBuilder =
-            if let policy {
-                try .tls(.http1(), configuration: .init(tlsConfiguration: tls, customVerificationCallback: policy.callback(expectedNodeID: nil)))
-            } else {
-                try .tls(.http1(), tlsConfiguration: tls)
-            }
+        let configuration = TLSChannelConfiguration(tlsConfiguration: tls, customVerificationCallback: policy?.callback(expectedNodeID: nil))
         return Application(
             router: router,
-            server: server,
+            server: try .tls(.http1(), configuration: configuration),
             configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: onServerRunning,
             logger: logger

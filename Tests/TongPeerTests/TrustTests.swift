@@ -94,7 +94,8 @@ import X509
             node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: Int64(revokedAt.timeIntervalSince1970 * 1000), reason: "key leaked")
         let list = try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: Self.t0 + 6 * Self.day)
         var trust = TrustState()
-        #expect(trust.add(list, ca: f.verifier.caCertificate))
+        let added = trust.add(list, ca: f.verifier.caCertificate)
+        #expect(added)
         let now = Self.t0 + 6 * Self.day
         #expect(f.verifier.verifySignature(try Self.set(f.node, at: revokedAt - 1), now: now, trust: trust) == .accepted)
         #expect(Self.rejected(f.verifier.verifySignature(try Self.set(f.node, at: revokedAt), now: now, trust: trust), containing: "revoked"))
@@ -102,7 +103,8 @@ import X509
         let rogueCA = try FederationCA.create(federation: "test", now: Self.t0)
         let forged = try FederationCA.revocations(previous: nil, adding: [], ca: rogueCA, now: now)
         var other = TrustState()
-        #expect(!other.add(forged, ca: f.verifier.caCertificate))
+        let forgedAdded = other.add(forged, ca: f.verifier.caCertificate)
+        #expect(!forgedAdded)
         // A tampered payload no longer verifies with ca.pem.
         var tampered = list
         tampered.payload = Array(String(decoding: list.payload, as: UTF8.self).replacingOccurrences(of: "key leaked", with: "key loaned").utf8)
@@ -160,7 +162,8 @@ import X509
         #expect(!csrPEM.contains("PRIVATE"))
         let certPEM = try FederationCA.sign(csrPEM: csrPEM, nodeID: "330100", nodeName: "杭州市", ca: f.ca, now: Self.t0)
         let cert = try Certificate(pemEncoded: certPEM)
-        #expect(cert.publicKey == Certificate.PrivateKey(try P256.Signing.PrivateKey(pemRepresentation: keyPEM)).publicKey)
+        let key = try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
+        #expect(cert.publicKey == Certificate.PrivateKey(key).publicKey)
         #expect(NodeIdentity.nodeID(of: cert) == "330100")
         let usage = try #require(try cert.extensions.extendedKeyUsage)
         #expect(usage.contains(.serverAuth) && usage.contains(.clientAuth))
@@ -222,8 +225,9 @@ import X509
             #expect(refusals.all.contains { $0.contains("revoked") })
         }
         // The client knows the server's certificate is revoked: it refuses to talk to it.
+        let clientPolicy = try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: try revoking(b))
         try await Self.withServer(fed.b, policy: clean) { port in
-            let client = try PeerClient(credentials: fed.a, group: group, policy: try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: try revoking(b)))
+            let client = try PeerClient(credentials: fed.a, group: group, policy: clientPolicy)
             do {
                 _ = try await client.request(
                     method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil, timeout: .seconds(5))

@@ -75,7 +75,7 @@ import TongCore
 
         /// Starts the README's `tong serve` line for a node (quiet, and gone with the test).
         func start(_ id: String) async throws {
-            let line = try #require(serveLines[id])
+            guard let line = serveLines[id] else { throw NodeError.config("the README starts no node \(id)") }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
             p.arguments = Array(line.components(separatedBy: " ").dropFirst()) + ["--log-level", "critical", "--exit-with-parent"]

@@ -115,7 +115,8 @@ import TongPeer
                 Self.has(newcomer, oldPolicies["100000"]!) && Self.has(newcomer, oldPolicies["330000"]!) && Self.has(newcomer, fresh.id)
                     && newcomer.department("100000-mof") != nil && newcomer.department("330000-hrss") != nil
             }
-            #expect(try newcomer.db.rejections().isEmpty, "\(try newcomer.db.rejections())")
+            let rejections = try newcomer.db.rejections()
+            #expect(rejections.isEmpty, "\(rejections.map(\.reason))")
             // Feedback to a department whose directory entry was signed with an expired certificate is routed.
             let s = try newcomer.submitFeedback([
                 "kind": "consultation", "department": "100000-mof", "title": "咨询", "content": "如何申请？", "contact": ["name": "王", "phone": "13912345678"],
