@@ -173,7 +173,9 @@ public enum CertificateCommands {
             files = [certFile]
         } else {
             let dir = caDir + "/issued"
-            files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".pem") }.sorted().map { dir + "/" + $0 }
+            files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".pem") }.sorted().map {
+                dir + "/" + $0
+            }
         }
         for f in files {
             guard let pem = try? NodeHome.read(f, what: "certificate"), let der = NodeIdentity.der(pem: pem),
@@ -197,7 +199,9 @@ public enum CertificateCommands {
             previous = l
         }
         let atMs = TongNode.ms(at)
-        let entries = candidates.map { RevocationList.Entry(node: node, serial: $0.serial, fingerprint: $0.fingerprint, revokedAt: atMs, reason: reason) }
+        let entries = candidates.map {
+            RevocationList.Entry(node: node, serial: $0.serial, fingerprint: $0.fingerprint, revokedAt: atMs, reason: reason)
+        }
         let list: SignedRevocationList
         do { list = try FederationCA.revocations(previous: previous, adding: entries, ca: ca, now: now) } catch let e as PeerError {
             throw NodeError.config(e.message)

@@ -54,9 +54,9 @@ extension TongNode {
         }
         let missing = list.list.missing(from: trust.current.revocations)
         guard missing.isEmpty else {
+            let nodes = missing.map(\.node).joined(separator: ", ")
             throw NodeError.invalid(
-                "the revocation list lacks \(missing.count) revoked certificate(s) already in force (of \(missing.map(\.node).joined(separator: ", "))); "
-                    + "install the CA's latest list")
+                "the revocation list lacks \(missing.count) revoked certificate(s) already in force (of \(nodes)); install the CA's latest list")
         }
         try write([LocalWrite(id: id, kind: .node, owner: id, scope: .directory, fields: ["revocations": list.wireJSON], mustExist: true)])
         try refreshTrust()

@@ -25,9 +25,11 @@ public final class LocalFederation: Sendable {
     /// timers with it).
     /// `prepare` runs on the laid-out root before any node opens (tests replace certificates
     /// or write history there).
-    public init(topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger,
-                configure: (inout NodeConfiguration) -> Void = { _ in },
-                prepare: (String) throws -> Void = { _ in }) throws {
+    public init(
+        topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger,
+        configure: (inout NodeConfiguration) -> Void = { _ in },
+        prepare: (String) throws -> Void = { _ in }
+    ) throws {
         let topo0 = try Topology.parse(toml: topologyText)
         var httpPorts: [String: String] = [:], peerPorts: [String: String] = [:]
         for n in topo0.nodes {

@@ -91,7 +91,8 @@ import X509
         let f = try Self.fixture(days: 30)
         let revokedAt = Self.t0 + 5 * Self.day
         let entry = RevocationList.Entry(
-            node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: Int64(revokedAt.timeIntervalSince1970 * 1000), reason: "key leaked")
+            node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: Int64(revokedAt.timeIntervalSince1970 * 1000),
+            reason: "key leaked")
         let list = try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: Self.t0 + 6 * Self.day)
         var trust = TrustState()
         let added = trust.add(list, ca: f.verifier.caCertificate)
@@ -173,7 +174,8 @@ import X509
         let body = csrPEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         var der = [UInt8](try #require(Data(base64Encoded: body)))
         der[der.count - 5] ^= 0x01
-        let altered = "-----BEGIN CERTIFICATE REQUEST-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
+        let altered =
+            "-----BEGIN CERTIFICATE REQUEST-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
             + "\n-----END CERTIFICATE REQUEST-----\n"
         #expect(throws: PeerError.self) { try FederationCA.sign(csrPEM: altered, nodeID: "330100", nodeName: "", ca: f.ca, now: Self.t0) }
     }
@@ -192,7 +194,9 @@ import X509
         func revoking(_ c: NodeCertificate) throws -> TrustRegistry {
             let e = RevocationList.Entry(node: c.nodeID, serial: c.serial, fingerprint: c.fingerprint, revokedAt: 0)
             var s = TrustState()
-            s.add(try FederationCA.revocations(previous: nil, adding: [e], ca: fed.ca, now: Date()), ca: try Certificate(pemEncoded: fed.ca.certificatePEM))
+            s.add(
+                try FederationCA.revocations(previous: nil, adding: [e], ca: fed.ca, now: Date()),
+                ca: try Certificate(pemEncoded: fed.ca.certificatePEM))
             let r = TrustRegistry()
             r.replace(s)
             return r

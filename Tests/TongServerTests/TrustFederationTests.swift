@@ -119,7 +119,8 @@ import TongPeer
             #expect(rejections.isEmpty, "\(rejections.map(\.reason))")
             // Feedback to a department whose directory entry was signed with an expired certificate is routed.
             let s = try newcomer.submitFeedback([
-                "kind": "consultation", "department": "100000-mof", "title": "咨询", "content": "如何申请？", "contact": ["name": "王", "phone": "13912345678"],
+                "kind": "consultation", "department": "100000-mof", "title": "咨询", "content": "如何申请？",
+                "contact": ["name": "王", "phone": "13912345678"],
             ])
             #expect(!s.id.isEmpty)
 
