@@ -188,6 +188,19 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 }
 
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a running node's links, the revoked certificates in force and its key history.")
+    @Option(help: "Node home.") var home: String
+    @Flag(help: "Print the sync status JSON as the API returns it.") var json = false
+    func run() async throws {
+        do {
+            let st = try await StatusReport.fetch(home: NodeHome(path: home))
+            print(json ? StatusReport.json(st) : StatusReport.render(st))
+        } catch { fail(error) }
+    }
+}
+
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Copy a node's replica with SQLite's online backup (safe while it runs).")
     @Option(help: "Node home.") var home: String

@@ -73,6 +73,21 @@ import TongCore
             guard p.terminationStatus == 0 else { throw NodeError.config("README commands failed: \(stderr)") }
         }
 
+        /// Runs `tong ARGS` in the scratch folder and returns what it printed.
+        func tong(_ args: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
+            p.arguments = args
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return text
+        }
+
         /// Starts the README's `tong serve` line for a node (quiet, and gone with the test).
         func start(_ id: String) async throws {
             guard let line = serveLines[id] else { throw NodeError.config("the README starts no node \(id)") }
@@ -167,6 +182,8 @@ import TongCore
         try await s.start("100000")
         let status = try s.call("GET", "100000", "/api/v1/sync/status").json
         #expect(status?["revocations"]?.arrayValue?.count == 2, "\(String(describing: status))")
+        let shown = try s.tong(["status", "--home", "100000"])
+        #expect(shown.contains("revoked certificates: 2") && shown.contains("330000 serial"), "\(shown)")
         let after = try s.call("POST", "330000", "/api/v1/policies", body: policyBody("吊销后的政策", dept: "330000-hrss"))
         let afterID = try #require(after.json?["id"]?.stringValue)
         try await Self.eventually("the revoked node's link is down") {
