@@ -121,6 +121,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "TongSimTests", dependencies: ["TongSim", "TongCore"], swiftSettings: strict),
-        .testTarget(name: "TongServerTests", dependencies: ["TongServer", "TongDomain", "TongTools", "TongSim"], swiftSettings: strict),
+        .testTarget(name: "TongServerTests", dependencies: [
+            "TongServer", "TongDomain", "TongTools", "TongSim",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
     ]
 )

@@ -109,7 +109,13 @@ public struct ReplicaRules: Sendable {
     /// Whether a set may be merged at `receiver` at all: its content (shape, scope, and rule 5
     /// for every change) and whether its scope belongs at the receiver (rule 3).
     public func admit(_ set: ChangeSet, at receiver: String, topology: Topology) -> ChangeSetVerdict {
-        if checksContent, case .rejected(let why) = ChangeSetVerifier.checkContent(set, topology: topology) { return .rejected(why) }
+        if checksContent {
+            if case .rejected(let why) = ChangeSetVerifier.checkContent(set, topology: topology) { return .rejected(why) }
+            // The same field rules as a local write: nothing a peer sends is trusted to be well-formed.
+            for c in set.changes {
+                if let why = ChangeContent.refusal(c) { return .rejected("content: \(why) (record \(c.record))") }
+            }
+        }
         guard set.scope.isHeld(by: receiver, in: topology) else {
             return .rejected("set of scope \(set.scope.key) does not belong at node \(receiver)")
         }
@@ -120,11 +126,37 @@ public struct ReplicaRules: Sendable {
     /// stored record's kind or owner, or creates a record at its owner in another node's name,
     /// is rejected; changes already applied (same dot) are skipped (idempotence).
     /// - Throws: only what `load` throws.
+    /// The highest counter a set may carry: 2^40 (about 1.1 × 10^12). A node writing 1,000
+    /// changes a second without pause needs 35 years to reach it, so no honest node does; a
+    /// counter above it can only push an origin's counters out of reach of its genuine writes.
+    public static let maxCounter: UInt64 = 1 << 40
+    /// How far one set may jump above the highest counter already applied from its origin:
+    /// 2^32 (4.3 × 10^9), more than any node writes between two sets that reach a neighbour
+    /// (sets travel within seconds; a year of 100 writes a second is 3.2 × 10^9).
+    public static let maxJump: UInt64 = 1 << 32
+
+    /// Whether a set's counters may follow what was applied from its origin here (`seen`, the
+    /// highest counter applied from it; nil if none). Along the tree's single path an origin's
+    /// sets arrive in the order it made them, so a new set never carries a counter at or below
+    /// one already applied: that is a replay or an equivocation (two different sets claiming one
+    /// counter). A node's own sets coming back after a restore are exempt.
+    public func checkCounters(_ set: ChangeSet, at receiver: String, seen: UInt64?) -> ChangeSetVerdict {
+        guard let first = set.changes.first?.counter, let last = set.changes.last?.counter else { return .accepted }
+        if last > Self.maxCounter { return .rejected("counter \(last) of \(set.origin) is beyond any honest node's (\(Self.maxCounter))") }
+        guard set.origin != receiver, let seen else { return .accepted }
+        if first <= seen {
+            return .rejected("counter \(first) of \(set.origin) is not above \(seen), already applied from it: a replay or an equivocation")
+        }
+        if last - seen > Self.maxJump { return .rejected("counter \(last) of \(set.origin) jumps \(last - seen) above \(seen), implausibly") }
+        return .accepted
+    }
+
     public func planApply(
-        _ set: ChangeSet, at receiver: String, topology: Topology,
+        _ set: ChangeSet, at receiver: String, topology: Topology, seen: UInt64? = nil,
         load: (String) throws -> RecordState?
     ) rethrows -> SetOutcome {
         if case .rejected(let why) = admit(set, at: receiver, topology: topology) { return .reject(why) }
+        if checksContent, case .rejected(let why) = checkCounters(set, at: receiver, seen: seen) { return .reject(why) }
         var staged: [String: Int] = [:]
         var records: [(id: String, state: RecordState, existed: Bool)] = []
         var maxCounter: UInt64 = 0

@@ -24,6 +24,9 @@ public struct SyncService: Service {
 
     public func run() async throws {
         let caughtUp = CatchUp()
+        if node.neighbours.isEmpty, (try? node.db.state().restorePending) == true {
+            try? node.db.catchUp(seenByPeers: 0, finished: true)  // a one-node federation has nobody to ask
+        }
         await withDiscardingTaskGroup { group in
             for (peer, _) in node.neighbours {
                 group.addTask { await link(peer, caughtUp: caughtUp) }
@@ -84,11 +87,22 @@ public struct SyncService: Service {
                         throw PeerError(.protocolError, "hello answered \(r.status)")
                     }
                     let cursor = Cursor(json: v["cursor"]) ?? Cursor(epoch: epoch, seq: 0)
+                    let seenByPeer = UInt64(max(0, v["seen"]?.intValue ?? 0))
+                    if let st = try? node.db.state(), !st.restorePending, seenByPeer > st.counter {
+                        // The neighbour saw counters of ours we no longer have: our replica is older than
+                        // what we handed out (lost or copied back). Hold writes and catch up, as after a restore.
+                        node.logger.error("replica is behind what a neighbour has seen of it; holding writes until caught up", metadata: [
+                            "peer.id": .string(peer), "counter": .stringConvertible(st.counter), "seen": .stringConvertible(seenByPeer),
+                        ])
+                        try node.db.markRestored()
+                        node.notifier.notify()
+                        continue
+                    }
                     session.answered(cursor: cursor, now: TongNode.now())
                     node.link.update(peer) {
                         $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil
                     }
-                    try await restoreCatchUp(peer: peer, seen: UInt64(max(0, v["seen"]?.intValue ?? 0)), caughtUp: caughtUp)
+                    try await restoreCatchUp(peer: peer, seen: seenByPeer, caughtUp: caughtUp)
                 } catch {
                     fail(&session, peer, error)
                 }
@@ -153,13 +167,18 @@ public struct SyncService: Service {
         var lastStats: Int64 = 0
         var statsDirty = true
         var needAck = true
+        var directoryPublished = false
         var seen = -1
         while !Task.isCancelled {
             let g = node.notifier.current
             var now = TongNode.now()
             do {
                 if (try? node.db.state().restorePending) != true {
-                    if node.directoryPending.withLock({ $0 }) { try node.publishDirectory() }
+                    if !directoryPublished {
+                        // Once caught up; a node whose own certificate cannot sign logs why and waits for a new one.
+                        try node.publishDirectoryWhenPossible()
+                        directoryPublished = true
+                    }
                     if g != seen {
                         seen = g
                         statsDirty = true

@@ -25,8 +25,6 @@ public final class TongNode: Sendable {
     package let certificate: NodeCertificate
     /// Checks neighbours' certificates during TLS handshakes (revocations included).
     package let peerPolicy: PeerCertificatePolicy
-    /// The directory record still has to be (re)published: it was refused while catching up.
-    package let directoryPending = Mutex(false)
     /// mTLS credentials.
     package let credentials: PeerCredentials
     /// API tokens.
@@ -75,10 +73,13 @@ public final class TongNode: Sendable {
             }
             deptKeys[d.id] = try loadOrMakeSealKey(home.sealKeysDir + "/\(d.id).pem")
         }
+        // The node's sealing key is made at its first start: if it exists, this node ran before,
+        // and a replica created now means the old one was lost (kv679): start held.
+        let ranBefore = FileManager.default.fileExists(atPath: home.sealKeysDir + "/node.pem")
         let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
         let db: TongDatabase
-        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now()) } catch let e as StoreError {
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError {
             throw NodeError.config(e.message)
         }
         return try TongNode(
@@ -131,7 +132,7 @@ public final class TongNode: Sendable {
     /// (`keys`: a certificate it switched away from is closed at the last counter it signed) to
     /// the directory, writing only what changed since the last start; signed at `now` (ms; default the wall clock).
     /// - Throws: `NodeError` (`configuration` if the certificate was retired before, `unavailable`
-    ///   while catching up after a restore: `publishDirectoryWhenPossible` retries then).
+    ///   while writes are held or this node's certificate cannot sign).
     public func publishDirectory(now: Int64? = nil) throws {
         guard let me = topology.node(id) else { return }
         var writes: [LocalWrite] = []
@@ -148,16 +149,14 @@ public final class TongNode: Sendable {
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
         if !writes.isEmpty { try write(writes, now: now ?? Self.now()) }
-        directoryPending.withLock { $0 = false }
         try refreshTrust()
     }
 
-    /// `publishDirectory`, or, while the node is catching up after a restore (writes held),
-    /// remembers to do it once it has (the housekeeping loop retries).
+    /// `publishDirectory`, except that a node that may not write now (held, or its certificate
+    /// expired or revoked) logs why and still starts: it serves what it holds and can be renewed.
     /// - Throws: `NodeError` other than `unavailable`.
     public func publishDirectoryWhenPossible() throws {
         do { try publishDirectory() } catch let e as NodeError where e.code == .unavailable {
-            directoryPending.withLock { $0 = true }
             logger.notice("directory record held until the node caught up", metadata: ["reason": .string(e.message)])
         }
     }

@@ -39,7 +39,8 @@ public final class NodeServer: Sendable {
     /// Runs until cancelled or signalled.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let logger = node.logger
-        try node.publishDirectoryWhenPossible()
+        // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
+        if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
         let (host, port) = try NodeConfiguration.hostPort(node.config.http)
         let (phost, pport) = try NodeConfiguration.hostPort(node.config.peer)
 

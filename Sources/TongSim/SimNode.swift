@@ -28,6 +28,8 @@ final class SimNode {
 
     // MARK: durable
     var records: [String: RecordState] = [:]
+    /// Highest counter applied from each origin (the store's `origin_seen`).
+    var seen: [String: UInt64] = [:]
     /// Record ids in the order they arrived, for reproducible random picks (dictionary order is per process).
     var held: [String] = []
     var log: [SimLogEntry] = []

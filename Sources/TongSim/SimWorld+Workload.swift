@@ -2,7 +2,7 @@ import TongCore
 
 /// What the users and the hostile world do during the write phase, drawn from the seed.
 extension SimWorld {
-    static let themes: [JSONValue] = ["复工复产", "稳企稳岗", "金融财税", "缓缴社保", "租金减免", "水电气优惠", "其他"]
+    static let themes: [JSONValue] = ["resume_work", "stabilize_jobs", "finance_tax", "social_insurance", "rent_relief", "utilities", "other"]
 
     func scheduleWorkload() {
         let count = nodes.count
@@ -38,7 +38,7 @@ extension SimWorld {
             let fields: [String: JSONValue] =
                 work.chance(0.5)
                 ? ["title": .string("政策\(id) 第\(n.counter + 1)次修订")]
-                : ["summary": .string("摘要 \(n.counter + 1)"), "tags": .array([.string("修订")])]
+                : ["body": .string("摘要 \(n.counter + 1)"), "tags": .array([.string("修订")])]
             write(n, [LocalWrite(id: id, kind: .policy, owner: n.id, scope: .owned(n.id), fields: fields, mustExist: false)])
             return
         }

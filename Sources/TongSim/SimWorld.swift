@@ -157,6 +157,7 @@ final class SimWorld {
             return nil
         }
         n.counter = plan.counter
+        n.seen[n.id] = plan.counter
         for r in plan.records {
             if !r.existed { n.held.append(r.id) }
             n.records[r.id] = r.state
@@ -183,10 +184,11 @@ final class SimWorld {
     /// `ReplicaRules.planApply` (admission, authority, kind and owner, merge), whole or not at all.
     func apply(_ sid: Int32, at r: SimNode) -> String? {
         let set = sets[Int(sid)]
-        switch rules.planApply(set, at: r.id, topology: topology, load: { r.records[$0] }) {
+        switch rules.planApply(set, at: r.id, topology: topology, seen: r.seen[set.origin], load: { r.records[$0] }) {
         case .reject(let why):
             return why
-        case .apply(let records, _):
+        case .apply(let records, let maxCounter):
+            if maxCounter > 0 { r.seen[set.origin] = max(r.seen[set.origin] ?? 0, maxCounter) }
             for rec in records {
                 var state = rec.state
                 if brokenMerge, let c = set.changes.first(where: { $0.record == rec.id }),

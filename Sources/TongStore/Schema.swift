@@ -178,6 +178,21 @@ enum Schema {
                         created_at INTEGER NOT NULL
                     );
                     CREATE INDEX enterprise_application_policy ON enterprise_application(enterprise, policy);
+                    -- Each logged set's counter range, so an equivocation names the set it contradicts.
+                    ALTER TABLE change_log ADD COLUMN min_counter INTEGER;
+                    ALTER TABLE change_log ADD COLUMN max_counter INTEGER;
+                    CREATE INDEX change_log_counters ON change_log(origin, max_counter);
+                    -- The audit trail: every accepted and rejected set and every hold or key event,
+                    -- each entry carrying the SHA-256 of the one before (a hash chain, as in RFC 6962).
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        event TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        prev TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE
+                    );
                     """)
         }
         return m

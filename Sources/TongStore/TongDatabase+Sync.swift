@@ -75,7 +75,16 @@ extension TongDatabase {
                     failure = e.message
                 }
                 if failure == nil { try Self.appendLog(db, s, wire: inc.wire, from: peer, now: now) }
-                if let failure {
+                if var failure {
+                    if let first = s.set.changes.first?.counter,
+                        let other = try String.fetchOne(
+                            db.cachedStatement(
+                                sql: "SELECT set_id FROM change_log WHERE origin = ? AND max_counter >= ? AND min_counter <= ? AND set_id != ? LIMIT 1"),
+                            arguments: [s.set.origin, Int64(first), Int64(s.set.changes.last?.counter ?? first), setID])
+                    {
+                        // Two different signed sets claim the same counters of one origin: keep both ids on record.
+                        failure = "equivocation: set \(setID) and the applied set \(other) both claim counters of \(s.set.origin); " + failure
+                    }
                     try Self.reject(db, peer: peer, origin: s.set.origin, setID: setID, reason: failure, now: now)
                     rejected.append((setID, s.set.origin, failure))
                 } else {
@@ -100,7 +109,8 @@ extension TongDatabase {
     ) throws -> String? {
         var rowids: [String: Int64] = [:]
         var before: [String: RecordState] = [:]
-        let outcome = try rules.planApply(set, at: receiver, topology: topology) { id in
+        let seen = try UInt64.fetchOne(db.cachedStatement(sql: "SELECT counter FROM origin_seen WHERE origin = ?"), arguments: [set.origin])
+        let outcome = try rules.planApply(set, at: receiver, topology: topology, seen: seen) { id in
             guard let r = try load(db, id: id) else { return nil }
             rowids[id] = r.rowid
             before[id] = r.state
@@ -134,6 +144,7 @@ extension TongDatabase {
         try db.execute(
             sql: "INSERT INTO rejection (at, peer, origin, set_id, reason) VALUES (?, ?, ?, ?, ?)",
             arguments: [now, peer, origin, setID, String(reason.prefix(500))])
+        try audit(db, event: "set.rejected", subject: setID ?? "-", detail: "from=\(peer) origin=\(origin ?? "-") reason=\(reason)", now: now)
     }
 
     /// Records a rejection that happened before a batch reached the database (e.g. a malformed body).

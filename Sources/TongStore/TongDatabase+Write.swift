@@ -62,8 +62,18 @@ extension TongDatabase {
 
     static func appendLog(_ db: Database, _ s: SignedChangeSet, wire: [UInt8], from peer: String?, now: Int64) throws {
         try db.cachedStatement(
-            sql: "INSERT INTO change_log (set_id, origin, scope, changes, received_from, wire, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            sql: """
+                INSERT INTO change_log (set_id, origin, scope, changes, received_from, wire, logged_at, min_counter, max_counter)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
         )
-        .execute(arguments: [s.id, s.set.origin, s.set.scope.key, s.set.changes.count, peer, Data(wire), now])
+        .execute(arguments: [
+            s.id, s.set.origin, s.set.scope.key, s.set.changes.count, peer, Data(wire), now,
+            s.set.changes.first.map { Int64($0.counter) }, s.set.changes.last.map { Int64($0.counter) },
+        ])
+        let counters = "\(s.set.changes.first?.counter ?? 0)-\(s.set.changes.last?.counter ?? 0)"
+        try audit(db, event: peer == nil ? "set.local" : "set.accepted", subject: s.id,
+                  detail: "origin=\(s.set.origin) scope=\(s.set.scope.key) changes=\(s.set.changes.count) counters=\(counters) from=\(peer ?? "-")",
+                  now: now)
     }
 }

@@ -28,8 +28,11 @@ public final class TongDatabase: Sendable {
         public var restorePending: Bool
     }
 
-    /// Opens (creating or migrating) the replica at `path` for node `nodeID`.
-    public init(path: String, nodeID: String, now: Int64) throws {
+    /// Opens (creating or migrating) the replica at `path` for node `nodeID`. With
+    /// `holdIfNew`, a database created now starts held (as after `tong restore`): the node ran
+    /// before and lost its replica, so it must learn its highest counter from its neighbours
+    /// before it hands one out again.
+    public init(path: String, nodeID: String, now: Int64, holdIfNew: Bool = false) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -62,8 +65,12 @@ public final class TongDatabase: Sendable {
                 }
             } else {
                 try db.execute(
-                    sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at) VALUES (1, ?, 0, ?, ?)",
-                    arguments: [nodeID, Self.newEpoch(), now])
+                    sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at, restore_pending) VALUES (1, ?, 0, ?, ?, ?)",
+                    arguments: [nodeID, Self.newEpoch(), now, holdIfNew ? 1 : 0])
+                if holdIfNew {
+                    try Self.audit(db, event: "hold.start", subject: nodeID,
+                                   detail: "the replica was created anew for a node that ran before: writes held until it caught up", now: now)
+                }
             }
         }
     }
@@ -90,6 +97,8 @@ public final class TongDatabase: Sendable {
     public func markRestored() throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE node_state SET restore_pending = 1, log_epoch = ? WHERE id = 1", arguments: [Self.newEpoch()])
+            try Self.audit(db, event: "hold.start", subject: nodeID, detail: "writes held until the node caught up from its neighbours",
+                           now: Int64(Date().timeIntervalSince1970 * 1000))
         }
     }
 
@@ -97,7 +106,11 @@ public final class TongDatabase: Sendable {
     public func catchUp(seenByPeers: UInt64, finished: Bool) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE node_state SET counter = max(counter, ?) WHERE id = 1", arguments: [Int64(seenByPeers)])
-            if finished { try db.execute(sql: "UPDATE node_state SET restore_pending = 0 WHERE id = 1") }
+            if finished, try Self.state(db).restorePending {
+                try db.execute(sql: "UPDATE node_state SET restore_pending = 0 WHERE id = 1")
+                try Self.audit(db, event: "hold.end", subject: nodeID, detail: "caught up; counters continue above \(seenByPeers)",
+                               now: Int64(Date().timeIntervalSince1970 * 1000))
+            }
         }
     }
 

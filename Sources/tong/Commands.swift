@@ -237,3 +237,26 @@ struct Demo: AsyncParsableCommand {
         } catch { fail(error) }
     }
 }
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a node's replica: the audit trail's hash chain, every set's signature, and that replaying the change log gives the stored records.")
+    @Option(help: "Node home.") var home: String
+    func run() async throws {
+        let report: VerificationReport
+        do {
+            var logger = Logger(label: "tong")
+            logger.logLevel = .error
+            let node = try TongNode.open(home: NodeHome(path: home), logger: logger)
+            report = try node.verifyReplica()
+        } catch { fail(error) }
+        for p in report.problems { print("verify: \(p)") }
+        let summary = "\(report.sets) sets, \(report.records) records, \(report.auditEntries) audit entries"
+        if report.ok {
+            print("verify: ok (\(summary))")
+        } else {
+            print("verify: \(report.problems.count) problems (\(summary))")
+            throw ExitCode(1)
+        }
+    }
+}

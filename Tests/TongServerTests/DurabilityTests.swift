@@ -323,4 +323,56 @@ import TongCore
         try await DemoRunner.waitUntil(seconds: 30) { try c.get("330100", "/api/v1/applications/\(receipt)").json?["status"] == "accepted" }
         for id in ["100000", "330000", "330100"] { c.stop(id) }
     }
+
+    /// A node that loses `data/` (certificates, keys and tokens kept) must not hand out its old
+    /// counters again: it starts held, learns its highest counter from its parent, gets its own
+    /// sets back, and only then writes, with fresh ids (the kv679 problem by another door).
+    @Test func aNodeThatLostItsDiskNeverReusesAnId() async throws {
+        let c = try Cluster()
+        try await c.start("100000")
+        try await c.start("330000")
+        try await c.start("330100")  // every neighbour must say what it saw before the hold lifts
+        let admin = try c.token("330000")
+        var old: [String] = []
+        for i in 0..<3 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘前第\(i)号政策", dept: "330000-hrss"))
+            old.append(try #require(r.json?["id"]?.stringValue))
+        }
+        #expect(try c.call("PATCH", "330000", "/api/v1/policies/\(old[0])", token: admin, body: ["title": "失盘前修订"]).status == 200)
+        try await step(#line) { try c.get("100000", "/api/v1/policies/\(old[0])").json?["title"] == "失盘前修订" }
+        c.stop("330000")
+        try FileManager.default.removeItem(atPath: c.root + "/330000/data")
+        try await c.start("330000")
+        // Held until it caught up: a write is refused with a clear 503 or, once caught up, gets a new id.
+        var fresh: [String] = []
+        try await step(#line) {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘后新政策", dept: "330000-hrss"))
+            if r.status == 503 { return false }
+            #expect(r.status == 201)
+            if let id = r.json?["id"]?.stringValue { fresh.append(id) }
+            return true
+        }
+        for i in 0..<2 {
+            let r = try c.call("POST", "330000", "/api/v1/policies", token: admin, body: policyBody("失盘后第\(i)号政策", dept: "330000-hrss"))
+            fresh.append(try #require(r.json?["id"]?.stringValue))
+        }
+        #expect(Set(fresh).isDisjoint(with: old), "reused: \(Set(fresh).intersection(old))")
+        // Its old policies come back, and the new ones reach the parent beside them.
+        try await step(#line) { try c.get("330000", "/api/v1/policies/\(old[0])").json?["title"] == "失盘前修订" }
+        try await step(#line) { try fresh.allSatisfy { try c.get("100000", "/api/v1/policies/\($0)").status == 200 } }
+        #expect(try c.get("100000", "/api/v1/policies/\(old[1])").json?["title"] == "失盘前第1号政策")
+        #expect(try c.total("100000") == 6)
+        // Nothing was rejected on the way: no divergence was papered over.
+        let status = try c.call("GET", "100000", "/api/v1/sync/status", token: try c.token("100000"))
+        #expect(status.json?["rejected"] == 0)
+        for id in ["100000", "330000", "330100"] { c.stop(id) }
+    }
+
+    /// `DemoRunner.waitUntil` that names the line that timed out.
+    func step(_ line: Int, _ condition: () throws -> Bool) async throws {
+        do { try await DemoRunner.waitUntil(seconds: 30, condition) } catch {
+            print("STEP timed out at line \(line)")
+            throw error
+        }
+    }
 }

@@ -185,6 +185,7 @@ extension PortalSite {
         let audiences = (v["audiences"]?.stringArray ?? []).map(PortalText.audience).joined(separator: "、")
         let tags = (v["tags"]?.stringArray ?? []).joined(separator: "、")
         let feedback = "/interact" + PortalForm.query([("about", id), ("department", dept)])
+        let conditions = eligibilitySection(v)
         return page(
             pr, title: title,
             """
@@ -197,14 +198,16 @@ extension PortalSite {
             <dt>地区</dt><dd>\(nodeName(PortalSite.text(v["region"])))</dd>
             <dt>成文日期</dt><dd>\(PortalSite.text(v["issued_on"]))</dd>
             <dt>有效期</dt><dd>\(validity)</dd>
+            \(applyWindow(v))
             <dt>状态</dt><dd>\(withdrawn ? "已废止" : "现行有效")</dd>
             <dt>主题</dt><dd>\(themeTags(v["themes"]))</dd>
             <dt>标签</dt><dd>\(tags.isEmpty ? "—" : tags)</dd>
             <dt>适用对象</dt><dd>\(audiences.isEmpty ? "—" : audiences)</dd>
             <dt>来源</dt><dd>\(source)</dd>
-            <dt>更新时间</dt><dd>\(TongNode.iso8601(ms: r.updatedAt))</dd>
+            <dt>更新时间</dt><dd>\(PortalText.beijingTime(ms: r.updatedAt))（北京时间）</dd>
             </dl>
             <section class="body">\(paragraphs)</section>
+            \(conditions)
             <section><h2>关联办事事项</h2>\(relatedHTML)</section>
             <p><a class="button" href="\(feedback)">对本政策留言（建议、咨询、投诉）</a></p>
             </article>

@@ -12,6 +12,8 @@ final class PortalSite: Sendable {
     let node: TongNode
     /// Logged-in staff.
     let sessions = PortalSessions()
+    /// Signed-in enterprises (企业服务).
+    let enterpriseSessions = PortalEnterpriseSessions()
     /// Results per page in lists.
     static let pageSize = 20
 
@@ -37,6 +39,8 @@ final class PortalSite: Sendable {
         }
         registerPublic(router)
         registerInteract(router)
+        registerMatch(router)
+        registerEnterprise(router)
         registerStaff(router)
     }
 
@@ -52,7 +56,8 @@ final class PortalSite: Sendable {
             <link rel="stylesheet" href="/static/tong.css"><link rel="icon" href="data:,"></head>
             <body><header class="site"><div class="wrap">
             <a class="brand" href="/">小微企业和个体工商户服务专栏</a>
-            <nav><a href="/policies">政策通</a><a href="/services">办事通</a><a href="/interact">互动通</a><a href="/receipt">回执查询</a></nav>
+            <nav><a href="/policies">政策通</a><a href="/services">办事通</a><a href="/interact">互动通</a><a href="/match">政策计算器</a>\
+            <a href="/enterprise">企业服务</a><a href="/receipt">回执查询</a></nav>
             </div></header>
             <main class="wrap">\(body)</main>
             <footer class="wrap"><p>\(nodeName(node.id))节点 · \(node.id) · <a href="/inbox">部门收件箱</a> · <a href="/admin">节点管理</a>\
