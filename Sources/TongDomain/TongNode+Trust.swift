@@ -42,7 +42,7 @@ extension TongNode {
     /// it reaches every node, and applies it at once.
     /// - Returns: the number of entries now in force.
     /// - Throws: `NodeError` `forbidden` (not the admin), `malformed` (not a list), `invalid`
-    ///   (not signed by the federation CA, or older than what is known), `unavailable`.
+    ///   (not signed by the federation CA, or older than what is known), `tooLarge` (over 64 KiB), `unavailable`.
     @discardableResult
     public func installRevocations(_ wire: JSONValue, by who: Principal) throws -> Int {
         try who.requireAdmin("only this node's admin installs revocation lists")
@@ -51,6 +51,10 @@ extension TongNode {
         }
         guard list.isSigned(by: verifier.caCertificate) else {
             throw NodeError.invalid("the revocation list is not signed by this federation's CA")
+        }
+        // Receivers bound every directory field to 64 KiB (ChangeContent): a larger list would not travel.
+        guard CanonicalJSON.encode(list.wireJSON).count <= 64 << 10 else {
+            throw NodeError(.tooLarge, "the revocation list is larger than the 64 KiB a directory field may carry")
         }
         let missing = list.list.missing(from: trust.current.revocations)
         guard missing.isEmpty else {

@@ -53,7 +53,9 @@ struct FederationCommand: AsyncParsableCommand {
 struct CA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Certificates one step at a time; private keys never leave where they were made (certs/README.md).",
-        subcommands: [Init.self, Request.self, Sign.self, Install.self, Renew.self, Revoke.self, PublishRevocations.self])
+        subcommands: [
+            Init.self, Request.self, Sign.self, Install.self, Renew.self, Revoke.self, PublishRevocations.self, Trust.self,
+        ])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a federation CA in DIR (ca.pem, ca.key 0600, issued/).")
@@ -150,6 +152,19 @@ struct CA: AsyncParsableCommand {
         }
     }
 
+    struct Trust: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a running node's revoked certificates in force, its key history and its links.")
+        @Option(help: "Node home (node.toml and admin.token are read; the node must be running).") var home: String
+        @Flag(help: "Print the sync status JSON as the API returns it.") var json = false
+        func run() async throws {
+            do {
+                let st = try await TrustReport.fetch(home: NodeHome(path: home))
+                print(json ? TrustReport.json(st) : TrustReport.render(st))
+            } catch { fail(error) }
+        }
+    }
+
     struct PublishRevocations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "publish-revocations",
@@ -185,19 +200,6 @@ struct PolicyCommand: AsyncParsableCommand {
                 if !r.errors.isEmpty { throw ExitCode(2) }
             } catch let e as ExitCode { throw e } catch { fail(error) }
         }
-    }
-}
-
-struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show a running node's links, the revoked certificates in force and its key history.")
-    @Option(help: "Node home.") var home: String
-    @Flag(help: "Print the sync status JSON as the API returns it.") var json = false
-    func run() async throws {
-        do {
-            let st = try await StatusReport.fetch(home: NodeHome(path: home))
-            print(json ? StatusReport.json(st) : StatusReport.render(st))
-        } catch { fail(error) }
     }
 }
 

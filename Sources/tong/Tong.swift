@@ -12,7 +12,7 @@ struct Tong: AsyncParsableCommand {
         commandName: "tong",
         abstract: "Tong (通): a federated sync node for the small and micro enterprise service column.",
         subcommands: [
-            Serve.self, Status.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Verify.self,
+            Serve.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Verify.self,
             Bench.self, Simulate.self,
         ])
 }

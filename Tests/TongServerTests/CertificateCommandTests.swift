@@ -182,7 +182,7 @@ import TongCore
         try await s.start("100000")
         let status = try s.call("GET", "100000", "/api/v1/sync/status").json
         #expect(status?["revocations"]?.arrayValue?.count == 2, "\(String(describing: status))")
-        let shown = try s.tong(["status", "--home", "100000"])
+        let shown = try s.tong(["ca", "trust", "--home", "100000"])
         #expect(shown.contains("revoked certificates: 2") && shown.contains("330000 serial"), "\(shown)")
         let after = try s.call("POST", "330000", "/api/v1/policies", body: policyBody("吊销后的政策", dept: "330000-hrss"))
         let afterID = try #require(after.json?["id"]?.stringValue)

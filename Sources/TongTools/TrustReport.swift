@@ -6,9 +6,9 @@ import TongDomain
     import FoundationNetworking
 #endif
 
-/// `tong status`: what a running node reports of its links, the revocations in force and its own
-/// key history, read from its `GET /api/v1/sync/status` with the home's admin token.
-public enum StatusReport {
+/// `tong ca trust`: what a running node reports of its links, the revocations in force and its
+/// own key history, read from its `GET /api/v1/sync/status` with the home's admin token.
+public enum TrustReport {
     /// Asks the node whose home is `home` (it must be running).
     /// - Throws: `NodeError.configuration` for an unreadable home, `unavailable` if the node does not answer.
     public static func fetch(home: NodeHome) async throws -> JSONValue {
