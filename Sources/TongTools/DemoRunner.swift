@@ -104,6 +104,7 @@ public enum DemoRunner {
                 let st = try nj.receiptStatus(sub.receipt)
                 say("  receipt at 320100: status \(st["status"]?.stringValue ?? "?"), reply: \(st["reply"]?.stringValue ?? "")")
             }
+            try await enterpriseJourney(fed, say: say)
             say("\nconverged.")
             if once { await fed.shutdown(); try await group.next(); return }
             say("serving until Ctrl-C …")
@@ -119,5 +120,48 @@ public enum DemoRunner {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw NodeError.config("timed out after \(seconds) s waiting for the federation to converge")
+    }
+
+    /// 送达 and 办理: a restaurant in 西湖区 registers at its county node, a national policy that
+    /// fits it is delivered to it, it applies online, and the ministry decides and pays.
+    static func enterpriseJourney(_ fed: LocalFederation, say: @Sendable (String) -> Void) async throws {
+        guard let xh = fed.nodes["330106"], let nation = fed.nodes["100000"] else { return }
+        let reg = try xh.registerEnterprise([
+            "uscc": "91330106MA27XF6D24", "name": "西湖区小馆餐饮有限公司", "region": "330106", "industry": "H6210", "employees": 8,
+            "revenue_wan": 80, "assets_wan": 50, "established_on": "2019-05-01", "taxpayer": "small_scale",
+            "contact": ["name": "王小明", "phone": "13912345678"],
+        ])
+        let eid = reg["id"]?.stringValue ?? "", token = reg["token"]?.stringValue ?? ""
+        say("\n送达: enterprise \(eid) registered at 330106 (size class \(reg["size_class"]?.stringValue ?? "?"); its profile stays there)")
+        let policy = try nation.create(kind: .policy, body: [
+            "title": "关于小微餐饮企业房租补贴申报的通知", "doc_number": "财办〔2026〕12号", "department": "100000-mof", "issued_on": "2026-01-05",
+            "themes": ["rent_relief"], "body": "对住宿和餐饮业小微企业给予房租补贴，在线申报，兑付到账。",
+            "apply_from": "2026-01-01", "apply_to": "2099-12-31",
+            "eligibility": ["regions": ["330000"], "industries": ["H"], "size_classes": ["micro", "small"]],
+            "application": [
+                "mode": "apply", "materials": ["房屋租赁合同"],
+                "fields": [["id": "rent", "label": "月租金（元）", "type": "number"], ["id": "landlord", "label": "出租方名称", "type": "text"]],
+            ],
+        ], by: .admin)
+        say("  100000 published \(policy.id) with eligibility (浙江 · 住宿和餐饮 · 小微) and an online application")
+        try await waitUntil(seconds: 30) { (try? xh.db.deliveries(enterprise: eid).contains { $0.record == policy.id }) == true }
+        say("  delivered to \(eid) at 330106 (feed /feeds/enterprises/\(eid).atom, webhook if it gave one)")
+        try await waitUntil(seconds: 20) { xh.department("100000-mof") != nil }
+        let sub = try xh.apply(["policy": .string(policy.id), "enterprise": .string(eid),
+                                "answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司"]], token: token)
+        say("办理: application \(sub.id) filed at 330106, sealed to 100000-mof; receipt \(sub.receipt)")
+        try await waitUntil(seconds: 30) {
+            (try? nation.applications(department: "100000-mof", status: "delivered", by: .department("100000-mof")).count) == 1
+        }
+        let mof = Principal.department("100000-mof")
+        for (status, amount) in [("accepted", JSONValue.null), ("approved", .null), ("paid", .int(2))] {
+            var body: [String: JSONValue] = ["status": .string(status)]
+            if amount != .null { body["amount_wan"] = amount }
+            _ = try nation.decide(sub.id, body: .object(body), by: mof)
+        }
+        try await waitUntil(seconds: 30) { (try? xh.applicationStatus(sub.receipt))?["status"]?.stringValue == "paid" }
+        let st = try xh.applicationStatus(sub.receipt)
+        let steps = st["history"]?.arrayValue?.compactMap { $0["status"]?.stringValue } ?? []
+        say("  receipt at 330106: \(steps.joined(separator: " → ")), paid \(st["paid_wan"]?.intValue ?? 0) 万元")
     }
 }
