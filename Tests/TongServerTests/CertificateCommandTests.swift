@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TongCore
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 @testable import TongDomain
 @testable import TongTools
 
@@ -47,7 +51,17 @@ import TongCore
 
         /// Runs README commands in the scratch folder with `tong` on PATH; `tong serve` lines are
         /// remembered for `start`. Fails on the first command that fails.
-        func run(_ commands: [String]) throws {
+        func run(_ commands: [String]) async throws { try await Self.offPool { try self.runBlocking(commands) } }
+
+        /// Waits for blocking work (a child process) on a thread of its own, never on the
+        /// cooperative pool that every other test's tasks share (it has one thread per core).
+        static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+            try await withCheckedThrowingContinuation { c in
+                Thread.detachNewThread { c.resume(with: Result { try work() }) }
+            }
+        }
+
+        func runBlocking(_ commands: [String]) throws {
             var script: [String] = []
             for c in commands {
                 if c.hasPrefix("tong serve ") {
@@ -74,7 +88,9 @@ import TongCore
         }
 
         /// Runs `tong ARGS` in the scratch folder and returns what it printed.
-        func tong(_ args: [String]) throws -> String {
+        func tong(_ args: [String]) async throws -> String { try await Self.offPool { try self.tongBlocking(args) } }
+
+        func tongBlocking(_ args: [String]) throws -> String {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
             p.arguments = args
@@ -98,37 +114,34 @@ import TongCore
             p.standardError = FileHandle.nullDevice
             try p.run()
             procs[id] = p
-            try await DemoRunner.waitUntil(seconds: 30) { try self.call("GET", id, "/healthz").status == 200 }
+            try await CertificateCommandTests.eventually("\(id) serves") { try await self.call("GET", id, "/healthz").status == 200 }
         }
 
-        func stop(_ id: String) {
+        func stop(_ id: String) async throws {
             guard let p = procs[id] else { return }
-            p.terminate()
-            p.waitUntilExit()
             procs[id] = nil
+            p.terminate()
+            try await Self.offPool { p.waitUntilExit() }
         }
 
         func token(_ id: String) throws -> String {
             try String(contentsOfFile: dir + "/\(id)/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        func call(_ method: String, _ id: String, _ path: String, body: JSONValue? = nil) throws -> (status: Int, json: JSONValue?) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://\(http[id]!)\(path)"]
-            if path.hasPrefix("/api/v1/sync") || body != nil { args += ["-H", "Authorization: Bearer \(try token(id))"] }
+        func call(_ method: String, _ id: String, _ path: String, body: JSONValue? = nil) async throws -> (status: Int, json: JSONValue?) {
+            var req = URLRequest(url: URL(string: "http://\(http[id]!)\(path)")!)
+            req.httpMethod = method
+            if path.hasPrefix("/api/v1/sync") || body != nil { req.setValue("Bearer \(try token(id))", forHTTPHeaderField: "Authorization") }
             if let body {
-                args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: CanonicalJSON.encode(body), as: UTF8.self)]
+                req.httpBody = Data(CanonicalJSON.encode(body))
+                req.setValue("application/json", forHTTPHeaderField: "Content-Type")
             }
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
-            guard let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else { return (0, nil) }
-            return (code, try? JSONParser.parse(String(text[..<nl])))
+            do {
+                let (data, resp) = try await URLSession.shared.data(for: req)
+                return ((resp as? HTTPURLResponse)?.statusCode ?? 0, try? JSONParser.parse(Array(data)))
+            } catch {
+                return (0, nil)
+            }
         }
 
         func mode(_ path: String) throws -> Int {
@@ -138,16 +151,20 @@ import TongCore
         deinit { for p in procs.values { kill(p.processIdentifier, SIGKILL) } }
     }
 
-    static func eventually(_ what: String, _ condition: () throws -> Bool) async throws {
-        do { try await DemoRunner.waitUntil(seconds: 30, condition) } catch {
-            Issue.record("never happened: \(what)")
-            throw error
+    /// Polls `condition` (without blocking a thread) for up to 30 s.
+    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
         }
+        Issue.record("never happened: \(what)")
+        throw NodeError.config("timed out: \(what)")
     }
 
     @Test func theReadmeCommandsMakeHomesThatServeSyncRenewAndRevoke() async throws {
         let s = try Scratch()
-        try s.run(try Self.block("setup"))
+        try await s.run(try Self.block("setup"))
         // Each key was made where it lives, 0600; what travelled holds no private key.
         #expect(try s.mode("ca/ca.key") == 0o600 && s.mode("100000/certs/node.key") == 0o600 && s.mode("330000/certs/node.key") == 0o600)
         for f in ["100000.pem", "330000.pem", "100000/certs/node.csr", "330000/certs/node.csr"] {
@@ -158,40 +175,40 @@ import TongCore
 
         try await s.start("100000")
         try await s.start("330000")
-        let created = try s.call("POST", "330000", "/api/v1/policies", body: policyBody("示范稳岗政策", dept: "330000-hrss"))
+        let created = try await s.call("POST", "330000", "/api/v1/policies", body: policyBody("示范稳岗政策", dept: "330000-hrss"))
         #expect(created.status == 201)
         let id = try #require(created.json?["id"]?.stringValue)
-        try await Self.eventually("the policy synced up") { try s.call("GET", "100000", "/api/v1/policies/\(id)").status == 200 }
+        try await Self.eventually("the policy synced up") { try await s.call("GET", "100000", "/api/v1/policies/\(id)").status == 200 }
 
         // Renewal, then a restart: the node signs with the new key and its history closes the old one.
-        try s.run(try Self.block("renew"))
+        try await s.run(try Self.block("renew"))
         #expect(try s.mode("330000/certs/node.key") == 0o600)
-        s.stop("330000")
+        try await s.stop("330000")
         try await s.start("330000")
-        let keys = try s.call("GET", "330000", "/api/v1/sync/status").json?["keys"]?.arrayValue ?? []
+        let keys = try await s.call("GET", "330000", "/api/v1/sync/status").json?["keys"]?.arrayValue ?? []
         #expect(keys.count == 2 && keys[0]["last_counter"]?.intValue != nil && keys[1]["current"] == .bool(true), "\(keys)")
-        let renewed = try s.call("POST", "330000", "/api/v1/policies", body: policyBody("续期后的政策", dept: "330000-hrss"))
+        let renewed = try await s.call("POST", "330000", "/api/v1/policies", body: policyBody("续期后的政策", dept: "330000-hrss"))
         let renewedID = try #require(renewed.json?["id"]?.stringValue)
         try await Self.eventually("a set signed with the renewed key synced up") {
-            try s.call("GET", "100000", "/api/v1/policies/\(renewedID)").status == 200
+            try await s.call("GET", "100000", "/api/v1/policies/\(renewedID)").status == 200
         }
 
         // Revocation, installed at the stopped national node: 330000 is cut off.
-        s.stop("100000")
-        try s.run(try Self.block("revoke"))
+        try await s.stop("100000")
+        try await s.run(try Self.block("revoke"))
         try await s.start("100000")
-        let status = try s.call("GET", "100000", "/api/v1/sync/status").json
+        let status = try await s.call("GET", "100000", "/api/v1/sync/status").json
         #expect(status?["revocations"]?.arrayValue?.count == 2, "\(String(describing: status))")
-        let shown = try s.tong(["ca", "trust", "--home", "100000"])
+        let shown = try await s.tong(["ca", "trust", "--home", "100000"])
         #expect(shown.contains("revoked certificates: 2") && shown.contains("330000 serial"), "\(shown)")
-        let after = try s.call("POST", "330000", "/api/v1/policies", body: policyBody("吊销后的政策", dept: "330000-hrss"))
+        let after = try await s.call("POST", "330000", "/api/v1/policies", body: policyBody("吊销后的政策", dept: "330000-hrss"))
         let afterID = try #require(after.json?["id"]?.stringValue)
         try await Self.eventually("the revoked node's link is down") {
-            try s.call("GET", "330000", "/api/v1/sync/status").json?["peers"]?.arrayValue?.first?["connected"] == .bool(false)
+            try await s.call("GET", "330000", "/api/v1/sync/status").json?["peers"]?.arrayValue?.first?["connected"] == .bool(false)
         }
         try await Task.sleep(for: .seconds(1))
-        #expect(try s.call("GET", "100000", "/api/v1/policies/\(afterID)").status == 404)
-        s.stop("100000")
-        s.stop("330000")
+        #expect(try await s.call("GET", "100000", "/api/v1/policies/\(afterID)").status == 404)
+        try await s.stop("100000")
+        try await s.stop("330000")
     }
 }
