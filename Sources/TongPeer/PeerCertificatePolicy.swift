@@ -26,8 +26,8 @@ public struct PeerCertificatePolicy: Sendable {
     }
 
     /// Why the presented chain (leaf first) must be refused at `now`, or nil to accept it.
-    /// `expectedNodeID` is the node a client dialled (nil on the server side); `asServer` says
-    /// which key usage the peer's certificate needs.
+    /// `expectedNodeID` is the node a client dialled, whose certificate must allow serverAuth;
+    /// nil on the server side, where the caller's certificate must allow clientAuth.
     public func refusal(chain: [NIOSSLCertificate], expectedNodeID: String?, now: Date) -> String? {
         guard let leaf = chain.first, let der = try? leaf.toDERBytes() else { return "no peer certificate" }
         let cert: NodeCertificate

@@ -47,7 +47,14 @@ import TongPeer
     /// expiry, and one back-dated under a retired key above its last counter, are refused.
     @Test func aNodeJoiningYearsLaterGetsHistorySignedWithExpiredCertificates() async throws {
         await FederationLock.shared.acquire()
-        defer { Task { await FederationLock.shared.release() } }
+        do { try await expiredAndRenewed() } catch {
+            await FederationLock.shared.release()
+            throw error
+        }
+        await FederationLock.shared.release()
+    }
+
+    func expiredAndRenewed() async throws {
         let now = Date()
         let t0 = now - 400 * Self.day
         let topology = TestTree.toml(["100000", "330000", "330100"])
