@@ -221,6 +221,9 @@ public enum CertificateCommands {
         do { v = try JSONParser.parse(Array(NodeHome.read(file, what: "revocation list").utf8)) } catch let e as NodeError { throw e } catch {
             throw NodeError.badRequest("\(file) is not JSON: \(error)")
         }
+        // A running node would not see the list until it restarts: refuse it, naming its addresses.
+        let lock = try HomeLock.acquire(databaseFile: home.databaseFile, holder: "pid \(getpid()), tong ca publish-revocations")
+        defer { lock.release() }
         let node = try TongNode.open(home: home, logger: Logger(label: "tong"))
         defer { try? node.db.close() }
         try node.publishDirectory()

@@ -37,6 +37,11 @@ public struct NodeConfiguration: Sendable {
     /// (`[delivery] retry_hours`, at least 24).
     public var webhookRetryHours: Int64 = 26
 
+    /// How often the running node checks its replica with SQLite's `quick_check`, milliseconds
+    /// (`[storage] integrity_check_interval_ms`, 10 minutes by default, at least 1 s). A failed
+    /// check makes `/healthz` answer 503 with the reason.
+    public var integrityCheckIntervalMs: Int64 = 600_000
+
     /// Makes a configuration.
     public init(nodeID: String, http: String, peer: String) {
         self.nodeID = nodeID; self.http = http; self.peer = peer
@@ -80,6 +85,9 @@ public struct NodeConfiguration: Sendable {
             }
             if case .integer(let ms)? = d["retry_base_ms"] { c.webhookRetryBaseMs = Int64(max(10, ms)) }
             if case .integer(let h)? = d["retry_hours"] { c.webhookRetryHours = Int64(max(24, h)) }
+        }
+        if case .table(let st)? = t["storage"] {
+            if case .integer(let ms)? = st["integrity_check_interval_ms"] { c.integrityCheckIntervalMs = Int64(max(1_000, ms)) }
         }
         if case .table(let p)? = t["peers"] {
             for (k, v) in p { if case .string(let a) = v { c.peerAddresses[k] = a } }
@@ -136,6 +144,10 @@ public struct NodeConfiguration: Sendable {
             webhook_allow = [\(webhookAllow.map { "\"\($0)\"" }.joined(separator: ", "))]
             retry_base_ms = \(webhookRetryBaseMs)
             retry_hours = \(webhookRetryHours)
+
+            [storage]
+            # PRAGMA quick_check of the replica while running (at start it always runs).
+            integrity_check_interval_ms = \(integrityCheckIntervalMs)
 
             """
         if !peerAddresses.isEmpty {

@@ -99,9 +99,7 @@ public struct SyncService: Service {
                         continue
                     }
                     session.answered(cursor: cursor, now: TongNode.now())
-                    node.link.update(peer) {
-                        $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil
-                    }
+                    up(peer, cursor: session.peerCursor)
                     try await restoreCatchUp(peer: peer, seen: seenByPeer, caughtUp: caughtUp)
                 } catch {
                     fail(&session, peer, error)
@@ -117,9 +115,8 @@ public struct SyncService: Service {
                     session.answered(cursor: c, now: TongNode.now())
                     node.metrics.setsSent.increment(by: batch.sets.count)
                     node.metrics.bytesSent.increment(by: body.count)
-                    node.link.update(peer) {
-                        $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = session.peerCursor; $0.lastError = nil
-                    }
+                    node.metrics.pushed(peer: peer, sets: batch.sets.count, bytes: body.count)
+                    up(peer, cursor: session.peerCursor)
                 } catch {
                     fail(&session, peer, error)
                 }
@@ -136,6 +133,17 @@ public struct SyncService: Service {
                 await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(ms))
             }
         }
+    }
+
+    /// Records a successful request on the link; logs "sync link up" once when it was down (or
+    /// had never worked), as `fail` logs "sync link down" once.
+    package func up(_ peer: String, cursor: Int64?) {
+        var wasUp = true
+        node.link.update(peer) {
+            wasUp = $0.connected
+            $0.connected = true; $0.lastSync = TongNode.now(); $0.peerCursor = cursor; $0.lastError = nil
+        }
+        if !wasUp { node.logger.notice("sync link up", metadata: ["peer.id": .string(peer)]) }
     }
 
     package func fail(_ session: inout PushSession, _ peer: String, _ error: any Error) {

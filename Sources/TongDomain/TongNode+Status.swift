@@ -60,7 +60,8 @@ extension TongNode {
     }
 
     /// Recomputes this node's supervision figures from its departments' feedback (counts, overdue,
-    /// median answer time, average rating: no personal data) and publishes them if they changed.
+    /// median answer time, average rating: no personal data) and its sync health (`syncReport`),
+    /// and publishes them if they changed.
     package func publishSupervision() throws {
         let today = Self.day(ms: Self.now())
         var figures: [String: JSONValue] = [:]
@@ -107,7 +108,11 @@ extension TongNode {
             "departments": .object(figures), "deliveries": try deliverySupervision(), "applications": try applicationSupervision(today: today),
         ]
         let current = (try db.record(statsID))?.state.values ?? [:]
-        let changed = wanted.filter { current[$0.key] != $0.value }
+        var changed = wanted.filter { current[$0.key] != $0.value }
+        // Sync health for `tong status` at the nodes above (see `syncReportChanged`).
+        let now = Self.now()
+        let report = try syncReport(now: now)
+        if Self.syncReportChanged(old: current["sync"], new: report, now: now) { changed["sync"] = .object(report) }
         if changed.isEmpty { return }
         try write([LocalWrite(id: statsID, kind: .stats, owner: id, scope: .owned(id), fields: changed, mustExist: false)])
     }

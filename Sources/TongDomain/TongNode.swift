@@ -43,6 +43,8 @@ public final class TongNode: Sendable {
     package let notifier = ChangeNotifier()
     package let logger: Logger
     package let link = LinkTable()
+    /// Storage health (integrity checks), for `/healthz`.
+    public let health = NodeHealth()
     /// Evaluation ratings already opened, per department (see `publishSupervision`).
     package let ratingTallies = Mutex<[String: RatingTally]>([:])
 
@@ -77,6 +79,11 @@ public final class TongNode: Sendable {
         // and a replica created now means the old one was lost (kv679): start held.
         let ranBefore = FileManager.default.fileExists(atPath: home.sealKeysDir + "/node.pem")
         let nodeKey = try loadOrMakeSealKey(home.sealKeysDir + "/node.pem")
+        for file in exposedSecrets(home) {
+            logger.warning(
+                "secret file is readable by group or others; chmod 600 it",
+                metadata: ["file": .string(file.path), "file.mode": .string(String(file.mode, radix: 8))])
+        }
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
         let db: TongDatabase
         do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError {
@@ -85,6 +92,20 @@ public final class TongNode: Sendable {
         return try TongNode(
             config: config, topology: topology, db: db, credentials: creds, auth: auth,
             nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)
+    }
+
+    /// Secret files of `home` (certs/node.key, admin.token, tokens/*, keys/*) that group or
+    /// others may read or write, with their permission bits.
+    package static func exposedSecrets(_ home: NodeHome) -> [(path: String, mode: Int)] {
+        let fm = FileManager.default
+        var files = [home.keyFile, home.adminTokenFile]
+        for dir in [home.tokensDir, home.sealKeysDir] {
+            for name in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() { files.append(dir + "/" + name) }
+        }
+        return files.compactMap { f in
+            guard let mode = (try? fm.attributesOfItem(atPath: f))?[.posixPermissions] as? NSNumber, mode.intValue & 0o077 != 0 else { return nil }
+            return (f, mode.intValue & 0o777)
+        }
     }
 
     package static func loadOrMakeSealKey(_ file: String) throws -> P256.KeyAgreement.PrivateKey {
@@ -168,7 +189,8 @@ public final class TongNode: Sendable {
         return LocalWrite(id: id, kind: kind, owner: self.id, scope: .directory, fields: changed, mustExist: false)
     }
 
-    /// Writes locally, then wakes the sync links. Store errors become HTTP-shaped errors.
+    /// Writes locally, then wakes the sync links. Store errors become `NodeError`s by meaning
+    /// (a full disk is `.storageFull`; a corrupt file is `.unavailable` and marks `health`).
     /// - Throws: `NodeError` (`unavailable` also when this node's certificate expired or was revoked:
     ///   nobody would accept what it signs).
     @discardableResult
@@ -179,13 +201,8 @@ public final class TongNode: Sendable {
             notifier.notify()
             return r
         } catch let e as StoreError {
-            switch e.code {
-            case .notFound: throw NodeError.notFound(e.message)
-            case .forbidden: throw NodeError.forbidden(e.message)
-            case .conflict: throw NodeError.conflict(e.message)
-            case .catchingUp: throw NodeError(.unavailable, e.message)
-            default: throw e
-            }
+            if e.code == .corrupt { health.corrupt(e.message) }
+            throw NodeError(e)
         }
     }
 

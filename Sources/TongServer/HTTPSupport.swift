@@ -39,15 +39,29 @@ enum HTTP {
         return Array(buffer.readableBytesView)
     }
 
-    /// Reads a JSON body of at most `limit` bytes: 413 beyond, 400 if it is not JSON.
+    /// Reads a JSON body of at most `limit` bytes: `unsupportedMediaType` (415) unless sent as
+    /// `application/json` (or `application/*+json`), so a form or a `text/plain` request from
+    /// another site's page in a visitor's browser never reaches a JSON route; 413 beyond
+    /// `limit`, 400 if it is not JSON.
     static func body(_ request: Request, limit: Int = maxBody) async throws -> JSONValue {
+        guard isJSON(request.headers[.contentType]) else {
+            let got = request.headers[.contentType].map { "\"\($0)\"" } ?? "none"
+            throw NodeError(.unsupportedMediaType, "请求体须为 JSON，并以 Content-Type: application/json 发送 (got \(got))")
+        }
         let bytes = try await bytes(request, limit: limit)
         do { return try JSONParser.parse(bytes) } catch { throw NodeError.badRequest("\(error)") }
     }
 
+    /// True for `application/json` and `application/<something>+json`, parameters ignored.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let c = contentType else { return false }
+        let type = c.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+
     /// Maps any error to the right problem response; an unexpected error is a logged 500.
     static func map(_ error: any Error, path: String, logger: Logger) -> HTTPProblem {
-        switch error {
+        switch NodeError.meaning(of: error) ?? error {
         case let e as NodeError:
             if !e.code.isCallerError {
                 logger.error(
@@ -90,9 +104,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
-        metrics.request(
-            route: route, method: request.method.rawValue, status: Int(response.status.code),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.request(route: route, method: request.method.rawValue, status: Int(response.status.code), seconds: seconds)
+        // The access log: one line per API write (reads are counted by the metrics only).
+        if request.uri.path.hasPrefix("/api/"), ![.get, .head, .options].contains(request.method) {
+            logger.info(
+                "api write",
+                metadata: [
+                    "http.method": .string(request.method.rawValue), "http.path": .string(request.uri.path),
+                    "http.status": .stringConvertible(Int(response.status.code)), "http.duration_ms": .string(String(format: "%.1f", seconds * 1000)),
+                ])
+        }
         return response
     }
 }

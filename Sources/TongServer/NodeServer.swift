@@ -39,10 +39,21 @@ public final class NodeServer: Sendable {
     /// Runs until cancelled or signalled.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let logger = node.logger
-        // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
-        if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
+        let home = ((node.db.path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        // One process per home: a second `tong serve` (or an import) names the first instead of
+        // failing on a busy port or writing under a running node.
+        let lock = try HomeLock.acquire(
+            databaseFile: node.db.path, holder: "pid \(getpid()), http \(node.config.http), peer \(node.config.peer)")
+        defer { lock.release() }
         let (host, port) = try NodeConfiguration.hostPort(node.config.http)
         let (phost, pport) = try NodeConfiguration.hostPort(node.config.peer)
+        for (what, h, p) in [("http", host, port), ("peer", phost, pport)] where p != 0 {
+            if let problem = Self.cannotListen(host: h, port: p) {
+                throw NodeError.config("node home \(home): cannot listen on \(what) address \(h):\(p): \(problem)")
+            }
+        }
+        // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
+        if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
 
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
@@ -64,9 +75,13 @@ public final class NodeServer: Sendable {
             logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
         let delivery = DeliveryService(node: node)
+        let integrity = IntegrityService(node: node)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery)],
+                services: [
+                    .init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery),
+                    .init(service: integrity),
+                ],
                 gracefulShutdownSignals: signals, logger: logger))
         logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
         let stopEarly = self.group.withLock { g in
@@ -76,5 +91,22 @@ public final class NodeServer: Sendable {
         try await group.run()
         try? node.db.checkpoint()
         logger.info("node stopped")
+    }
+
+    /// Why `host:port` cannot be listened on (e.g. "Address already in use"), or nil if it can:
+    /// a bind with SO_REUSEADDR, as the listeners do, released at once.
+    static func cannotListen(host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &res) == 0, let ai = res else { return nil }  // the listener reports it
+        defer { freeaddrinfo(res) }
+        let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        return bind(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 ? nil : String(cString: strerror(errno))
     }
 }

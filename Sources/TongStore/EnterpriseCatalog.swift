@@ -31,9 +31,10 @@ final class EnterpriseCatalog: Sendable {
         entries.withLock { $0 = loaded }
     }
 
-    /// Publishes a profile once the transaction that wrote it committed.
-    func publish(_ e: EnterpriseRow, in db: Database) {
-        let entry = Entry(id: e.id, profile: e.profile, hasWebhook: e.webhookURL != nil)
-        db.afterNextTransaction { _ in self.entries.withLock { $0[entry.id] = entry } }
+    /// Publishes profiles once the transaction that wrote them committed (one observer for the
+    /// whole batch: GRDB notifies every registered observer of every statement).
+    func publish(_ rows: [EnterpriseRow], in db: Database) {
+        let batch = rows.map { Entry(id: $0.id, profile: $0.profile, hasWebhook: $0.webhookURL != nil) }
+        db.afterNextTransaction { _ in self.entries.withLock { for e in batch { $0[e.id] = e } } }
     }
 }

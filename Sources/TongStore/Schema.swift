@@ -195,6 +195,63 @@ enum Schema {
                     );
                     """)
         }
+        m.registerMigration("v4-readable-views") { db in
+            // The replica readable without Tong: one column per field over `record.doc`, for the
+            // sqlite3 shell and SQL tools (docs/operations.md). Views only: nothing is copied,
+            // they are always current, and they cost nothing until queried.
+            try db.execute(
+                sql: """
+                    CREATE VIEW policies AS SELECT
+                        id, owner,
+                        json_extract(doc, '$.status') AS status,
+                        json_extract(doc, '$.title') AS title,
+                        json_extract(doc, '$.doc_number') AS doc_number,
+                        json_extract(doc, '$.department') AS department,
+                        json_extract(doc, '$.region') AS region,
+                        json_extract(doc, '$.issued_on') AS issued_on,
+                        json_extract(doc, '$.effective_from') AS effective_from,
+                        json_extract(doc, '$.effective_to') AS effective_to,
+                        json_extract(doc, '$.apply_from') AS apply_from,
+                        json_extract(doc, '$.apply_to') AS apply_to,
+                        json_extract(doc, '$.themes') AS themes,
+                        json_extract(doc, '$.audiences') AS audiences,
+                        json_extract(doc, '$.tags') AS tags,
+                        json_extract(doc, '$.source_url') AS source_url,
+                        json_extract(doc, '$.body') AS body,
+                        json_extract(doc, '$.eligibility') AS eligibility,
+                        json_extract(doc, '$.application') AS application,
+                        conflicts,
+                        datetime(updated_at / 1000, 'unixepoch') AS updated_at
+                    FROM record WHERE kind = 'policy';
+                    CREATE VIEW service_items AS SELECT
+                        id, owner,
+                        json_extract(doc, '$.status') AS status,
+                        json_extract(doc, '$.code') AS code,
+                        json_extract(doc, '$.name') AS name,
+                        json_extract(doc, '$.department') AS department,
+                        json_extract(doc, '$.region') AS region,
+                        json_extract(doc, '$.handling_url') AS handling_url,
+                        json_extract(doc, '$.time_limit_days') AS time_limit_days,
+                        json_extract(doc, '$.fee') AS fee,
+                        json_extract(doc, '$.materials') AS materials,
+                        json_extract(doc, '$.policies') AS policies,
+                        json_extract(doc, '$.themes') AS themes,
+                        json_extract(doc, '$.audiences') AS audiences,
+                        json_extract(doc, '$.tags') AS tags,
+                        json_extract(doc, '$.body') AS body,
+                        json_extract(doc, '$.eligibility') AS eligibility,
+                        conflicts,
+                        datetime(updated_at / 1000, 'unixepoch') AS updated_at
+                    FROM record WHERE kind = 'service_item';
+                    CREATE VIEW departments AS SELECT
+                        id, owner AS node,
+                        json_extract(doc, '$.name') AS name,
+                        json_extract(doc, '$.status') AS status,
+                        json_extract(doc, '$.seal_key') AS seal_key,
+                        datetime(updated_at / 1000, 'unixepoch') AS updated_at
+                    FROM record WHERE kind = 'department';
+                    """)
+        }
         return m
     }
 }

@@ -14,6 +14,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let catchingUp = Code(raw: "catching_up")
         /// The database file could not be opened or is not Tong's.
         public static let unusable = Code(raw: "unusable")
+        /// The disk (or the database's size limit) is full: nothing of the write was kept; it
+        /// succeeds again once space is free.
+        public static let storageFull = Code(raw: "storage_full")
+        /// The database file is damaged (an integrity check or a read found a malformed page).
+        public static let corrupt = Code(raw: "corrupt")
     }
     /// The code.
     public var code: Code

@@ -33,7 +33,7 @@ extension TongDatabase {
 
     /// Appends an event from outside a store transaction (e.g. a key renewal).
     public func audit(event: String, subject: String, detail: String, now: Int64) throws {
-        try pool.write { db in try Self.audit(db, event: event, subject: subject, detail: detail, now: now) }
+        try writing { db in try Self.audit(db, event: event, subject: subject, detail: detail, now: now) }
     }
 
     /// Recomputes the chain; returns the first break found, or nil if it is whole.

@@ -79,12 +79,10 @@ extension TongDatabase {
     /// Registers many enterprises in one transaction (the benchmark's 100,000; `register` is
     /// one transaction per profile, as the API needs). Same table, same catalog.
     package func registerAll(_ rows: [EnterpriseRow]) throws {
-        try pool.write { db in
+        try writing { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            for e in rows {
-                try stmt.execute(arguments: e.arguments)
-                enterprises.publish(e, in: db)
-            }
+            for e in rows { try stmt.execute(arguments: e.arguments) }
+            enterprises.publish(rows, in: db)
         }
     }
 }

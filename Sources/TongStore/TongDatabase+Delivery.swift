@@ -71,7 +71,7 @@ struct MatchInput: Equatable {
     }
 
     func fits(_ p: EnterpriseProfile) -> Bool {
-        Matching.evaluate(profile: p, eligibility: eligibility, audiences: audiences, status: status, effectiveFrom: effectiveFrom,
-                          effectiveTo: effectiveTo, today: today).verdict == .fits
+        Matching.fits(profile: p, eligibility: eligibility, audiences: audiences, status: status, effectiveFrom: effectiveFrom,
+                      effectiveTo: effectiveTo, today: today)
     }
 }

@@ -7,19 +7,19 @@ import TongCore
 extension TongDatabase {
     /// Registers a profile. Throws `StoreError(.conflict)` if the USCC is already registered here.
     public func register(_ e: EnterpriseRow) throws {
-        try pool.write { db in
+        try writing { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM enterprise WHERE uscc = ?", arguments: [e.uscc]) == true {
                 throw StoreError(.conflict, "统一社会信用代码 \(e.uscc) 已在本节点登记")
             }
             try db.execute(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            arguments: e.arguments)
-            enterprises.publish(e, in: db)
+            enterprises.publish([e], in: db)
         }
     }
 
     /// Replaces a profile's fields (same id, USCC and token). Throws `StoreError(.notFound)`.
     public func update(_ e: EnterpriseRow) throws {
-        try pool.write { db in
+        try writing { db in
             try db.execute(
                 sql: """
                     UPDATE enterprise SET name = ?, region = ?, industry = ?, employees = ?, revenue_wan = ?, assets_wan = ?,
@@ -30,7 +30,7 @@ extension TongDatabase {
                             String(decoding: CanonicalJSON.encode(e.contact), as: UTF8.self), e.webhookURL, e.webhookSecret, e.updatedAt,
                             e.id])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "no enterprise \(e.id) here") }
-            enterprises.publish(e, in: db)
+            enterprises.publish([e], in: db)
         }
     }
 
@@ -72,7 +72,7 @@ extension TongDatabase {
     /// Records a webhook attempt: `delivered`, or still `pending` with the next attempt's time,
     /// or `failed` (gave up).
     public func recordAttempt(_ id: Int64, outcome: DeliveryAttempt, now: Int64) throws {
-        try pool.write { db in
+        try writing { db in
             switch outcome {
             case .delivered:
                 try db.execute(sql: "UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ? AND state = 'pending'",

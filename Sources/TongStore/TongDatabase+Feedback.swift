@@ -89,6 +89,20 @@ extension TongDatabase {
         }
     }
 
+    /// Open and overdue items (as of `today`, yyyy-mm-dd) per department of `node`, separately
+    /// for feedback and for applications (办理), from the index alone: the backlog metrics.
+    public func openItems(departmentsOf node: String, today: String) throws -> [(department: String, application: Bool, open: Int, overdue: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT department, form = 'application', sum(open), sum(open = 1 AND due_on != '' AND due_on < ?)
+                    FROM feedback_index WHERE department >= ? AND department < ? GROUP BY 1, 2
+                    """, arguments: [today, node + "-", node + "."]
+            ).map { ($0[0], ($0[1] as Int64) != 0, $0[2], $0[3]) }
+        }
+    }
+
     /// Feedback records this node must act on: addressed to one of its departments and not yet
     /// acknowledged (`status` still `submitted`).
     public func undelivered(departmentsOf node: String, limit: Int = 500) throws -> [StoredRecord] {

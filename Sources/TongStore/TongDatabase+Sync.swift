@@ -47,7 +47,7 @@ extension TongDatabase {
         batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, topology: Topology,
         now: Int64
     ) throws -> BatchOutcome {
-        try pool.write { db in
+        try writing { db in
             let current = try Self.cursor(db, peer: peer)
             let effective = (current?.epoch == epoch) ? current!.seq : 0
             guard after == effective, upto >= after else {
@@ -149,7 +149,7 @@ extension TongDatabase {
 
     /// Records a rejection that happened before a batch reached the database (e.g. a malformed body).
     public func recordRejection(peer: String, reason: String, now: Int64) throws {
-        try pool.write { db in try Self.reject(db, peer: peer, origin: nil, setID: nil, reason: reason, now: now) }
+        try writing { db in try Self.reject(db, peer: peer, origin: nil, setID: nil, reason: reason, now: now) }
     }
 
     static func cursor(_ db: Database, peer: String) throws -> TongCore.Cursor? {
@@ -206,19 +206,30 @@ extension TongDatabase {
 
     /// How many of our log entries after `after` the peer still lacks (bounded count).
     public func pending(for peer: String, after: Int64, topology: Topology, cap: Int = 100_000) throws -> Int {
+        try backlog(for: peer, after: after, topology: topology, cap: cap).pending
+    }
+
+    /// What the peer still lacks of our log after `after`: how many entries (bounded by `cap`)
+    /// and when the oldest of them was logged here (ms since 1970; nil when none), from which a
+    /// caller computes the link's lag in seconds.
+    public func backlog(for peer: String, after: Int64, topology: Topology, cap: Int = 100_000) throws -> (pending: Int, oldestAt: Int64?) {
         try pool.read { db in
             var n = 0
+            var oldest: Int64?
             var held: [String: Bool] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT scope, received_from FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, cap])
+                db, sql: "SELECT scope, received_from, logged_at FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, cap])
             while let row = try rows.next() {
                 let key: String = row[0]
                 let from: String? = row[1]
                 let h = held[key] ?? (Scope(key: key)?.isHeld(by: peer, in: topology) ?? false)
                 held[key] = h
-                if h, from != peer { n += 1 }
+                if h, from != peer {
+                    n += 1
+                    if oldest == nil { oldest = row[2] }
+                }
             }
-            return n
+            return (n, oldest)
         }
     }
 

@@ -7,7 +7,7 @@ extension TongDatabase {
     /// merged like any received change, and the changes are signed into sets (one signature per
     /// set, grouped by scope) appended to the change log. Nothing is written if any write fails.
     public func write(_ writes: [LocalWrite], signer: ChangeSigner, topology: Topology, now: Int64) throws -> [RecordState] {
-        try pool.write { db in
+        try writing { db in
             let st = try Self.state(db)
             guard !st.restorePending else {
                 throw StoreError(.catchingUp, "node was restored from a backup and is catching up from its peers; writes resume when it has")

@@ -31,25 +31,22 @@ public final class TongDatabase: Sendable {
     /// Opens (creating or migrating) the replica at `path` for node `nodeID`. With
     /// `holdIfNew`, a database created now starts held (as after `tong restore`): the node ran
     /// before and lost its replica, so it must learn its highest counter from its neighbours
-    /// before it hands one out again.
+    /// before it hands one out again. Throws `StoreError(.corrupt)` naming the file when
+    /// SQLite's `quick_check` finds damage (the node must not start on it: restore a backup),
+    /// `StoreError(.unusable)` for a file that cannot be opened or is another node's.
     public init(path: String, nodeID: String, now: Int64, holdIfNew: Bool = false) throws {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            db.add(tokenizer: BigramTokenizer.self)
-            try SearchScan.register(db)
-            // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            // A pushed batch or bulk import is one transaction of many MB; with SQLite's default
-            // 2 MB page cache the writer spills dirty pages into the WAL mid-transaction and
-            // reads them back (FTS segment merges touch them again), several writes per page.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
-        }
+        let config = Self.configuration(readonly: false)
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // A damaged file must stop the node here, with one line, not fail every request later.
+            if let problem = try pool.read({ db in try Self.quickCheck(db) }) {
+                throw StoreError(.corrupt, Self.corruptMessage(path, problem))
+            }
             try Schema.migrator.migrate(pool)
         } catch let e as DatabaseError {
+            if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
+                throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
+            }
             throw StoreError(.unusable, "cannot open database \(path): \(e.message ?? "\(e)")")
         }
         self.nodeID = nodeID
@@ -58,7 +55,7 @@ public final class TongDatabase: Sendable {
             try catalog.load(db)
             try enterprises.load(db)
         }
-        try pool.write { db in
+        try writing { db in
             if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
                 guard existing == nodeID else {
                     throw StoreError(.unusable, "database \(path) belongs to node \(existing), not \(nodeID)")
@@ -72,6 +69,75 @@ public final class TongDatabase: Sendable {
                                    detail: "the replica was created anew for a node that ran before: writes held until it caught up", now: now)
                 }
             }
+        }
+    }
+
+    static func configuration(readonly: Bool) -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.readonly = readonly
+        config.prepareDatabase { db in
+            db.add(tokenizer: BigramTokenizer.self)
+            try SearchScan.register(db)
+            // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            // A pushed batch or bulk import is one transaction of many MB; with SQLite's default
+            // 2 MB page cache the writer spills dirty pages into the WAL mid-transaction and
+            // reads them back (FTS segment merges touch them again), several writes per page.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+        }
+        return config
+    }
+
+    static func corruptMessage(_ path: String, _ problem: String) -> String {
+        "database \(path) is corrupt (\(problem)); restore it from a backup with `tong restore`"
+    }
+
+    /// The first problem `PRAGMA quick_check` reports (with how many more), or nil for "ok".
+    static func quickCheck(_ db: Database) throws -> String? {
+        let lines = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        guard lines != ["ok"] else { return nil }
+        return (lines.first ?? "quick_check returned nothing") + (lines.count > 1 ? " and \(lines.count - 1) more problems" : "")
+    }
+
+    /// Runs SQLite's `quick_check` on a fresh read-only connection (so it reads the file, not a
+    /// page cache): nil when the file is sound, else why it is not, naming the file. It reads
+    /// every page once (about a second per GB); the node runs it every 10 minutes.
+    public func integrityProblem() -> String? {
+        do {
+            let q = try DatabaseQueue(path: path, configuration: Self.configuration(readonly: true))
+            defer { try? q.close() }
+            return try q.read { db in try Self.quickCheck(db) }.map { Self.corruptMessage(path, $0) }
+        } catch let e as DatabaseError where [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
+            return Self.corruptMessage(path, e.message ?? "\(e)")
+        } catch {
+            // Busy or unreadable for a moment is not corruption; the next check tries again.
+            return nil
+        }
+    }
+
+    /// Runs `updates` in one write transaction; a full disk (or size limit) becomes
+    /// `StoreError(.storageFull)` and a malformed page `StoreError(.corrupt)`, both naming the file.
+    func writing<T>(_ updates: (Database) throws -> T) throws -> T {
+        do { return try pool.write(updates) } catch let e as DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
+            default: throw e
+            }
+        }
+    }
+
+    /// Fault injection for tests: caps the file at its current size plus `extraPages` pages
+    /// (`PRAGMA max_page_count` on the writer), so the next writes that grow it fail as on a
+    /// full disk; `nil` lifts the cap. Returns the cap in force.
+    @discardableResult
+    package func limitSize(extraPages: Int?) throws -> Int {
+        try pool.writeWithoutTransaction { db in
+            let current = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let cap = extraPages.map { current + $0 } ?? 4_294_967_294
+            return try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(cap)") ?? 0
         }
     }
 
@@ -95,7 +161,7 @@ public final class TongDatabase: Sendable {
     /// Marks the database as restored from a backup: a new log epoch (peers' positions in the
     /// old log are void) and writes held back until the node caught up from its peers.
     public func markRestored() throws {
-        try pool.write { db in
+        try writing { db in
             try db.execute(sql: "UPDATE node_state SET restore_pending = 1, log_epoch = ? WHERE id = 1", arguments: [Self.newEpoch()])
             try Self.audit(db, event: "hold.start", subject: nodeID, detail: "writes held until the node caught up from its neighbours",
                            now: Int64(Date().timeIntervalSince1970 * 1000))
@@ -104,7 +170,7 @@ public final class TongDatabase: Sendable {
 
     /// After a restore: raise the counter above what peers saw from us; clear the hold when done.
     public func catchUp(seenByPeers: UInt64, finished: Bool) throws {
-        try pool.write { db in
+        try writing { db in
             try db.execute(sql: "UPDATE node_state SET counter = max(counter, ?) WHERE id = 1", arguments: [Int64(seenByPeers)])
             if finished, try Self.state(db).restorePending {
                 try db.execute(sql: "UPDATE node_state SET restore_pending = 0 WHERE id = 1")

@@ -39,12 +39,33 @@ public enum DemoRunner {
         var logger = Logger(label: "tong.demo")
         logger.logLevel = .critical
         let root = NSTemporaryDirectory() + "tong-demo-\(UUID().uuidString.prefix(8))"
+        // The folder holds the demo CA's private key and every token: it goes when the demo
+        // ends, whether by --once, Ctrl-C, SIGTERM or an error.
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let fed = try LocalFederation(topologyText: topologyText, root: root, freePorts: freePorts, syncIntervalMs: 1_000, logger: logger)
         say("federation \(fed.topology.federation): \(fed.topology.nodes.count) nodes laid out in \(root)")
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let stops = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { Task { await fed.shutdown() } }
+            s.resume()
+            return s
+        }
+        defer {
+            for s in stops { s.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await fed.run() }
             try await waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
             for n in fed.topology.nodes { say("  node \(n.id) \(n.name): portal http://\(fed.http[n.id]!)/") }
+            say("tokens (the demo deletes them on exit):")
+            say("  /admin and /supervision: the node's admin token, e.g. \(root)/\(fed.topology.nodes[0].id)/admin.token")
+            if let d = fed.topology.nodes.first(where: { !$0.departments.isEmpty }).map({ ($0.id, $0.departments[0].id) }) {
+                say("  /inbox: a department's token, e.g. \(root)/\(d.0)/tokens/\(d.1).token")
+            }
             // Publish one policy at each owner.
             var published: [(id: String, owner: String, title: String)] = []
             for (dept, title, doc, themes, body) in policies {
@@ -110,6 +131,7 @@ public enum DemoRunner {
             say("serving until Ctrl-C …")
             try await group.next()
         }
+        say("stopped; removed \(root)")
     }
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass.

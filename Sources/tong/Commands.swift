@@ -8,11 +8,20 @@ import TongTools
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run a node until SIGINT or SIGTERM.")
     @Option(help: "The node home folder (node.toml, certs/, data/, tokens).") var home: String
-    @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
+    @Option(help: "Log format: text (key=value) or json (one object per line: time, level, message, dotted metadata keys).")
+    var logFormat: String = "text"
     @Flag(help: .hidden) var exitWithParent = false
 
     func run() async throws {
-        bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
+        // Checked here rather than by ArgumentParser, so a wrong value is one line, not a usage page.
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            fail(NodeError.config("unknown --log-level \(logLevel); use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        guard let format = LogFormat(rawValue: logFormat) else {
+            fail(NodeError.config("unknown --log-format \(logFormat); use text or json"))
+        }
+        bootstrapLogging(level: level, format: format)
         do {
             let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
             let server = NodeServer(node: node)
@@ -190,7 +199,12 @@ struct PolicyCommand: AsyncParsableCommand {
         @Argument(help: "JSON lines, one policy object per line.") var file: String
         func run() async throws {
             do {
-                let node = try TongNode.open(home: NodeHome(path: home), logger: Logger(label: "tong"))
+                let h = NodeHome(path: home)
+                // Held while importing: a running node would not see the imported policies in its
+                // search (its in-memory catalog), so the import refuses it, naming its addresses.
+                let lock = try HomeLock.acquire(databaseFile: h.databaseFile, holder: "pid \(getpid()), tong policy import")
+                defer { lock.release() }
+                let node = try TongNode.open(home: h, logger: Logger(label: "tong"))
                 try node.publishDirectory()
                 let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(
                     String.init)
@@ -204,22 +218,35 @@ struct PolicyCommand: AsyncParsableCommand {
 }
 
 struct Backup: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Copy a node's replica with SQLite's online backup (safe while it runs).")
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a node's replica with SQLite's online backup (safe while it runs); with --include-keys, a bundle with keys/ encrypted.")
     @Option(help: "Node home.") var home: String
     @Option(help: "Backup file to write.") var out: String
+    @Flag(help: "Also store keys/ (the sealing keys), encrypted with the passphrase: without them sealed items are unreadable.")
+    var includeKeys = false
+    @Option(help: "File whose first line is the passphrase (at least 8 characters); required with --include-keys.")
+    var passphraseFile: String?
     func run() async throws {
-        do { try NodeMaintenance.backup(home: NodeHome(path: home), to: out); print("backup written to \(out)") } catch { fail(error) }
+        do {
+            if includeKeys && passphraseFile == nil { throw NodeError.config("--include-keys needs --passphrase-file") }
+            if !includeKeys && passphraseFile != nil { throw NodeError.config("--passphrase-file is only used with --include-keys") }
+            let passphrase = try passphraseFile.map(BackupBundle.passphrase(file:))
+            try NodeMaintenance.backup(home: NodeHome(path: home), to: out, passphrase: passphrase)
+            print(passphrase == nil ? "backup written to \(out)" : "backup bundle (replica and encrypted keys/) written to \(out)")
+        } catch { fail(error) }
     }
 }
 
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Restore a node's replica from a backup; it catches up from its peers before writing again.")
+        abstract: "Restore a node's replica (and keys/ from a bundle) from a backup; it catches up from its peers before writing again.")
     @Option(help: "Node home (the node must be stopped).") var home: String
-    @Option(help: "Backup file.") var from: String
+    @Option(help: "Backup file or bundle.") var from: String
+    @Option(help: "File whose first line is the bundle's passphrase (needed when the bundle holds keys/).") var passphraseFile: String?
     func run() async throws {
         do {
-            try NodeMaintenance.restore(home: NodeHome(path: home), from: from);
+            let passphrase = try passphraseFile.map(BackupBundle.passphrase(file:))
+            try NodeMaintenance.restore(home: NodeHome(path: home), from: from, passphrase: passphrase)
             print("restored \(home) from \(from); writes resume after it caught up from its peers")
         } catch { fail(error) }
     }
@@ -234,7 +261,10 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(level: .warning)
         do {
-            let text = try String(contentsOfFile: topology, encoding: .utf8)
+            guard let data = FileManager.default.contents(atPath: topology), let text = String(data: data, encoding: .utf8) else {
+                let path = URL(fileURLWithPath: topology).standardizedFileURL.path
+                throw NodeError.config("topology file \(path) not found: run `tong demo` in the repository root or pass --topology FILE")
+            }
             try await DemoRunner.run(topologyText: text, once: once, freePorts: freePorts) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         } catch { fail(error) }
     }

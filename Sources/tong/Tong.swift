@@ -11,9 +11,11 @@ struct Tong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tong",
         abstract: "Tong (通): a federated sync node for the small and micro enterprise service column.",
+        version: tongVersion,
         subcommands: [
-            Serve.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Verify.self,
-            Bench.self, Simulate.self,
+            Serve.self, Status.self, Demo.self, FederationCommand.self, CA.self, PolicyCommand.self, Backup.self, Restore.self, Verify.self,
+            Bench.self,
+            Simulate.self,
         ])
 }
 
@@ -24,10 +26,17 @@ func fail(_ error: any Error) -> Never {
     exit(1)
 }
 
-func bootstrapLogging(level: Logger.Level = .info) {
+func bootstrapLogging(level: Logger.Level = .info, format: LogFormat = .text) {
     LoggingSystem.bootstrap { label in
-        var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = level
-        return h
+        switch format {
+        case .text:
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        case .json:
+            var h = JSONLogHandler(label: label)
+            h.logLevel = level
+            return h
+        }
     }
 }

@@ -124,3 +124,42 @@ import TongCore
         #expect(reason.json == ["condition": "taxpayer", "ok": false, "detail": "纳税人类型为一般纳税人，要求小规模纳税人"])
     }
 }
+
+/// `Matching.fits` (the delivery hot path) decides exactly as `evaluate` does.
+@Suite struct MatchingFitsAgreesTests {
+    @Test func fitsAgreesWithEvaluateOnSeededRandomProfiles() {
+        var rng = SplitMix64(seed: 42)
+        let regions = ["330106", "330100", "330000", "320102", "100000"]
+        let industries = ["H6210", "H61", "F5211", "C1311", "I6510", "A0111", "K7010", "L7211"]
+        let today = SimpleDate("2026-06-01")!
+        var agreed = 0, fitting = 0
+        for _ in 0..<3_000 {
+            func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+            func maybe<T>(_ v: T) -> T? { rng.next() % 3 == 0 ? nil : v }
+            func rarely<T>(_ v: T) -> T? { rng.next() % 4 == 0 ? v : nil }
+            let industry = maybe(IndustryCode(pick(industries))!)
+            let employees = maybe(Int(rng.next() % 500)), revenue = maybe(Double(rng.next() % 30_000))
+            let p = EnterpriseProfile(
+                uscc: pick(["91330106MA27XF6D24", "92440300L12345JY8M"]), region: maybe(pick(regions)), industry: industry,
+                employees: employees, revenueWan: revenue, assetsWan: maybe(Double(rng.next() % 20_000)),
+                establishedOn: maybe(SimpleDate(year: 2000 + Int(rng.next() % 26), month: 1 + Int(rng.next() % 12), day: 1)!),
+                taxpayer: maybe(pick([TaxpayerType.small_scale, .general])))
+            let e = Eligibility(
+                regions: rarely([pick(["330000", "330100", "320000"])]), industries: rarely([IndustryCode(pick(["H", "F52", "C13", "I"]))!]),
+                sizeClasses: rarely([pick([SizeClass.micro, .small, .medium])]), audiences: rarely([pick([Audience.micro, .small, .individual])]),
+                employeesMin: rarely(Int(rng.next() % 50)), employeesMax: rarely(50 + Int(rng.next() % 400)),
+                revenueWanMin: rarely(Int(rng.next() % 100)), revenueWanMax: rarely(100 + Int(rng.next() % 20_000)),
+                establishedAfter: rarely(SimpleDate("2010-01-01")!), establishedBefore: rarely(SimpleDate("2024-12-31")!),
+                taxpayer: rarely(pick([TaxpayerType.small_scale, .general])))
+            let audiences = rng.next() % 2 == 0 ? [] : [pick([Audience.micro, .small, .individual, .medium])]
+            let status = rng.next() % 10 == 0 ? "withdrawn" : "active"
+            let to = rng.next() % 5 == 0 ? SimpleDate("2025-12-31") : nil
+            let slow = Matching.evaluate(profile: p, eligibility: e, audiences: audiences, status: status, effectiveTo: to, today: today)
+            let fast = Matching.fits(profile: p, eligibility: e, audiences: audiences, status: status, effectiveTo: to, today: today)
+            if (slow.verdict == .fits) == fast { agreed += 1 }
+            if fast { fitting += 1 }
+        }
+        #expect(agreed == 3_000)
+        #expect(fitting > 20)  // the sample must exercise both answers
+    }
+}

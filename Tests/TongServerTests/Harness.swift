@@ -107,14 +107,18 @@ final class TestFederation: @unchecked Sendable {
     func has(_ node: String, _ record: String) -> Bool { ((try? fed.nodes[node]!.db.record(record)) ?? nil) != nil }
 
     /// One HTTP request to a node's API.
-    func request(_ method: String, _ node: String, _ path: String, token: String? = nil, body: JSONValue? = nil, raw: [UInt8]? = nil) async throws
+    /// `raw` bytes go as `contentType` (JSON unless a test says otherwise: the API takes nothing else).
+    func request(
+        _ method: String, _ node: String, _ path: String, token: String? = nil, body: JSONValue? = nil, raw: [UInt8]? = nil,
+        contentType: String = "application/json"
+    ) async throws
         -> (status: Int, json: JSONValue?, text: String, contentType: String)
     {
         var req = URLRequest(url: URL(string: "http://\(fed.http[node]!)\(path)")!)
         req.httpMethod = method
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body { req.httpBody = Data(CanonicalJSON.encode(body)); req.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let raw { req.httpBody = Data(raw) }
+        if let raw { req.httpBody = Data(raw); req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         let (data, resp) = try await URLSession.shared.data(for: req)
         let http = resp as! HTTPURLResponse
         return (

@@ -9,9 +9,15 @@ import TongStore
 /// same five routes each (create, read, patch, withdraw, search).
 enum APIRoutes {
     static func add(to router: Router<BasicRequestContext>, node: TongNode) {
-        router.get("/healthz") { _, _ in HTTP.json(["node": .string(node.id), "status": "ok"]) }
+        router.get("/healthz") { _, _ in
+            if let reason = node.health.corruption {
+                return HTTP.json(["node": .string(node.id), "status": "corrupt", "reason": .string(reason)], status: .serviceUnavailable)
+            }
+            return HTTP.json(["node": .string(node.id), "status": "ok"])
+        }
         router.get("/metrics") { _, _ in
-            node.metrics.records((try? node.db.counts()) ?? [:])
+            // Whatever could be refreshed is reported; a failing query must not hide the rest.
+            do { try node.refreshMetrics() } catch { node.logger.error("metrics refresh failed", metadata: ["error": .string("\(error)")]) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: node.metrics.render())))
@@ -104,6 +110,10 @@ enum APIRoutes {
         router.get("/api/v1/sync/status") { req, _ in
             try node.principal(req).requireAdmin("admin only")
             return HTTP.json(try node.syncStatus())
+        }
+        router.get("/api/v1/federation/status") { req, _ in
+            try node.principal(req).requireAdmin("admin only")
+            return HTTP.json(try node.federationStatus())
         }
         router.get("/api/v1/conflicts") { req, _ in
             try node.principal(req).requireAdmin("admin only")

@@ -35,7 +35,9 @@ enum PeerRoutes {
             do {
                 let bytes = try await HTTP.bytes(req, limit: maxBody)
                 node.metrics.bytesReceived.increment(by: bytes.count)
+                node.metrics.received(peer: peer, sets: 0, bytes: bytes.count)
                 push = try PushBody(bytes: bytes)
+                node.metrics.received(peer: peer, sets: push.sets.count, bytes: 0)
             } catch let e as NodeError {
                 node.rejectBody(peer: peer, reason: e.message)
                 throw e
