@@ -124,7 +124,8 @@ import Testing
         let fed = try Self.federation()
         let client = try PeerClient(credentials: fed.a, group: MultiThreadedEventLoopGroup.singleton)
         try await Self.withServer(fed.b) { port in
-            let start = ContinuousClock.now
+            // The route answers after 3 s; only the client's own 300 ms timer raises `.timeout`
+            // (wall time is not asserted: on a loaded machine the handshake alone can take seconds).
             do {
                 _ = try await client.request(
                     method: "GET", host: "127.0.0.1", port: port, path: "/slow", expectedNodeID: "330000", body: nil,
@@ -133,7 +134,6 @@ import Testing
             } catch let error as PeerError {
                 #expect(error.code == .timeout, "\(error)")
             }
-            #expect(ContinuousClock.now - start < .seconds(2))
         }
     }
 
