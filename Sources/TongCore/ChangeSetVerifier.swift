@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import X509
 
 /// Why a change set was rejected; a value the caller counts and logs.
 public enum ChangeSetVerdict: Sendable, Equatable {
@@ -9,58 +10,86 @@ public enum ChangeSetVerdict: Sendable, Equatable {
 }
 
 /// Verifies change sets against the federation CA: certificate, origin, signature, shape and
-/// authority. Remembers certificates it already checked, so a busy link pays for the X.509
-/// check once per origin, not per set. Pure apart from that cache: time comes in as a value.
+/// authority. A set is judged as of its own signing time (`created_at`), so history signed
+/// while a certificate was valid stays valid after it expires; revocations and retired keys
+/// (`TrustState`) bound what a certificate can still sign. Remembers certificates it already
+/// checked, each until its expiry and never longer, so a busy link pays for the X.509 check
+/// once per origin, not per set. Pure apart from that cache: time comes in as a value.
 public final class ChangeSetVerifier: Sendable {
-    private let certificates: NodeCertificateVerifier
-    private let cache = Mutex<[Data: CachedKey]>([:])
+    /// How far past the receiver's clock a signing time may lie (clocks of two nodes differ).
+    public static let maxClockSkew: TimeInterval = 600
 
-    private struct CachedKey: Sendable { var node: String; var keyRaw: Data; var notAfter: Date }
+    private let certificates: NodeCertificateVerifier
+    private let cache = Mutex<[Data: NodeCertificate]>([:])
 
     /// A verifier for the federation whose CA is given.
     public init(caCertificatePEM: String) throws {
         certificates = try NodeCertificateVerifier(caCertificatePEM: caCertificatePEM)
     }
 
+    /// The federation CA certificate.
+    public var caCertificate: Certificate { certificates.caCertificate }
+
     /// Checks everything that does not depend on the receiver's records: the certificate chains
     /// to the federation CA, names the set's origin, and the signature covers the payload;
     /// every change is well-formed and allowed by rule 5 for the origin.
-    public func verify(_ s: SignedChangeSet, topology: Topology, now: Date) -> ChangeSetVerdict {
-        if case .rejected(let why) = verifySignature(s, now: now) { return .rejected(why) }
+    public func verify(_ s: SignedChangeSet, topology: Topology, now: Date, trust: TrustState = TrustState()) -> ChangeSetVerdict {
+        if case .rejected(let why) = verifySignature(s, now: now, trust: trust) { return .rejected(why) }
         return Self.checkContent(s.set, topology: topology)
     }
 
-    /// Checks the origin's certificate chains to the federation CA and names the set's origin,
-    /// and that the signature covers the payload. The content is `ReplicaRules.admit`'s to check.
-    public func verifySignature(_ s: SignedChangeSet, now: Date) -> ChangeSetVerdict {
-        let key: P256.Signing.PublicKey
+    /// Checks the set as of its signing time `created_at` (ms): not more than `maxClockSkew`
+    /// past `now` (the receiver's clock); the origin's certificate chained to the federation CA
+    /// and was valid then, names the set's origin, was not revoked at or before then, and, if
+    /// its node retired it, no counter of the set lies above the last one it signed; and the
+    /// signature covers the payload. The content is `ReplicaRules.admit`'s to check.
+    public func verifySignature(_ s: SignedChangeSet, now: Date, trust: TrustState = TrustState()) -> ChangeSetVerdict {
+        let signedAt = Date(timeIntervalSince1970: Double(s.set.createdAt) / 1000)
+        guard signedAt.timeIntervalSince(now) <= Self.maxClockSkew else {
+            return .rejected("signed at \(s.set.createdAt) ms, more than \(Int(Self.maxClockSkew)) s in the future")
+        }
+        let cert: NodeCertificate
         let certKey = Data(s.certificate)
-        if let hit = cache.withLock({ $0[certKey] }), hit.notAfter >= now {
-            guard hit.node == s.set.origin else { return .rejected("certificate is for \(hit.node), set claims origin \(s.set.origin)") }
-            guard let k = try? P256.Signing.PublicKey(rawRepresentation: hit.keyRaw) else { return .rejected("origin key unreadable") }
-            key = k
+        // A cached certificate is used only until its expiry: past it, the full check runs again.
+        if let hit = cache.withLock({ $0[certKey] }), now <= hit.notAfter {
+            cert = hit
         } else {
-            switch certificates.verify(certificateDER: s.certificate, now: now) {
+            switch certificates.inspect(certificateDER: s.certificate) {
             case .untrusted(let why):
                 return .rejected("origin certificate not trusted: \(why)")
-            case .trusted(let node, let spki):
-                guard node == s.set.origin else { return .rejected("certificate is for \(node), set claims origin \(s.set.origin)") }
-                guard let k = try? P256.Signing.PublicKey(derRepresentation: spki) else {
-                    return .rejected("origin certificate key is not P-256")
-                }
-                key = k
-                let entry = CachedKey(node: node, keyRaw: k.rawRepresentation, notAfter: now.addingTimeInterval(3600))  // re-check hourly
-                cache.withLock { c in
-                    if c.count > 10_000 { c.removeAll() }
-                    c[certKey] = entry
+            case .trusted(let c):
+                cert = c
+                if now <= c.notAfter {
+                    cache.withLock { cache in
+                        if cache.count > 10_000 { cache.removeAll() }
+                        cache[certKey] = c
+                    }
                 }
             }
+        }
+        guard cert.nodeID == s.set.origin else { return .rejected("certificate is for \(cert.nodeID), set claims origin \(s.set.origin)") }
+        if let why = cert.validity(at: signedAt) {
+            return .rejected("origin certificate not trusted at the signing time \(s.set.createdAt) ms: \(why)")
+        }
+        if let revokedAt = trust.revokedAt(cert.fingerprint), s.set.createdAt >= revokedAt {
+            return .rejected("origin certificate was revoked at \(revokedAt) ms, before the signing time \(s.set.createdAt) ms")
+        }
+        if let last = trust.lastCounter(node: cert.nodeID, fingerprint: cert.fingerprint),
+            let top = s.set.changes.map(\.counter).max(), top > last
+        {
+            return .rejected("counter \(top) lies above \(last), the last one signed with the retired certificate")
+        }
+        guard let key = try? P256.Signing.PublicKey(derRepresentation: cert.publicKeyDER) else {
+            return .rejected("origin certificate key is not P-256")
         }
         guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: s.signature),
             key.isValidSignature(sig, for: s.payload)
         else { return .rejected("bad signature") }
         return .accepted
     }
+
+    /// Cached certificates (for tests: none outlives its expiry).
+    package func cachedExpiries() -> [Date] { cache.withLock { $0.values.map(\.notAfter) } }
 
     /// The content checks alone: shape, scope and authority of every change.
     public static func checkContent(_ set: ChangeSet, topology: Topology) -> ChangeSetVerdict {

@@ -13,8 +13,25 @@ public struct NodeCertificateVerifier: Sendable {
         self.caCertificate = try Certificate(pemEncoded: caCertificatePEM)
     }
 
+    /// A verifier for an already parsed CA certificate.
+    public init(caCertificate: Certificate) {
+        self.caCertificate = caCertificate
+    }
+
     /// Verifies a node certificate (DER) was issued by the federation CA and is valid at `now`; returns the node id and its P-256 signing public key.
     public func verify(certificateDER: [UInt8], now: Date) -> NodeCertificateVerdict {
+        switch inspect(certificateDER: certificateDER) {
+        case .untrusted(let why): return .untrusted(why)
+        case .trusted(let c):
+            if let why = c.validity(at: now) { return .untrusted(why) }
+            return .trusted(nodeID: c.nodeID, publicKeyDER: c.publicKeyDER)
+        }
+    }
+
+    /// Everything about a node certificate that does not depend on time: issued by the federation
+    /// CA, not a CA itself, names a node, carries a P-256 key. The caller checks `validity(at:)`
+    /// against the time that matters (now for a TLS peer, the signing time for a change set).
+    public func inspect(certificateDER: [UInt8]) -> NodeCertificateInspection {
         let cert: Certificate
         do {
             cert = try Certificate(derEncoded: certificateDER)
@@ -27,12 +44,6 @@ public struct NodeCertificateVerifier: Sendable {
         guard caCertificate.publicKey.isValidSignature(cert.signature, for: cert) else {
             return .untrusted("signature does not verify against the federation CA key")
         }
-        guard cert.notValidBefore <= now else {
-            return .untrusted("certificate not valid before \(cert.notValidBefore)")
-        }
-        guard now <= cert.notValidAfter else {
-            return .untrusted("certificate expired at \(cert.notValidAfter)")
-        }
         // A CA certificate presented as a node would let its holder mint arbitrary node identities.
         if case .some(.isCertificateAuthority) = try? cert.extensions.basicConstraints {
             return .untrusted("certificate is a CA certificate, not a node certificate")
@@ -43,8 +54,51 @@ public struct NodeCertificateVerifier: Sendable {
         guard let key = P256.Signing.PublicKey(cert.publicKey) else {
             return .untrusted("certificate key is not P-256")
         }
-        return .trusted(nodeID: nodeID, publicKeyDER: Array(key.derRepresentation))
+        let usages = (try? cert.extensions.extendedKeyUsage).map { Array($0) } ?? []
+        return .trusted(
+            NodeCertificate(
+                nodeID: nodeID, publicKeyDER: Array(key.derRepresentation), fingerprint: NodeIdentity.fingerprint(der: certificateDER),
+                serial: NodeIdentity.hex(Array(cert.serialNumber.bytes)),
+                // The chain is valid only while both links are: a node certificate never outlives its CA.
+                notBefore: max(cert.notValidBefore, caCertificate.notValidBefore),
+                notAfter: min(cert.notValidAfter, caCertificate.notValidAfter),
+                serverAuth: usages.contains(.serverAuth), clientAuth: usages.contains(.clientAuth)))
     }
+}
+
+/// A node certificate the federation CA issued, with what verifying sets and peers needs.
+public struct NodeCertificate: Sendable, Equatable {
+    /// The node id its SAN names.
+    public var nodeID: String
+    /// Its P-256 SubjectPublicKeyInfo, DER.
+    public var publicKeyDER: [UInt8]
+    /// Lower-case hex SHA-256 of the certificate's DER (`openssl x509 -fingerprint -sha256` without colons).
+    public var fingerprint: String
+    /// The serial number, lower-case hex.
+    public var serial: String
+    /// First instant the chain (certificate and CA) is valid.
+    public var notBefore: Date
+    /// Last instant the chain (certificate and CA) is valid.
+    public var notAfter: Date
+    /// Extended key usage allows a TLS server.
+    public var serverAuth: Bool
+    /// Extended key usage allows a TLS client.
+    public var clientAuth: Bool
+
+    /// Why the chain is not valid at `time`, or nil if it is.
+    public func validity(at time: Date) -> String? {
+        if time < notBefore { return "certificate not valid before \(notBefore)" }
+        if time > notAfter { return "certificate expired at \(notAfter)" }
+        return nil
+    }
+}
+
+/// Outcome of `NodeCertificateVerifier.inspect`.
+public enum NodeCertificateInspection: Sendable, Equatable {
+    /// Issued by the federation CA; its validity window still has to be checked.
+    case trusted(NodeCertificate)
+    /// Rejected, with a human-readable reason.
+    case untrusted(String)
 }
 
 /// Outcome of checking a node certificate against the federation CA.
@@ -78,6 +132,26 @@ public enum NodeIdentity {
             }
         }
         return nil
+    }
+
+    /// The DER bytes of a PEM certificate; nil if it is not one.
+    public static func der(pem: String) -> [UInt8]? {
+        guard let cert = try? Certificate(pemEncoded: pem) else { return nil }
+        var s = DER.Serializer()
+        guard (try? s.serialize(cert)) != nil else { return nil }
+        return s.serializedBytes
+    }
+
+    /// Lower-case hex SHA-256 of a certificate's DER: how key histories and revocation lists name it.
+    public static func fingerprint(der: [UInt8]) -> String { hex(Array(SHA256.hash(data: der))) }
+
+    /// Lower-case hex of bytes.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The DNS name a node's certificate carries and that TLS hostname verification checks.

@@ -20,6 +20,14 @@ public struct NodeHome: Sendable {
     public var certFile: String { path + "/certs/node.pem" }
     /// This node's private key (0600).
     public var keyFile: String { path + "/certs/node.key" }
+    /// The pending certificate signing request for `keyFile` (a first certificate).
+    public var requestFile: String { path + "/certs/node.csr" }
+    /// A renewal's new private key, until `tong ca install` swaps it in (0600).
+    public var nextKeyFile: String { path + "/certs/next.key" }
+    /// A renewal's certificate signing request.
+    public var nextRequestFile: String { path + "/certs/next.csr" }
+    /// Certificates this node used before (kept for audit; their keys are not).
+    public var retiredDir: String { path + "/certs/retired" }
     /// The replica.
     public var databaseFile: String { path + "/data/tong.sqlite" }
     /// The admin token (0600).

@@ -66,30 +66,3 @@ public enum NodeMaintenance {
         }
     }
 }
-
-/// `tong ca init` / `tong ca issue`.
-public enum CertificateCommands {
-    /// Makes a CA in `out`.
-    public static func initCA(federation: String, out: String) throws {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        guard !FileManager.default.fileExists(atPath: out + "/ca.key") else {
-            throw NodeError.config("\(out)/ca.key exists; refusing to overwrite a CA")
-        }
-        let ca = try FederationCA.create(federation: federation, now: Date())
-        try ca.certificatePEM.write(toFile: out + "/ca.pem", atomically: true, encoding: .utf8)
-        try KeyFile.writePrivate(ca.privateKeyPEM, to: out + "/ca.key")
-    }
-
-    /// Issues one node home from a CA folder and a topology.
-    public static func issue(caDir: String, topologyFile: String, node: String, out: String) throws {
-        let ca = IssuedCredential(
-            certificatePEM: try NodeHome.read(caDir + "/ca.pem", what: "CA certificate"),
-            privateKeyPEM: try NodeHome.read(caDir + "/ca.key", what: "CA key"))
-        let topology: Topology
-        do { topology = try Topology.parse(toml: NodeHome.read(topologyFile, what: "topology")) } catch let e as NodeError { throw e } catch {
-            throw NodeError.config("topology: \(error)")
-        }
-        if FileManager.default.fileExists(atPath: out + "/node.toml") { throw NodeError.config("\(out) already holds a node home") }
-        try FederationLayout.issue(node: node, ca: ca, topology: topology, into: NodeHome(path: out), now: Date())
-    }
-}

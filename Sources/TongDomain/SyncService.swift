@@ -19,7 +19,7 @@ public struct SyncService: Service {
     /// A service for `node`, with a client on `group`.
     public init(node: TongNode, group: any EventLoopGroup) throws {
         self.node = node
-        client = try PeerClient(credentials: node.credentials, group: group)
+        client = try PeerClient(credentials: node.credentials, group: group, policy: node.peerPolicy)
     }
 
     public func run() async throws {
@@ -58,8 +58,14 @@ public struct SyncService: Service {
         var session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
         var seenGeneration = -1
         var echo = false  // the peer was restored from a backup: send it its own sets back too
+        var revocations = node.trust.revocationGeneration
         while !Task.isCancelled {
             let now = TongNode.now()
+            if node.trust.revocationGeneration != revocations {
+                // New revocations: the next request shakes hands again, so a revoked peer is refused.
+                revocations = node.trust.revocationGeneration
+                await connection.close()
+            }
             if let e = try? node.db.state().logEpoch, e != epoch {
                 epoch = e
                 session = PushSession(epoch: e, idleInterval: node.config.syncIntervalMs)
@@ -177,7 +183,8 @@ public struct SyncService: Service {
             do {
                 if (try? node.db.state().restorePending) != true {
                     if !directoryPublished {
-                        try node.publishDirectory()
+                        // Once caught up; a node whose own certificate cannot sign logs why and waits for a new one.
+                        try node.publishDirectoryWhenPossible()
                         directoryPublished = true
                     }
                     if g != seen {

@@ -7,14 +7,14 @@ extension TongNode {
         kind == .serviceItem ? .serviceItem : .policy
     }
 
-    /// Creates a policy or service item owned by this node (admin only).
-    public func create(kind: RecordKind, body: JSONValue, by who: Principal) throws -> RecordState {
+    /// Creates a policy or service item owned by this node (admin only), signed at `now` (ms; default the wall clock).
+    public func create(kind: RecordKind, body: JSONValue, by who: Principal, now: Int64? = nil) throws -> RecordState {
         try who.requireAdmin("only the node's admin may publish")
         let fields = try Self.schema(for: kind).validate(body, partial: false, node: id)
         try checkReferences(fields)
         var f = fields
         f["status"] = "active"
-        return try write([LocalWrite(id: nil, kind: kind, owner: id, scope: .owned(id), fields: f)])[0]
+        return try write([LocalWrite(id: nil, kind: kind, owner: id, scope: .owned(id), fields: f)], now: now ?? Self.now())[0]
     }
 
     /// Changes fields: the owner any field, an ancestor only themes and tags (rule 5).

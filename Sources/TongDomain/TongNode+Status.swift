@@ -27,7 +27,9 @@ extension TongNode {
             peers.append(.object(o))
         }
         let st = try db.state()
+        let trusted = try trustStatus()
         return [
+            "revocations": trusted.revocations, "keys": trusted.keys,
             "node": .string(id), "peers": .array(peers), "applied": .int(Int64(counts.applied)),
             "rejected": .int(Int64(counts.rejected)), "conflicts": .int(Int64(try db.conflictCount())),
             "counter": .int(Int64(st.counter)), "log_epoch": .string(st.logEpoch), "restore_pending": .bool(st.restorePending),

@@ -12,10 +12,12 @@ extension TongNode {
     }
 
     /// Verifies and applies sets pushed by a neighbour: each set whole or not at all; bad sets
-    /// are rejected, counted and logged, good ones applied, the cursor advanced.
+    /// are rejected, counted and logged, good ones applied, the cursor advanced. Each set is
+    /// verified as of its own signing time against the revocations and key histories known,
+    /// including those that arrive in the same batch.
     package func receive(_ push: PushBody, from peer: String) throws -> (BatchOutcome, malformed: Int) {
         let now = Date()
-        var incoming: [IncomingSet] = []
+        var parsed: [(SignedChangeSet, [UInt8])] = []
         var malformed = 0
         for (k, wire) in push.sets.enumerated() {
             // Parsed once, by PushBody; the bytes are kept for the log as received.
@@ -23,9 +25,17 @@ extension TongNode {
                 malformed += 1
                 continue
             }
-            // Signature and certificate here; content, scope and merge in the store (ReplicaRules).
-            incoming.append(IncomingSet(signed: s, wire: wire, verdict: verifier.verifySignature(s, now: now)))
+            parsed.append((s, wire))
         }
+        // Revocation lists and key histories in this batch count for every set of it, whatever
+        // the order: a list is the CA's word and a history its node's, whoever relayed them.
+        let known = trust.current
+        var state = known
+        for (s, _) in parsed where s.set.scope == .directory {
+            if verifier.verifySignature(s, now: now, trust: known) == .accepted { state.fold(s.set, ca: verifier.caCertificate) }
+        }
+        // Signature and certificate here; content, scope and merge in the store (ReplicaRules).
+        let incoming = parsed.map { s, wire in IncomingSet(signed: s, wire: wire, verdict: verifier.verifySignature(s, now: now, trust: state)) }
         let outcome = try db.apply(
             batch: incoming, from: peer, epoch: push.epoch, after: push.after, upto: push.upto, topology: topology,
             now: Self.now())
@@ -45,7 +55,10 @@ extension TongNode {
                 for _ in 0..<malformed { try db.recordRejection(peer: peer, reason: "malformed change set", now: Self.now()) }
                 logger.warning("rejected malformed change sets", metadata: ["peer.id": .string(peer), "count": .stringConvertible(malformed)])
             }
-            if outcome.applied > 0 { notifier.notify() }
+            if outcome.applied > 0 {
+                if state != known { try refreshTrust() }
+                notifier.notify()
+            }
         }
         return (outcome, outcome.accepted ? malformed : 0)
     }

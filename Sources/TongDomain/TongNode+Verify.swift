@@ -35,7 +35,8 @@ extension TongNode {
                 return
             }
             let signedAt = Date(timeIntervalSince1970: Double(s.set.createdAt) / 1000)
-            if case .rejected(let why) = verifier.verifySignature(s, now: signedAt) {
+            // As a receiver judges it: at its signing time, against the revocations and key histories known.
+            if case .rejected(let why) = verifier.verifySignature(s, now: signedAt, trust: trust.current) {
                 report.problems.append("change log \(seq) (set \(s.id.prefix(16))…, origin \(s.set.origin)): \(why)")
             }
             for c in s.set.changes {

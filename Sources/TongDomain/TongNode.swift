@@ -19,6 +19,12 @@ public final class TongNode: Sendable {
     package let signer: ChangeSigner
     /// Verifies received sets.
     package let verifier: ChangeSetVerifier
+    /// Revocations and retired keys known from the directory (see `refreshTrust`).
+    package let trust = TrustRegistry()
+    /// This node's own certificate, as the CA issued it.
+    package let certificate: NodeCertificate
+    /// Checks neighbours' certificates during TLS handshakes (revocations included).
+    package let peerPolicy: PeerCertificatePolicy
     /// mTLS credentials.
     package let credentials: PeerCredentials
     /// API tokens.
@@ -128,19 +134,34 @@ public final class TongNode: Sendable {
         let key = try P256.Signing.PrivateKey(pemRepresentation: credentials.privateKeyPEM)
         let der = credentials.certificateDER
         signer = ChangeSigner(nodeID: config.nodeID, key: key, certificateDER: der)
+        guard case .trusted(let own) = NodeCertificateVerifier(caCertificate: verifier.caCertificate).inspect(certificateDER: der) else {
+            throw NodeError.config("certs/node.pem is not a node certificate issued by certs/ca.pem")
+        }
+        guard own.nodeID == config.nodeID else { throw NodeError.config("certs/node.pem is for node \(own.nodeID), not \(config.nodeID)") }
+        certificate = own
+        let log = l
+        peerPolicy = try PeerCertificatePolicy(caPEM: credentials.caPEM, trust: trust) { why in
+            log.warning("refused a peer certificate at the TLS handshake", metadata: ["reason": .string(why)])
+        }
+        try refreshTrust()
     }
 
     /// Wall clock in milliseconds: read here, at the edge, and passed into the core as a value.
     package static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Publishes this node and its departments (with their sealing keys) to the directory,
-    /// writing only what changed since the last start.
-    public func publishDirectory() throws {
+    /// Publishes this node and its departments (with their sealing keys) and its key history
+    /// (`keys`: a certificate it switched away from is closed at the last counter it signed) to
+    /// the directory, writing only what changed since the last start; signed at `now` (ms; default the wall clock).
+    /// - Throws: `NodeError` (`configuration` if the certificate was retired before, `unavailable`
+    ///   while writes are held or this node's certificate cannot sign).
+    public func publishDirectory(now: Int64? = nil) throws {
         guard let me = topology.node(id) else { return }
         var writes: [LocalWrite] = []
+        let keys = try keyHistory()
         let nodeFields: [String: JSONValue] = [
             "name": .string(me.name), "parent": me.parent.map(JSONValue.string) ?? .null,
             "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
+            "keys": .array(keys.map(\.json)),
         ]
         if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
         for d in me.departments {
@@ -148,7 +169,17 @@ public final class TongNode: Sendable {
             let f: [String: JSONValue] = ["name": .string(d.name), "seal_key": .string(Sealing.publicKeyBase64(k)), "status": "active"]
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
-        if !writes.isEmpty { try write(writes) }
+        if !writes.isEmpty { try write(writes, now: now ?? Self.now()) }
+        try refreshTrust()
+    }
+
+    /// `publishDirectory`, except that a node that may not write now (held, or its certificate
+    /// expired or revoked) logs why and still starts: it serves what it holds and can be renewed.
+    /// - Throws: `NodeError` other than `unavailable`.
+    public func publishDirectoryWhenPossible() throws {
+        do { try publishDirectory() } catch let e as NodeError where e.code == .unavailable {
+            logger.notice("directory record held until the node caught up", metadata: ["reason": .string(e.message)])
+        }
     }
 
     private func diff(id: String, kind: RecordKind, wanted: [String: JSONValue]) -> LocalWrite? {
@@ -160,10 +191,13 @@ public final class TongNode: Sendable {
 
     /// Writes locally, then wakes the sync links. Store errors become `NodeError`s by meaning
     /// (a full disk is `.storageFull`; a corrupt file is `.unavailable` and marks `health`).
+    /// - Throws: `NodeError` (`unavailable` also when this node's certificate expired or was revoked:
+    ///   nobody would accept what it signs).
     @discardableResult
-    package func write(_ writes: [LocalWrite]) throws -> [RecordState] {
+    package func write(_ writes: [LocalWrite], now: Int64 = TongNode.now()) throws -> [RecordState] {
+        if let why = signingRefusal(now: now) { throw NodeError(.unavailable, why) }
         do {
-            let r = try db.write(writes, signer: signer, topology: topology, now: Self.now())
+            let r = try db.write(writes, signer: signer, topology: topology, now: now)
             notifier.notify()
             return r
         } catch let e as StoreError {

@@ -50,11 +50,131 @@ public enum FederationCA {
         return IssuedCredential(certificatePEM: try cert.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
-    /// A node certificate: P-256, subject CN = nodeID, O = federation name, SAN DNS "<nodeID>.node.tong" and URI "urn:tong:node:<nodeID>", EKU
-    /// serverAuth+clientAuth, valid `days` from now.
+    /// A node certificate with a fresh key made here: P-256, subject CN = nodeID, O = federation
+    /// name, SAN DNS "<nodeID>.node.tong" and URI "urn:tong:node:<nodeID>", EKU serverAuth+clientAuth,
+    /// valid `days` from now. The all-in-one path (`tong federation create`, tests); elsewhere the
+    /// node makes its key itself (`request`) and the CA signs the request (`sign`).
+    /// - Throws: `PeerError` (`invalidNodeID`, `invalidCredential`).
     public static func issueNode(nodeID: String, nodeName: String, ca: IssuedCredential, now: Date, days: Int = 825) throws -> IssuedCredential {
+        let key = P256.Signing.PrivateKey()
+        let pem = try certify(
+            publicKey: Certificate.PrivateKey(key).publicKey, nodeID: nodeID, nodeName: nodeName, ca: ca, now: now, days: days)
+        return IssuedCredential(certificatePEM: pem, privateKeyPEM: key.pemRepresentation)
+    }
+
+    /// A node certificate for `publicKey` (see `issueNode`), PEM; valid from `now` (backdated by
+    /// the skew allowance) for `days` days, never past the CA's expiry.
+    /// - Throws: `PeerError` (`invalidNodeID`, `invalidCredential`).
+    public static func certify(
+        publicKey: Certificate.PublicKey, nodeID: String, nodeName: String, ca: IssuedCredential, now: Date, days: Int = 825
+    ) throws -> String {
         try validate(nodeID: nodeID)
         guard days > 0 else { throw PeerError(.invalidCredential, "validity must be at least one day") }
+        let (caCert, caKey) = try load(ca)
+        let federation =
+            caCert.subject.lazy.flatMap { $0 }
+            .first { $0.type == .RDNAttributeType.organizationName }
+            .flatMap { String($0.value) } ?? ""
+        let subject = try DistinguishedName {
+            CommonName(nodeID)
+            OrganizationName(federation)
+            if !nodeName.isEmpty { OrganizationalUnitName(nodeName) }
+        }
+        let extensions = try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            Critical(KeyUsage(digitalSignature: true))
+            try ExtendedKeyUsage([.serverAuth, .clientAuth])
+            SubjectAlternativeNames(sans(nodeID))
+            SubjectKeyIdentifier(hash: publicKey)
+            AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: caCert.publicKey).keyIdentifier)
+        }
+        var notAfter = now + TimeInterval(days) * 86400
+        // A node cert outliving its CA would be rejected by peers anyway; clamp so the expiry shown is the real one.
+        notAfter = min(notAfter, caCert.notValidAfter)
+        let cert = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: publicKey,
+            notValidBefore: max(now - clockSkewAllowance, caCert.notValidBefore),
+            notValidAfter: notAfter,
+            issuer: caCert.subject,
+            subject: subject,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: extensions,
+            issuerPrivateKey: caKey
+        )
+        return try cert.serializeAsPEM().pemString
+    }
+
+    /// A fresh P-256 key and a PKCS#10 request for it naming `nodeID` (CN and SAN), made where
+    /// the key will live: only the request travels to the CA.
+    /// - Returns: the private key (PKCS#8 PEM) and the request (PEM).
+    /// - Throws: `PeerError.invalidNodeID`.
+    public static func request(nodeID: String, nodeName: String) throws -> (privateKeyPEM: String, csrPEM: String) {
+        try validate(nodeID: nodeID)
+        let key = P256.Signing.PrivateKey()
+        let subject = try DistinguishedName {
+            CommonName(nodeID)
+            if !nodeName.isEmpty { OrganizationalUnitName(nodeName) }
+        }
+        let extensions = try Certificate.Extensions { SubjectAlternativeNames(sans(nodeID)) }
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: subject, privateKey: Certificate.PrivateKey(key),
+            attributes: CertificateSigningRequest.Attributes([.init(ExtensionRequest(extensions: extensions))]),
+            signatureAlgorithm: .ecdsaWithSHA256)
+        return (key.pemRepresentation, try csr.serializeAsPEM().pemString)
+    }
+
+    /// Signs a node's request: its signature must verify (the requester holds the key), its key
+    /// must be P-256, and the node id it names (CN, and the URI SAN if present) must be `nodeID`.
+    /// - Returns: the certificate, PEM (the only thing that travels back).
+    /// - Throws: `PeerError` (`invalidCredential` for an unreadable or mismatched request, `invalidNodeID`).
+    public static func sign(csrPEM: String, nodeID: String, nodeName: String, ca: IssuedCredential, now: Date, days: Int = 825) throws -> String {
+        let csr: CertificateSigningRequest
+        do { csr = try CertificateSigningRequest(pemEncoded: csrPEM) } catch {
+            throw PeerError(.invalidCredential, "not a PEM certificate signing request: \(error)")
+        }
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw PeerError(.invalidCredential, "the request's signature does not verify with its own key")
+        }
+        guard P256.Signing.PublicKey(csr.publicKey) != nil else { throw PeerError(.invalidCredential, "the request's key is not P-256") }
+        let cn = csr.subject.lazy.flatMap { $0 }.first { $0.type == .RDNAttributeType.commonName }.flatMap { String($0.value) }
+        guard cn == nodeID else { throw PeerError(.invalidCredential, "the request names node \(cn ?? "<none>"), not \(nodeID)") }
+        let requested = (try? csr.attributes.extensionRequest)?.extensions
+        if let sans = try? requested?.subjectAlternativeNames {
+            for name in sans {
+                if case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix(NodeIdentity.uriPrefix), uri != NodeIdentity.uriPrefix + nodeID {
+                    throw PeerError(.invalidCredential, "the request's SAN names \(uri), not node \(nodeID)")
+                }
+            }
+        }
+        return try certify(publicKey: csr.publicKey, nodeID: nodeID, nodeName: nodeName, ca: ca, now: now, days: days)
+    }
+
+    /// A new revocation list: every entry of `previous` (which this CA must have signed) plus
+    /// `adding` (an entry already listed keeps its earlier time), issued at `now`, signed.
+    /// - Throws: `PeerError.invalidCredential` if the CA cannot be loaded or did not sign `previous`.
+    public static func revocations(
+        previous: SignedRevocationList?, adding: [RevocationList.Entry], ca: IssuedCredential, now: Date
+    ) throws -> SignedRevocationList {
+        let (caCert, _) = try load(ca)
+        var byFingerprint: [String: RevocationList.Entry] = [:]
+        if let previous {
+            guard previous.isSigned(by: caCert) else { throw PeerError(.invalidCredential, "the previous revocation list is not signed by this CA") }
+            for e in previous.list.entries { byFingerprint[e.fingerprint] = e }
+        }
+        for e in adding where byFingerprint[e.fingerprint].map({ $0.revokedAt > e.revokedAt }) ?? true { byFingerprint[e.fingerprint] = e }
+        let list = RevocationList(issuedAt: Int64(now.timeIntervalSince1970 * 1000), entries: Array(byFingerprint.values))
+        do { return try list.signed(caKey: P256.Signing.PrivateKey(pemRepresentation: ca.privateKeyPEM)) } catch {
+            throw PeerError(.invalidCredential, "cannot sign with the CA key: \(error)")
+        }
+    }
+
+    static func sans(_ nodeID: String) -> [GeneralName] {
+        [.dnsName(NodeIdentity.hostname(for: nodeID)), .uniformResourceIdentifier(NodeIdentity.uriPrefix + nodeID)]
+    }
+
+    static func load(_ ca: IssuedCredential) throws -> (Certificate, Certificate.PrivateKey) {
         let caCert: Certificate
         let caKey: Certificate.PrivateKey
         do {
@@ -66,45 +186,7 @@ public enum FederationCA {
         guard caKey.publicKey == caCert.publicKey else {
             throw PeerError(.invalidCredential, "CA private key does not match CA certificate")
         }
-        let federation =
-            caCert.subject.lazy.flatMap { $0 }
-            .first { $0.type == .RDNAttributeType.organizationName }
-            .flatMap { String($0.value) } ?? ""
-
-        let key = P256.Signing.PrivateKey()
-        let certKey = Certificate.PrivateKey(key)
-        let subject = try DistinguishedName {
-            CommonName(nodeID)
-            OrganizationName(federation)
-            if !nodeName.isEmpty { OrganizationalUnitName(nodeName) }
-        }
-        let extensions = try Certificate.Extensions {
-            Critical(BasicConstraints.notCertificateAuthority)
-            Critical(KeyUsage(digitalSignature: true))
-            try ExtendedKeyUsage([.serverAuth, .clientAuth])
-            SubjectAlternativeNames([
-                .dnsName(NodeIdentity.hostname(for: nodeID)),
-                .uniformResourceIdentifier(NodeIdentity.uriPrefix + nodeID),
-            ])
-            SubjectKeyIdentifier(hash: certKey.publicKey)
-            AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: caCert.publicKey).keyIdentifier)
-        }
-        var notAfter = now + TimeInterval(days) * 86400
-        // A node cert outliving its CA would be rejected by peers anyway; clamp so the expiry shown is the real one.
-        notAfter = min(notAfter, caCert.notValidAfter)
-        let cert = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: certKey.publicKey,
-            notValidBefore: max(now - clockSkewAllowance, caCert.notValidBefore),
-            notValidAfter: notAfter,
-            issuer: caCert.subject,
-            subject: subject,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: extensions,
-            issuerPrivateKey: caKey
-        )
-        return IssuedCredential(certificatePEM: try cert.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
+        return (caCert, caKey)
     }
 
     /// Node ids become DNS labels in the SAN, so they must be valid labels for hostname verification to work.

@@ -32,15 +32,26 @@ public final class PeerClient: Sendable {
 
     let sslContext: NIOSSLContext
     let group: any EventLoopGroup
+    let policy: PeerCertificatePolicy?
 
-    /// Builds the TLS context once so connections don't re-parse keys.
-    public init(credentials: PeerCredentials, group: any EventLoopGroup) throws {
+    /// Builds the TLS context once so connections don't re-parse keys. With a `policy`, the
+    /// server's certificate is checked by it (revocations included) instead of BoringSSL alone.
+    /// - Throws: `PeerError.invalidCredential` if the TLS context cannot be built.
+    public init(credentials: PeerCredentials, group: any EventLoopGroup, policy: PeerCertificatePolicy? = nil) throws {
         do {
             self.sslContext = try NIOSSLContext(configuration: PeerTLS.client(credentials))
         } catch {
             throw PeerError(.invalidCredential, "cannot build client TLS context: \(error)")
         }
         self.group = group
+        self.policy = policy
+    }
+
+    /// The TLS handler of a connection to `expectedNodeID`.
+    func tlsHandler(hostname: String, expectedNodeID: String) throws -> NIOSSLClientHandler {
+        guard let policy else { return try NIOSSLClientHandler(context: sslContext, serverHostname: hostname) }
+        return try NIOSSLClientHandler(
+            context: sslContext, serverHostname: hostname, customVerificationCallback: policy.callback(expectedNodeID: expectedNodeID))
     }
 
     /// One request to the peer at host:port, which must present a certificate for `expectedNodeID` (verified via hostname verification of
@@ -60,7 +71,6 @@ public final class PeerClient: Sendable {
         let timeAmount = TimeAmount.nanoseconds(max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
         let deadline = NIODeadline.now() + timeAmount
         let hostname = NodeIdentity.hostname(for: expectedNodeID)
-        let sslContext = self.sslContext
         let loop = group.next()
         let promise = loop.makePromise(of: PeerResponse.self)
 
@@ -68,7 +78,7 @@ public final class PeerClient: Sendable {
             .connectTimeout(timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                    let tls = try self.tlsHandler(hostname: hostname, expectedNodeID: expectedNodeID)
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
@@ -120,12 +130,11 @@ extension PeerClient {
     func connect(host: String, port: Int, expectedNodeID: String, timeout: Duration) async throws -> any Channel {
         try FederationCA.validate(nodeID: expectedNodeID)
         let hostname = NodeIdentity.hostname(for: expectedNodeID)
-        let sslContext = self.sslContext
         let bootstrap = ClientBootstrap(group: group.next())
             .connectTimeout(Self.timeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                    let tls = try self.tlsHandler(hostname: hostname, expectedNodeID: expectedNodeID)
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(

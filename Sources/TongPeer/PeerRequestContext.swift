@@ -23,13 +23,18 @@ public struct PeerRequestContext: RequestContext {
 
     /// Node id from the client certificate the TLS layer already verified against the federation CA; nil without TLS or cert.
     public func peerNodeID() async -> String? {
+        guard let der = await peerCertificateDER(), let parsed = try? Certificate(derEncoded: der) else { return nil }
+        return NodeIdentity.nodeID(of: parsed)
+    }
+
+    /// The client certificate (DER) the TLS layer verified; nil without TLS or cert.
+    public func peerCertificateDER() async -> [UInt8]? {
         var current: (any Channel)? = channel
         while let ch = current {
             do {
                 // Throws only when this channel has no TLS handler, in which case TLS may be on the parent (HTTP/2 streams).
                 guard let cert = try await ch.nioSSL_peerCertificate().get() else { return nil }
-                guard let parsed = try? Certificate(derEncoded: cert.toDERBytes()) else { return nil }
-                return NodeIdentity.nodeID(of: parsed)
+                return try? cert.toDERBytes()
             } catch {
                 current = ch.parent
             }

@@ -53,13 +53,14 @@ public final class NodeServer: Sendable {
             }
         }
         // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
-        if try !node.db.state().restorePending { try node.publishDirectory() }
+        if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
 
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         APIRoutes.add(to: router, node: node)
         EnterpriseRoutes.add(to: router, node: node)
         ApplicationRoutes.add(to: router, node: node)
+        TrustRoutes.add(to: router, node: node)
         Portal.add(to: router, node: node)
         let http = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tong"),
@@ -70,7 +71,7 @@ public final class NodeServer: Sendable {
         peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
         PeerRoutes.add(to: peerRouter, node: node)
         let peerApp = try PeerServer.application(
-            router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials),
+            router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials), policy: node.peerPolicy,
             logger: logger, onServerRunning: { [self] ch in self.ports.withLock { $0.peer = ch.localAddress?.port } })
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
         let delivery = DeliveryService(node: node)

@@ -23,8 +23,13 @@ public final class LocalFederation: Sendable {
     /// Lays out `topologyText` under `root`. With `freePorts`, every node gets free loopback
     /// ports instead of the file's; `configure` adjusts every node's settings (tests shorten
     /// timers with it).
-    public init(topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger,
-                configure: (inout NodeConfiguration) -> Void = { _ in }) throws {
+    /// `prepare` runs on the laid-out root before any node opens (tests replace certificates
+    /// or write history there).
+    public init(
+        topologyText: String, root: String, freePorts: Bool, syncIntervalMs: Int64 = 1_000, logger: Logger,
+        configure: (inout NodeConfiguration) -> Void = { _ in },
+        prepare: (String) throws -> Void = { _ in }
+    ) throws {
         let topo0 = try Topology.parse(toml: topologyText)
         var httpPorts: [String: String] = [:], peerPorts: [String: String] = [:]
         for n in topo0.nodes {
@@ -39,6 +44,7 @@ public final class LocalFederation: Sendable {
             configure(&c)
         }
         self.root = root
+        try prepare(root)
         var nodes: [String: TongNode] = [:], servers: [String: NodeServer] = [:]
         for n in topology.nodes {
             let node = try TongNode.open(home: NodeHome(path: root + "/" + n.id), logger: logger)
@@ -50,10 +56,10 @@ public final class LocalFederation: Sendable {
         self.http = httpPorts
     }
 
-    /// Runs every node until cancelled.
-    public func run() async throws {
+    /// Runs every node (or those in `only`) until cancelled.
+    public func run(only: Set<String>? = nil) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            for s in servers.values { group.addTask { try await s.run(signals: []) } }
+            for (id, s) in servers where only?.contains(id) ?? true { group.addTask { try await s.run(signals: []) } }
         }
     }
 

@@ -61,10 +61,13 @@ struct FederationCommand: AsyncParsableCommand {
 
 struct CA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "Certificate authority, one step at a time.", subcommands: [Init.self, Issue.self])
+        commandName: "ca", abstract: "Certificates one step at a time; private keys never leave where they were made (certs/README.md).",
+        subcommands: [
+            Init.self, Request.self, Sign.self, Install.self, Renew.self, Revoke.self, PublishRevocations.self, Trust.self,
+        ])
 
     struct Init: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a federation CA in DIR (ca.pem, ca.key 0600).")
+        static let configuration = CommandConfiguration(abstract: "Create a federation CA in DIR (ca.pem, ca.key 0600, issued/).")
         @Option(help: "Federation name.") var federation: String
         @Option(help: "Output folder.") var out: String
         func run() async throws {
@@ -74,15 +77,113 @@ struct CA: AsyncParsableCommand {
         }
     }
 
-    struct Issue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a node home (certificate, config, tokens) from a CA and a topology.")
-        @Option(help: "CA folder (ca.pem, ca.key).") var ca: String
-        @Option(help: "Topology file.") var topology: String
-        @Option(help: "Node id.") var node: String
-        @Option(help: "Node home to write.") var out: String
+    struct Request: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the node's private key in its home (0600) and a certificate signing request for the CA operator.")
+        @Option(help: "Node home (laid out from --node and --topology if it does not exist yet).") var home: String
+        @Option(help: "Node id (for a new home).") var node: String?
+        @Option(help: "Topology file (for a new home).") var topology: String?
         func run() async throws {
             do {
-                try CertificateCommands.issue(caDir: ca, topologyFile: topology, node: node, out: out); print("node home \(out) issued for \(node)")
+                let r = try CertificateCommands.request(home: NodeHome(path: home), node: node, topologyFile: topology)
+                print("\(r.renewal ? "renewal request" : "request") written to \(r.csrFile); hand it to the CA operator (the key stays here)")
+            } catch { fail(error) }
+        }
+    }
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a node's certificate signing request; writes only the certificate.")
+        @Option(help: "CA folder (ca.pem, ca.key).") var ca: String
+        @Option(help: "The node's request (PEM).") var csr: String
+        @Option(help: "The node id the request must name.") var node: String
+        @Option(help: "Topology file: the node must be in it; its name goes into the certificate.") var topology: String?
+        @Option(help: "Certificate file to write.") var out: String
+        @Option(help: "Validity in days.") var days: Int = 825
+        func run() async throws {
+            do {
+                let fp = try CertificateCommands.sign(caDir: ca, csrFile: csr, node: node, topologyFile: topology, out: out, days: days)
+                print("certificate for \(node) written to \(out) (sha256 \(fp))")
+            } catch { fail(error) }
+        }
+    }
+
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install the certificate the CA signed for this home's request (restart a running node to switch).")
+        @Option(help: "Node home.") var home: String
+        @Option(help: "Certificate file from the CA operator.") var cert: String
+        @Option(help: "The federation CA certificate, for a home that has none yet.") var caCert: String?
+        func run() async throws {
+            do {
+                let r = try CertificateCommands.install(home: NodeHome(path: home), certFile: cert, caCertFile: caCert)
+                print("certificate \(r.fingerprint.prefix(16))… installed in \(home)\(r.renewal ? "; restart the node to switch keys" : "")")
+            } catch { fail(error) }
+        }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Request, sign and install a new key and certificate at once, for an operator who holds the home and the CA.")
+        @Option(help: "Node home.") var home: String
+        @Option(help: "CA folder (ca.pem, ca.key).") var ca: String
+        @Option(help: "Validity in days.") var days: Int = 825
+        func run() async throws {
+            do {
+                let r = try CertificateCommands.renew(home: NodeHome(path: home), caDir: ca, days: days)
+                print("renewed: certificate \(r.fingerprint.prefix(16))… installed in \(home); restart the node to switch keys")
+            } catch { fail(error) }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a node's certificates in the CA's signed revocation list (DIR/revocations.json, and --out).")
+        @Option(help: "CA folder.") var ca: String
+        @Option(help: "Node id.") var node: String
+        @Option(help: "Only the certificate with this serial (hex); default: every certificate issued to the node.") var serial: String?
+        @Option(help: "Only this certificate file.") var cert: String?
+        @Option(help: "Revoked from this time on (ISO 8601, e.g. 2026-01-01T08:00:00+08:00, or ms since 1970); default now.") var at: String?
+        @Option(help: "Why, in a few words.") var reason: String = ""
+        @Option(help: "Also write the list to this file.") var out: String?
+        func run() async throws {
+            do {
+                let when = try at.map(parseTime) ?? Date()
+                let l = try CertificateCommands.revoke(caDir: ca, node: node, serial: serial, certFile: cert, at: when, reason: reason, out: out)
+                print("revocation list with \(l.list.entries.count) entries written to \(out ?? ca + "/revocations.json")")
+            } catch { fail(error) }
+        }
+
+        func parseTime(_ s: String) throws -> Date {
+            if let ms = Int64(s) { return Date(timeIntervalSince1970: Double(ms) / 1000) }
+            let f = ISO8601DateFormatter()
+            if let d = f.date(from: s) { return d }
+            throw NodeError.invalid("--at \(s) is neither ISO 8601 nor milliseconds since 1970")
+        }
+    }
+
+    struct Trust: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a running node's revoked certificates in force, its key history and its links.")
+        @Option(help: "Node home (node.toml and admin.token are read; the node must be running).") var home: String
+        @Flag(help: "Print the sync status JSON as the API returns it.") var json = false
+        func run() async throws {
+            do {
+                let st = try await TrustReport.fetch(home: NodeHome(path: home))
+                print(json ? TrustReport.json(st) : TrustReport.render(st))
+            } catch { fail(error) }
+        }
+    }
+
+    struct PublishRevocations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "publish-revocations",
+            abstract: "Install a CA-signed revocation list at a stopped node; it spreads to every node (running: POST /api/v1/revocations).")
+        @Option(help: "Node home (the node must not be running).") var home: String
+        @Option(help: "The revocation list `tong ca revoke` wrote.") var file: String
+        func run() async throws {
+            do {
+                let n = try CertificateCommands.publishRevocations(home: NodeHome(path: home), file: file)
+                print("revocation list installed at \(home): \(n) revoked certificate(s) in force")
             } catch { fail(error) }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TongCore
 
@@ -44,6 +45,8 @@ enum TestTree {
 final class TestFederation: @unchecked Sendable {
     let fed: LocalFederation
     var task: Task<Void, any Error>?
+    /// Why the federation stopped running, if it did (a server that could not start).
+    let failure = FailureNote()
 
     /// The whole test tree (see `TestTree`).
     static let demoTopology = TestTree.toml()
@@ -61,8 +64,20 @@ final class TestFederation: @unchecked Sendable {
 
     func start() async throws {
         let fed = self.fed
-        task = Task { try await fed.run() }
-        try await DemoRunner.waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
+        let failure = self.failure
+        task = Task {
+            do { try await fed.run() } catch {
+                failure.note("\(error)")
+                throw error
+            }
+        }
+        do {
+            try await DemoRunner.waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
+        } catch {
+            let ports = fed.servers.sorted { $0.key < $1.key }.map { "\($0.key) http=\($0.value.httpPort ?? -1) peer=\($0.value.peerPort ?? -1)" }
+            print("DIAG listening: \(ports.joined(separator: ", ")); a server failed: \(failure.text ?? "no")")
+            throw error
+        }
         // Directory converged: every node knows every department.
         let departments = fed.topology.nodes.flatMap { $0.departments.map(\.id) }
         do {
@@ -127,6 +142,13 @@ func withFederation(topology: String = TestFederation.demoTopology, _ body: (Tes
         throw error
     }
     await FederationLock.shared.release()
+}
+
+/// The first failure of something running in the background.
+final class FailureNote: Sendable {
+    private let value = Mutex<String?>(nil)
+    func note(_ s: String) { value.withLock { $0 = $0 ?? s } }
+    var text: String? { value.withLock { $0 } }
 }
 
 /// A process-wide async lock for test federations.

@@ -70,7 +70,16 @@ enum PeerRoutes {
     }
 
     static func neighbour(_ ctx: PeerRequestContext, _ node: TongNode) async throws -> String {
-        guard let peer = await ctx.peerNodeID() else { throw NodeError.unauthorized("no verified client certificate") }
+        guard let peer = await ctx.peerNodeID(), let der = await ctx.peerCertificateDER() else {
+            throw NodeError.unauthorized("no verified client certificate")
+        }
+        // A connection that was kept alive from before a revocation arrived is refused here;
+        // new ones already fail at the handshake.
+        if let why = node.trust.refusal(fingerprint: NodeIdentity.fingerprint(der: der), now: TongNode.now()) {
+            node.logger.warning("refused a revoked peer", metadata: ["peer.id": .string(peer), "reason": .string(why)])
+            ctx.channel.close(promise: nil)
+            throw NodeError.forbidden(why)
+        }
         guard node.topology.isNeighbor(node.id, peer) else {
             node.logger.warning("refused non-neighbour peer", metadata: ["peer.id": .string(peer)])
             throw NodeError.forbidden("node \(peer) is not a parent or child of \(node.id)")

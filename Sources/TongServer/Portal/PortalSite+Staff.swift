@@ -228,9 +228,40 @@ extension PortalSite {
             <dt>冲突记录</dt><dd>\(PortalSite.text(st["conflicts"]))</dd><dt>版本计数</dt><dd>\(PortalSite.text(st["counter"]))</dd></dl>
             <h2>对等节点</h2><div class="table"><table><thead><tr><th>节点</th><th>关系</th><th>连接</th><th>最近同步</th><th>待发送</th><th>最近错误</th></tr></thead>
             <tbody>\(peers.isEmpty ? "<tr><td colspan=\"6\">无对等节点</td></tr>" as PortalHTML : PortalHTML.join(peers))</tbody></table></div>
+            \(trustSection(st))
             <h2>最近拒绝的变更集</h2>\(rejectionTable)
             <h2>字段冲突</h2>\(conflicts.isEmpty ? "<p>没有未解决的冲突。</p>" as PortalHTML : PortalHTML.join(conflicts))
             """)
+    }
+
+    /// The revoked certificates in force and this node's key history (from the sync status).
+    func trustSection(_ st: JSONValue) -> PortalHTML {
+        let revoked: [PortalHTML] = (st["revocations"]?.arrayValue ?? []).map { r in
+            """
+            <tr><td>\(PortalSite.text(r["node"]))</td><td><code>\(PortalSite.text(r["serial"]))</code></td>\
+            <td><code>\(String(PortalSite.text(r["fingerprint"]).prefix(16)))…</code></td><td>\(PortalSite.text(r["revoked_at"]))</td>\
+            <td>\(PortalSite.text(r["reason"]))</td></tr>
+            """
+        }
+        let keys: [PortalHTML] = (st["keys"]?.arrayValue ?? []).map { k in
+            let last = k["last_counter"].flatMap(\.intValue).map(String.init) ?? "—"
+            return """
+                <tr><td><code>\(String(PortalSite.text(k["fingerprint"]).prefix(16)))…</code></td><td>\(PortalSite.text(k["not_after"]))</td>\
+                <td>\(last)</td><td>\(k["current"] == .bool(true) ? "使用中" : "已停用")</td></tr>
+                """
+        }
+        let revokedTable: PortalHTML =
+            revoked.isEmpty
+            ? "<p>无吊销证书。</p>"
+            : """
+            <div class="table"><table><thead><tr><th>节点</th><th>序列号</th><th>指纹</th><th>吊销时间</th><th>原因</th></tr></thead>\
+            <tbody>\(PortalHTML.join(revoked))</tbody></table></div>
+            """
+        return """
+            <h2>证书吊销列表</h2>\(revokedTable)
+            <h2>本节点密钥历史</h2><div class="table"><table><thead><tr><th>证书指纹</th><th>有效期至</th><th>最后计数</th><th>状态</th></tr></thead>\
+            <tbody>\(PortalHTML.join(keys))</tbody></table></div>
+            """
     }
 
     /// One conflicted record: each conflicted field with every live value, each with a button

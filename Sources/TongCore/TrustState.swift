@@ -1,0 +1,149 @@
+import Foundation
+import Synchronization
+import X509
+
+/// One certificate in a node's key history, as the node publishes it in its directory record
+/// (field `keys`): `{"fingerprint": hex SHA-256, "not_after": ms, "last_counter": n or null}`.
+/// The last entry is the certificate in use (`last_counter` null); every earlier one was
+/// retired when the node switched keys, and nothing above its `last_counter` verifies with it.
+public struct KeyHistoryEntry: Sendable, Hashable {
+    /// Lower-case hex SHA-256 of the certificate's DER.
+    public var fingerprint: String
+    /// The certificate's expiry (ms since 1970).
+    public var notAfter: Int64
+    /// The highest counter this certificate signed; nil while it is the one in use.
+    public var lastCounter: UInt64?
+
+    /// Makes one.
+    public init(fingerprint: String, notAfter: Int64, lastCounter: UInt64?) {
+        self.fingerprint = fingerprint; self.notAfter = notAfter; self.lastCounter = lastCounter
+    }
+
+    /// The JSON form published in the directory.
+    public var json: JSONValue {
+        ["fingerprint": .string(fingerprint), "not_after": .int(notAfter), "last_counter": lastCounter.map { .int(Int64($0)) } ?? .null]
+    }
+
+    /// Parses the JSON form; nil if malformed.
+    public init?(json: JSONValue) {
+        guard case .object(let o) = json, let fp = o["fingerprint"]?.stringValue, fp.count == 64, let na = o["not_after"]?.intValue
+        else { return nil }
+        var last: UInt64?
+        switch o["last_counter"] {
+        case .int(let n) where n >= 0: last = UInt64(n)
+        case .null, nil: last = nil
+        default: return nil
+        }
+        self.init(fingerprint: fp, notAfter: na, lastCounter: last)
+    }
+
+    /// Parses a whole `keys` field; nil if any entry is malformed.
+    public static func list(_ json: JSONValue?) -> [KeyHistoryEntry]? {
+        guard let arr = json?.arrayValue else { return nil }
+        var out: [KeyHistoryEntry] = []
+        for v in arr {
+            guard let e = KeyHistoryEntry(json: v) else { return nil }
+            out.append(e)
+        }
+        return out
+    }
+
+    /// The history after switching to the certificate `current`: every entry still open is
+    /// closed at `lastCounter` (the highest counter handed out so far, all signed with it) and
+    /// `current` is appended. Unchanged if `current` is already the one in use.
+    /// - Returns: nil if `current` was retired before: a retired key must never sign again.
+    public static func switching(_ history: [KeyHistoryEntry], to current: KeyHistoryEntry, lastCounter: UInt64) -> [KeyHistoryEntry]? {
+        if let last = history.last, last.fingerprint == current.fingerprint, last.lastCounter == nil { return history }
+        if history.contains(where: { $0.fingerprint == current.fingerprint }) { return nil }
+        var out = history
+        for i in out.indices where out[i].lastCounter == nil { out[i].lastCounter = lastCounter }
+        out.append(current)
+        return out
+    }
+}
+
+/// What a receiver knows beyond the CA certificate: the certificates the CA revoked (from
+/// CA-signed revocation lists) and the certificates nodes retired (from their key histories).
+/// A value: the change-set verifier and the TLS check read it, the node rebuilds it from its
+/// directory.
+public struct TrustState: Sendable, Equatable {
+    /// Revoked certificates by fingerprint.
+    public private(set) var revoked: [String: RevocationList.Entry] = [:]
+    /// Retired certificates: per node, the highest counter each signed, by fingerprint. Keyed by
+    /// node first, so a node's history can bound only its own certificates.
+    public private(set) var retired: [String: [String: UInt64]] = [:]
+
+    /// Nothing revoked or retired.
+    public init() {}
+
+    /// Every revocation, sorted by node and fingerprint.
+    public var revocations: [RevocationList.Entry] { revoked.values.sorted() }
+
+    /// Adds the entries of a CA-signed list; an entry known with another time keeps the earlier
+    /// one (a later list can never shorten a revocation).
+    /// - Returns: false (and nothing changes) if the CA did not sign it.
+    @discardableResult
+    public mutating func add(_ list: SignedRevocationList, ca: Certificate) -> Bool {
+        guard list.isSigned(by: ca) else { return false }
+        for e in list.list.entries {
+            if let known = revoked[e.fingerprint], known.revokedAt <= e.revokedAt { continue }
+            revoked[e.fingerprint] = e
+        }
+        return true
+    }
+
+    /// Adds the retired certificates of `node`'s published key history.
+    public mutating func add(history: [KeyHistoryEntry], of node: String) {
+        for e in history {
+            guard let last = e.lastCounter else { continue }
+            // Histories only ever close entries: keep the smallest bound seen for a certificate.
+            if let known = retired[node]?[e.fingerprint], known <= last { continue }
+            retired[node, default: [:]][e.fingerprint] = last
+        }
+    }
+
+    /// Folds in what a directory-scoped set carries: key histories of node records its origin
+    /// owns, and revocation lists the CA signed. Call only with a set whose signature verified.
+    public mutating func fold(_ set: ChangeSet, ca: Certificate) {
+        guard set.scope == .directory else { return }
+        for c in set.changes where c.kind == .node && c.record == set.origin && c.owner == set.origin {
+            if let h = KeyHistoryEntry.list(c.fields["keys"]) { add(history: h, of: set.origin) }
+            if let w = c.fields["revocations"], w != .null, let l = SignedRevocationList(wire: w) { add(l, ca: ca) }
+        }
+    }
+
+    /// The last counter `node` signed with the certificate, if the node retired it.
+    public func lastCounter(node: String, fingerprint: String) -> UInt64? { retired[node]?[fingerprint] }
+
+    /// When the certificate was revoked (ms), if it was.
+    public func revokedAt(_ fingerprint: String) -> Int64? { revoked[fingerprint]?.revokedAt }
+}
+
+/// The node's current `TrustState`, shared by the sync path and the TLS handshakes.
+public final class TrustRegistry: Sendable {
+    private let state = Mutex((TrustState(), generation: 0))
+
+    /// An empty registry.
+    public init() {}
+
+    /// The state now.
+    public var current: TrustState { state.withLock { $0.0 } }
+
+    /// Grows each time the set of revoked certificates changes: kept-alive connections made
+    /// before then are re-checked (closed and made again through the handshake).
+    public var revocationGeneration: Int { state.withLock { $0.generation } }
+
+    /// Replaces the state.
+    public func replace(_ s: TrustState) {
+        state.withLock { cur in
+            if cur.0.revoked != s.revoked { cur.generation += 1 }
+            cur.0 = s
+        }
+    }
+
+    /// Why a peer certificate must be refused at `now` (ms), or nil: revoked at or before now.
+    public func refusal(fingerprint: String, now: Int64) -> String? {
+        guard let e = state.withLock({ $0.0.revoked[fingerprint] }), e.revokedAt <= now else { return nil }
+        return "certificate of \(e.node) (serial \(e.serial)) was revoked at \(e.revokedAt) ms"
+    }
+}

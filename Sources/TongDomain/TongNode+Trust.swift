@@ -1,0 +1,101 @@
+import Foundation
+import TongCore
+import TongPeer
+import TongStore
+
+/// Revocation lists and key histories: what the node knows beyond the CA certificate, kept in
+/// the directory (fields `revocations` and `keys` of `node` records) and held in memory as a
+/// `TrustState` that the change-set verifier and the TLS handshakes read.
+extension TongNode {
+    /// Rebuilds the trust state from the directory: every node's published key history and every
+    /// revocation list the federation CA signed (lists it did not sign are ignored).
+    package func refreshTrust() throws {
+        var state = TrustState()
+        for r in try db.records(kind: .node) {
+            if let h = KeyHistoryEntry.list(r.state["keys"]) { state.add(history: h, of: r.state.id) }
+            if let w = r.state["revocations"], w != .null, let l = SignedRevocationList(wire: w) {
+                if !state.add(l, ca: verifier.caCertificate) {
+                    logger.warning("ignored a revocation list the CA did not sign", metadata: ["node.record": .string(r.state.id)])
+                }
+            }
+        }
+        trust.replace(state)
+    }
+
+    /// This node's key history after switching to its current certificate (see
+    /// `KeyHistoryEntry.switching`): the certificate it replaced is closed at the highest counter
+    /// handed out so far, all of which it signed.
+    /// - Throws: `NodeError.configuration` if the current certificate was retired before.
+    package func keyHistory() throws -> [KeyHistoryEntry] {
+        let existing = KeyHistoryEntry.list((try db.record(id))?.state["keys"]) ?? []
+        let current = KeyHistoryEntry(fingerprint: certificate.fingerprint, notAfter: Self.ms(certificate.notAfter), lastCounter: nil)
+        guard let h = KeyHistoryEntry.switching(existing, to: current, lastCounter: try db.state().counter) else {
+            throw NodeError.config(
+                "certificate \(certificate.fingerprint.prefix(16))… was retired by this node and may not sign again; install a new one")
+        }
+        return h
+    }
+
+    /// Installs a CA-signed revocation list (the wire JSON `tong ca revoke` writes): checks the
+    /// CA signature and that it keeps every entry of the lists already known (a newer list
+    /// always contains the older ones), then publishes it in this node's directory record, so
+    /// it reaches every node, and applies it at once.
+    /// - Returns: the number of entries now in force.
+    /// - Throws: `NodeError` `forbidden` (not the admin), `malformed` (not a list), `invalid`
+    ///   (not signed by the federation CA, or older than what is known), `tooLarge` (over 64 KiB), `unavailable`.
+    @discardableResult
+    public func installRevocations(_ wire: JSONValue, by who: Principal) throws -> Int {
+        try who.requireAdmin("only this node's admin installs revocation lists")
+        guard let list = SignedRevocationList(wire: wire) else {
+            throw NodeError.badRequest("not a revocation list: expected {\"payload\": \"…\", \"sig\": \"…\"} as `tong ca revoke` writes")
+        }
+        guard list.isSigned(by: verifier.caCertificate) else {
+            throw NodeError.invalid("the revocation list is not signed by this federation's CA")
+        }
+        // Receivers bound every directory field to 64 KiB (ChangeContent): a larger list would not travel.
+        guard CanonicalJSON.encode(list.wireJSON).count <= 64 << 10 else {
+            throw NodeError(.tooLarge, "the revocation list is larger than the 64 KiB a directory field may carry")
+        }
+        let missing = list.list.missing(from: trust.current.revocations)
+        guard missing.isEmpty else {
+            let nodes = missing.map(\.node).joined(separator: ", ")
+            throw NodeError.invalid(
+                "the revocation list lacks \(missing.count) revoked certificate(s) already in force (of \(nodes)); install the CA's latest list")
+        }
+        try write([LocalWrite(id: id, kind: .node, owner: id, scope: .directory, fields: ["revocations": list.wireJSON], mustExist: true)])
+        try refreshTrust()
+        logger.notice("revocation list installed", metadata: ["revocations.count": .stringConvertible(list.list.entries.count)])
+        return trust.current.revocations.count
+    }
+
+    /// The revocations in force and this node's key history, for `/api/v1/sync/status` and `/admin`.
+    package func trustStatus() throws -> (revocations: JSONValue, keys: JSONValue) {
+        let revoked: [JSONValue] = trust.current.revocations.map { e in
+            [
+                "node": .string(e.node), "serial": .string(e.serial), "fingerprint": .string(e.fingerprint),
+                "revoked_at": .string(Self.iso8601(ms: e.revokedAt)), "reason": .string(e.reason),
+            ]
+        }
+        let keys: [JSONValue] = (KeyHistoryEntry.list((try db.record(id))?.state["keys"]) ?? []).map { k in
+            [
+                "fingerprint": .string(k.fingerprint), "not_after": .string(Self.iso8601(ms: k.notAfter)),
+                "last_counter": k.lastCounter.map { .int(Int64($0)) } ?? .null, "current": .bool(k.fingerprint == certificate.fingerprint),
+            ]
+        }
+        return (.array(revoked), .array(keys))
+    }
+
+    /// Why this node may not sign now (its certificate expired, is not valid yet, or was
+    /// revoked), or nil: a set it signed would be refused everywhere.
+    package func signingRefusal(now: Int64) -> String? {
+        let at = Date(timeIntervalSince1970: Double(now) / 1000)
+        if let why = certificate.validity(at: at) { return "this node's \(why); renew it (certs/README.md)" }
+        if let revokedAt = trust.current.revokedAt(certificate.fingerprint), now >= revokedAt {
+            return "this node's certificate was revoked at \(Self.iso8601(ms: revokedAt)); install a new one (certs/README.md)"
+        }
+        return nil
+    }
+
+    /// A `Date` in milliseconds since 1970.
+    package static func ms(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1000).rounded(.down)) }
+}

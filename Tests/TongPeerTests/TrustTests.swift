@@ -1,0 +1,270 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+import TongCore
+import X509
+
+@testable import TongPeer
+
+/// Change sets judged as of their signing time, revocation lists, key histories, requests
+/// signed by the CA: certificates minted at fixed instants, so nothing depends on the clock.
+@Suite struct TrustTests {
+    static let t0 = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+    static let day: TimeInterval = 86_400
+
+    struct Fixture {
+        let ca: IssuedCredential
+        let node: IssuedCredential
+        let verifier: ChangeSetVerifier
+        let fingerprint: String
+        let serial: String
+    }
+
+    /// A CA at t0 and node "330000" valid `days` from t0.
+    static func fixture(days: Int = 10) throws -> Fixture {
+        let ca = try FederationCA.create(federation: "test", now: t0)
+        let node = try FederationCA.issueNode(nodeID: "330000", nodeName: "浙江省", ca: ca, now: t0, days: days)
+        let der = try #require(NodeIdentity.der(pem: node.certificatePEM))
+        let c = try NodeCertificateVerifier(caCertificatePEM: ca.certificatePEM)
+        guard case .trusted(let info) = c.inspect(certificateDER: der) else { throw PeerError(.invalidCredential, "fixture") }
+        return Fixture(
+            ca: ca, node: node, verifier: try ChangeSetVerifier(caCertificatePEM: ca.certificatePEM), fingerprint: info.fingerprint,
+            serial: info.serial)
+    }
+
+    /// A one-change set of `origin` signed with `cred` at `at`, with counter `counter`.
+    static func set(_ cred: IssuedCredential, origin: String = "330000", at: Date, counter: UInt64 = 1) throws -> SignedChangeSet {
+        let ms = Int64(at.timeIntervalSince1970 * 1000)
+        let change = Change(
+            record: "p-\(counter)", kind: .policy, owner: origin, counter: counter, at: ms, context: VersionVector(), fields: ["title": "t"])
+        let key = try P256.Signing.PrivateKey(pemRepresentation: cred.privateKeyPEM)
+        return try ChangeSet(origin: origin, scope: .owned(origin), createdAt: ms, changes: [change])
+            .signed(key: key, certificateDER: #require(NodeIdentity.der(pem: cred.certificatePEM)))
+    }
+
+    static func rejected(_ v: ChangeSetVerdict, containing text: String) -> Bool {
+        if case .rejected(let why) = v { return why.contains(text) }
+        return false
+    }
+
+    @Test func aSetIsJudgedAsOfItsSigningTimeNotTheReceiversClock() throws {
+        let f = try Self.fixture(days: 10)
+        let signedWhileValid = try Self.set(f.node, at: Self.t0 + 2 * Self.day)
+        // Years later the certificate has long expired, and the history it signed still verifies.
+        #expect(f.verifier.verifySignature(signedWhileValid, now: Self.t0 + 900 * Self.day) == .accepted)
+        // Signed after the expiry: refused, whatever the receiver's clock says.
+        let signedAfter = try Self.set(f.node, at: Self.t0 + 11 * Self.day)
+        #expect(Self.rejected(f.verifier.verifySignature(signedAfter, now: Self.t0 + 11 * Self.day), containing: "expired"))
+        #expect(Self.rejected(f.verifier.verifySignature(signedAfter, now: Self.t0 + 900 * Self.day), containing: "expired"))
+        // Signed before the certificate was valid (the CA backdates by an hour only).
+        let before = try Self.set(f.node, at: Self.t0 - 2 * Self.day)
+        #expect(Self.rejected(f.verifier.verifySignature(before, now: Self.t0), containing: "not valid before"))
+    }
+
+    @Test func aSigningTimeFarInTheFutureIsRefused() throws {
+        let f = try Self.fixture(days: 10)
+        let now = Self.t0 + Self.day
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: now + 5 * 60), now: now) == .accepted)
+        #expect(Self.rejected(f.verifier.verifySignature(try Self.set(f.node, at: now + 11 * 60), now: now), containing: "future"))
+    }
+
+    @Test func theCacheNeverOutlivesACertificate() throws {
+        let f = try Self.fixture(days: 1)
+        let notAfter = Self.t0 + Self.day
+        // Verified (and cached) while valid...
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: Self.t0 + 3600), now: Self.t0 + 3600) == .accepted)
+        #expect(f.verifier.cachedExpiries().allSatisfy { $0 <= notAfter })
+        #expect(!f.verifier.cachedExpiries().isEmpty)
+        // ...and 20 s after the expiry a set signed then is refused (the issue's one-hour window).
+        let late = try Self.set(f.node, at: notAfter + 20, counter: 2)
+        #expect(Self.rejected(f.verifier.verifySignature(late, now: notAfter + 20), containing: "expired"))
+        // History signed while valid still verifies after the expiry, through the full check.
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: Self.t0 + 7200, counter: 3), now: notAfter + 20) == .accepted)
+    }
+
+    @Test func aRevokedCertificateSignsNothingFromItsRevocationTimeOn() throws {
+        let f = try Self.fixture(days: 30)
+        let revokedAt = Self.t0 + 5 * Self.day
+        let entry = RevocationList.Entry(
+            node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: Int64(revokedAt.timeIntervalSince1970 * 1000),
+            reason: "key leaked")
+        let list = try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: Self.t0 + 6 * Self.day)
+        var trust = TrustState()
+        let added = trust.add(list, ca: f.verifier.caCertificate)
+        #expect(added)
+        let now = Self.t0 + 6 * Self.day
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: revokedAt - 1), now: now, trust: trust) == .accepted)
+        #expect(Self.rejected(f.verifier.verifySignature(try Self.set(f.node, at: revokedAt), now: now, trust: trust), containing: "revoked"))
+        // A list another CA signed is ignored: no node can forge or drop entries.
+        let rogueCA = try FederationCA.create(federation: "test", now: Self.t0)
+        let forged = try FederationCA.revocations(previous: nil, adding: [], ca: rogueCA, now: now)
+        var other = TrustState()
+        let forgedAdded = other.add(forged, ca: f.verifier.caCertificate)
+        #expect(!forgedAdded)
+        // A tampered payload no longer verifies with ca.pem.
+        var tampered = list
+        tampered.payload = Array(String(decoding: list.payload, as: UTF8.self).replacingOccurrences(of: "key leaked", with: "key loaned").utf8)
+        #expect(!tampered.isSigned(by: f.verifier.caCertificate))
+    }
+
+    @Test func aNewerRevocationListKeepsEveryOlderEntry() throws {
+        let f = try Self.fixture()
+        let a = RevocationList.Entry(node: "330000", serial: "01", fingerprint: String(repeating: "a", count: 64), revokedAt: 100)
+        let b = RevocationList.Entry(node: "330100", serial: "02", fingerprint: String(repeating: "b", count: 64), revokedAt: 200)
+        let first = try FederationCA.revocations(previous: nil, adding: [a], ca: f.ca, now: Self.t0)
+        let second = try FederationCA.revocations(previous: first, adding: [b], ca: f.ca, now: Self.t0 + 1)
+        #expect(second.list.entries.map(\.fingerprint).sorted() == [a.fingerprint, b.fingerprint])
+        #expect(second.list.missing(from: first.list.entries).isEmpty)
+        #expect(first.list.missing(from: second.list.entries) == [b])
+        // The wire form round-trips and still verifies.
+        let back = try #require(SignedRevocationList(wire: try JSONParser.parse(CanonicalJSON.encode(second.wireJSON))))
+        #expect(back == second && back.isSigned(by: f.verifier.caCertificate))
+        let rogueCA = try FederationCA.create(federation: "test", now: Self.t0)
+        #expect(throws: PeerError.self) { try FederationCA.revocations(previous: first, adding: [b], ca: rogueCA, now: Self.t0) }
+    }
+
+    @Test func aRetiredKeyVerifiesNothingAboveItsLastCounter() throws {
+        let f = try Self.fixture(days: 30)
+        var trust = TrustState()
+        trust.add(history: [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 0, lastCounter: 5)], of: "330000")
+        let now = Self.t0 + Self.day
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: Self.t0 + 3600, counter: 5), now: now, trust: trust) == .accepted)
+        let above = try Self.set(f.node, at: Self.t0 + 3600, counter: 6)
+        #expect(Self.rejected(f.verifier.verifySignature(above, now: now, trust: trust), containing: "retired"))
+        // Another node's history cannot bound this node's certificate.
+        var foreign = TrustState()
+        foreign.add(history: [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 0, lastCounter: 0)], of: "100000")
+        #expect(f.verifier.verifySignature(above, now: now, trust: foreign) == .accepted)
+        // A later history can only lower a bound, never raise it.
+        trust.add(history: [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 0, lastCounter: 50)], of: "330000")
+        #expect(trust.lastCounter(node: "330000", fingerprint: f.fingerprint) == 5)
+    }
+
+    @Test func switchingKeysClosesTheOldEntryAndNeverReopensIt() {
+        let a = KeyHistoryEntry(fingerprint: String(repeating: "a", count: 64), notAfter: 10, lastCounter: nil)
+        let b = KeyHistoryEntry(fingerprint: String(repeating: "b", count: 64), notAfter: 20, lastCounter: nil)
+        let first = KeyHistoryEntry.switching([], to: a, lastCounter: 0)
+        #expect(first == [a])
+        #expect(KeyHistoryEntry.switching([a], to: a, lastCounter: 9) == [a])
+        let second = KeyHistoryEntry.switching([a], to: b, lastCounter: 42)
+        #expect(second?.first?.lastCounter == 42 && second?.last == b)
+        #expect(KeyHistoryEntry.switching(second ?? [], to: a, lastCounter: 50) == nil)
+        #expect(KeyHistoryEntry.list(.array((second ?? []).map(\.json))) == second)
+    }
+
+    @Test func theCASignsARequestWithoutEverSeeingTheKey() throws {
+        let f = try Self.fixture()
+        let (keyPEM, csrPEM) = try FederationCA.request(nodeID: "330100", nodeName: "杭州市")
+        #expect(!csrPEM.contains("PRIVATE"))
+        let certPEM = try FederationCA.sign(csrPEM: csrPEM, nodeID: "330100", nodeName: "杭州市", ca: f.ca, now: Self.t0)
+        let cert = try Certificate(pemEncoded: certPEM)
+        let key = try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
+        #expect(cert.publicKey == Certificate.PrivateKey(key).publicKey)
+        #expect(NodeIdentity.nodeID(of: cert) == "330100")
+        let usage = try #require(try cert.extensions.extendedKeyUsage)
+        #expect(usage.contains(.serverAuth) && usage.contains(.clientAuth))
+        // A request for one node is not signed for another.
+        #expect(throws: PeerError.self) { try FederationCA.sign(csrPEM: csrPEM, nodeID: "330000", nodeName: "", ca: f.ca, now: Self.t0) }
+        // A request whose signature does not verify (altered in transit) is refused.
+        let body = csrPEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        var der = [UInt8](try #require(Data(base64Encoded: body)))
+        der[der.count - 5] ^= 0x01
+        let altered =
+            "-----BEGIN CERTIFICATE REQUEST-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
+            + "\n-----END CERTIFICATE REQUEST-----\n"
+        #expect(throws: PeerError.self) { try FederationCA.sign(csrPEM: altered, nodeID: "330100", nodeName: "", ca: f.ca, now: Self.t0) }
+    }
+
+    // MARK: TLS
+
+    @Test func aRevokedCertificateIsRefusedAtTheHandshakeBothWays() async throws {
+        let fed = try PeerTransportTests.federation()
+        func info(_ c: PeerCredentials) throws -> NodeCertificate {
+            let v = try NodeCertificateVerifier(caCertificatePEM: fed.ca.certificatePEM)
+            guard case .trusted(let i) = v.inspect(certificateDER: c.certificateDER) else { throw PeerError(.invalidCredential, "x") }
+            return i
+        }
+        let a = try info(fed.a)
+        let b = try info(fed.b)
+        func revoking(_ c: NodeCertificate) throws -> TrustRegistry {
+            let e = RevocationList.Entry(node: c.nodeID, serial: c.serial, fingerprint: c.fingerprint, revokedAt: 0)
+            var s = TrustState()
+            s.add(
+                try FederationCA.revocations(previous: nil, adding: [e], ca: fed.ca, now: Date()),
+                ca: try Certificate(pemEncoded: fed.ca.certificatePEM))
+            let r = TrustRegistry()
+            r.replace(s)
+            return r
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        // Nothing revoked: the policy accepts what BoringSSL accepted.
+        let clean = try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: TrustRegistry())
+        try await Self.withServer(fed.b, policy: clean) { port in
+            let client = try PeerClient(credentials: fed.a, group: group, policy: clean)
+            let r = try await client.request(method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil)
+            #expect(String(decoding: r.body, as: UTF8.self) == "100000")
+            // The client still pins the node it meant to reach.
+            await #expect(throws: PeerError.self) {
+                _ = try await client.request(
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "320000", body: nil, timeout: .seconds(5))
+            }
+        }
+        // The server knows the client's certificate is revoked: the handshake fails.
+        let refusals = RefusalLog()
+        let serverPolicy = try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: try revoking(a)) { refusals.add($0) }
+        try await Self.withServer(fed.b, policy: serverPolicy) { port in
+            let client = try PeerClient(credentials: fed.a, group: group, policy: clean)
+            do {
+                _ = try await client.request(
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil, timeout: .seconds(5))
+                Issue.record("a revoked client was served")
+            } catch let e as PeerError {
+                #expect([.tlsFailed, .connectionClosed].contains(e.code), "\(e)")
+            }
+            #expect(refusals.all.contains { $0.contains("revoked") })
+        }
+        // The client knows the server's certificate is revoked: it refuses to talk to it.
+        let clientPolicy = try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: try revoking(b))
+        try await Self.withServer(fed.b, policy: clean) { port in
+            let client = try PeerClient(credentials: fed.a, group: group, policy: clientPolicy)
+            do {
+                _ = try await client.request(
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil, timeout: .seconds(5))
+                Issue.record("a client talked to a revoked server")
+            } catch let e as PeerError {
+                #expect(e.code == .tlsFailed, "\(e)")
+            }
+        }
+    }
+
+    static func withServer(_ creds: PeerCredentials, policy: PeerCertificatePolicy, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let router = Router(context: PeerRequestContext.self)
+        router.get("/whoami") { _, context in await context.peerNodeID() ?? "anonymous" }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try PeerServer.application(
+            router: router, host: "127.0.0.1", port: 0, tls: PeerTLS.server(creds), policy: policy, logger: PeerTransportTests.quiet,
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            defer { group.cancelAll() }
+            try await body(port)
+        }
+    }
+}
+
+/// Reasons a policy gave for refusing handshakes.
+final class RefusalLog: Sendable {
+    private let reasons = Mutex<[String]>([])
+    func add(_ r: String) { reasons.withLock { $0.append(r) } }
+    var all: [String] { reasons.withLock { $0 } }
+}
