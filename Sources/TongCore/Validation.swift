@@ -121,17 +121,28 @@ public enum Validation {
 
     /// Checks free text: rejects C0 controls (except tab, CR, LF) and DEL, blank required text, and lengths outside `min...max` Characters.
     public static func text(_ s: String, field: String, min: Int, max: Int) -> ValidationIssue? {
-        if s.unicodeScalars.contains(where: { isControl($0) && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
-            return ValidationIssue(field: field, message: "must not contain control characters")
+        // One pass over the UTF-8 bytes: C0 controls but tab, newline and carriage return, DEL,
+        // and C1 controls (U+0080-U+009F, encoded C2 80-9F). Cheaper than a scalar walk: every
+        // received change's text is checked here (ChangeContent).
+        var previous: UInt8 = 0
+        var allSpace = true
+        for b in s.utf8 {
+            if b < 0x20, b != 0x09, b != 0x0A, b != 0x0D { return ValidationIssue(field: field, message: "must not contain control characters") }
+            if b == 0x7F || (previous == 0xC2 && b >= 0x80 && b <= 0x9F) {
+                return ValidationIssue(field: field, message: "must not contain control characters")
+            }
+            if allSpace, b != 0x20, b != 0x09, b != 0x0A, b != 0x0D { allSpace = false }
+            previous = b
         }
-        let count = s.count
-        if min > 0, s.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
+        if min > 0, allSpace || s.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
             return ValidationIssue(field: field, message: "must not be blank")
         }
-        if count < min {
+        // A character is 1 to 4+ UTF-8 bytes: count characters only when the byte count cannot decide.
+        let bytes = s.utf8.count
+        if bytes < min || (min > 1 && s.count < min) {
             return ValidationIssue(field: field, message: "must be at least \(min) characters")
         }
-        if count > max {
+        if bytes > max, s.count > max {
             return ValidationIssue(field: field, message: "must be at most \(max) characters")
         }
         return nil
