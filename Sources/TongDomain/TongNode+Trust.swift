@@ -64,6 +64,8 @@ extension TongNode {
         }
         try write([LocalWrite(id: id, kind: .node, owner: id, scope: .directory, fields: ["revocations": list.wireJSON], mustExist: true)])
         try refreshTrust()
+        try db.audit(event: "key.revocations", subject: id, detail: "CA-signed revocation list installed: \(list.list.entries.count) entries",
+                     now: Self.now())
         logger.notice("revocation list installed", metadata: ["revocations.count": .stringConvertible(list.list.entries.count)])
         return trust.current.revocations.count
     }

@@ -163,6 +163,7 @@ public final class TongNode: Sendable {
             "seal_key": .string(Sealing.publicKeyBase64(nodeSealKey)), "status": "active",
             "keys": .array(keys.map(\.json)),
         ]
+        let keyEvent = (try db.record(id))?.state["keys"] != nodeFields["keys"]
         if let w = diff(id: id, kind: .node, wanted: nodeFields) { writes.append(w) }
         for d in me.departments {
             guard let k = departmentSealKey(d.id) else { continue }
@@ -170,6 +171,11 @@ public final class TongNode: Sendable {
             if let w = diff(id: d.id, kind: .department, wanted: f) { writes.append(w) }
         }
         if !writes.isEmpty { try write(writes, now: now ?? Self.now()) }
+        if keyEvent {
+            // A key event (first key, or a switch to a renewed certificate) goes on the audit trail.
+            try db.audit(event: "key.history", subject: id, detail: "signing certificate \(certificate.fingerprint.prefix(16))…; "
+                + "\(keys.count) certificate(s) in the published key history", now: now ?? Self.now())
+        }
         try refreshTrust()
     }
 
