@@ -66,10 +66,11 @@ extension TongNode {
             if row.webhookURL != v || row.webhookSecret == nil { row.webhookSecret = Self.newWebhookSecret() }
             row.webhookURL = v
         }
-        row.sizeClass = EnterpriseSize.classify(
-            industry: IndustryCode(row.industry)!, employees: row.employees, revenueWan: Double(row.revenueWan),
-            assetsWan: Double(row.assetsWan)
-        ).rawValue
+        row.sizeClass =
+            EnterpriseSize.classify(
+                industry: IndustryCode(row.industry)!, employees: row.employees, revenueWan: Double(row.revenueWan),
+                assetsWan: Double(row.assetsWan)
+            ).rawValue
         row.updatedAt = Self.now()
         try db.update(row)
         return row
@@ -209,13 +210,20 @@ struct EnterpriseInput {
             }
         }
         if let v = o["name"], !anonymous {
-            if let s = v.stringValue, let issue = Validation.text(s, field: "name", min: 1, max: 100) { p["name"] = issue.message }
-            else if let s = v.stringValue { x.name = s } else { p["name"] = "须为字符串" }
+            if let s = v.stringValue, let issue = Validation.text(s, field: "name", min: 1, max: 100) {
+                p["name"] = issue.message
+            } else if let s = v.stringValue {
+                x.name = s
+            } else {
+                p["name"] = "须为字符串"
+            }
         }
         if let v = o["region"] {
             if let s = v.stringValue, Validation.divisionCode(s) {
                 if !anonymous, !Division.covers(node, s) { p["region"] = "本节点（\(node)）只登记本辖区的企业" } else { x.region = s }
-            } else { p["region"] = "须为六位行政区划代码，如 330106" }
+            } else {
+                p["region"] = "须为六位行政区划代码，如 330106"
+            }
         }
         if let v = o["industry"] {
             if let s = v.stringValue, IndustryCode(s) != nil { x.industry = s } else { p["industry"] = "须为国民经济行业分类代码（GB/T 4754-2017），如 H62、F5211" }
@@ -227,21 +235,34 @@ struct EnterpriseInput {
             if let s = v.stringValue, SimpleDate(s) != nil { x.establishedOn = s } else { p["established_on"] = "须为日期 YYYY-MM-DD" }
         }
         if let v = o["taxpayer"] {
-            if let s = v.stringValue, TaxpayerType(rawValue: s) != nil { x.taxpayer = s } else { p["taxpayer"] = "须为 small_scale（小规模纳税人）或 general（一般纳税人）" }
+            if let s = v.stringValue, TaxpayerType(rawValue: s) != nil {
+                x.taxpayer = s
+            } else {
+                p["taxpayer"] = "须为 small_scale（小规模纳税人）或 general（一般纳税人）"
+            }
         }
         if let v = o["contact"], !anonymous {
             let name = v["name"]?.stringValue, phone = v["phone"]?.stringValue, email = v["email"]?.stringValue
-            if name == nil || Validation.text(name!, field: "contact.name", min: 1, max: 50) != nil { p["contact.name"] = "联系人姓名须为 1-50 个字" }
-            else if phone == nil || !Validation.phone(phone!) { p["contact.phone"] = "联系电话无效" }
-            else if let email, !Validation.email(email) { p["contact.email"] = "电子邮箱无效" }
-            else if v.objectValue?.keys.contains(where: { !["name", "phone", "email"].contains($0) }) == true { p["contact"] = "只含 name、phone、email" }
-            else { x.contact = v }
+            if name == nil || Validation.text(name!, field: "contact.name", min: 1, max: 50) != nil {
+                p["contact.name"] = "联系人姓名须为 1-50 个字"
+            } else if phone == nil || !Validation.phone(phone!) {
+                p["contact.phone"] = "联系电话无效"
+            } else if let email, !Validation.email(email) {
+                p["contact.email"] = "电子邮箱无效"
+            } else if v.objectValue?.keys.contains(where: { !["name", "phone", "email"].contains($0) }) == true {
+                p["contact"] = "只含 name、phone、email"
+            } else {
+                x.contact = v
+            }
         }
         if let v = o["webhook"], !anonymous {
-            if v == .null { x.removeWebhook = true }
-            else if let url = v["url"]?.stringValue {
+            if v == .null {
+                x.removeWebhook = true
+            } else if let url = v["url"]?.stringValue {
                 if let why = WebhookTarget.refusal(url, allow: webhookAllow) { p["webhook"] = why } else { x.webhookURL = url }
-            } else { p["webhook"] = "须为 {\"url\": \"https://…\"} 或 null" }
+            } else {
+                p["webhook"] = "须为 {\"url\": \"https://…\"} 或 null"
+            }
         }
         if anonymous, let v = o["size_class"] {
             if let s = v.stringValue, let c = SizeClass(rawValue: s) { x.sizeClass = c } else { p["size_class"] = "须为 micro、small、medium 或 large" }

@@ -86,7 +86,8 @@ public final class TongNode: Sendable {
         }
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
         let db: TongDatabase
-        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError {
+        do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError
+        {
             throw NodeError.config(e.message)
         }
         return try TongNode(
@@ -173,8 +174,10 @@ public final class TongNode: Sendable {
         if !writes.isEmpty { try write(writes, now: now ?? Self.now()) }
         if keyEvent {
             // A key event (first key, or a switch to a renewed certificate) goes on the audit trail.
-            try db.audit(event: "key.history", subject: id, detail: "signing certificate \(certificate.fingerprint.prefix(16))…; "
-                + "\(keys.count) certificate(s) in the published key history", now: now ?? Self.now())
+            try db.audit(
+                event: "key.history", subject: id,
+                detail: "signing certificate \(certificate.fingerprint.prefix(16))…; "
+                    + "\(keys.count) certificate(s) in the published key history", now: now ?? Self.now())
         }
         try refreshTrust()
     }

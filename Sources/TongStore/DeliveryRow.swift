@@ -32,7 +32,8 @@ public struct DeliveryRow: Sendable, Equatable {
     /// When the webhook acknowledged it, ms since 1970.
     public var deliveredAt: Int64?
 
-    static let columns = "id, enterprise, record, kind, department, version, title, offer, created_at, state, attempts, next_attempt_at, last_error, delivered_at"
+    static let columns =
+        "id, enterprise, record, kind, department, version, title, offer, created_at, state, attempts, next_attempt_at, last_error, delivered_at"
 
     init(row: Row) {
         id = row[0]; enterprise = row[1]; record = row[2]; kind = row[3]; department = row[4]; version = row[5]; title = row[6]

@@ -80,7 +80,8 @@ extension TongDatabase {
     /// one transaction per profile, as the API needs). Same table, same catalog.
     package func registerAll(_ rows: [EnterpriseRow]) throws {
         try writing { db in
-            let stmt = try db.makeStatement(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let stmt = try db.makeStatement(
+                sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for e in rows { try stmt.execute(arguments: e.arguments) }
             enterprises.publish(rows, in: db)
         }

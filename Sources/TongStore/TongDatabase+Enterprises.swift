@@ -11,8 +11,9 @@ extension TongDatabase {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM enterprise WHERE uscc = ?", arguments: [e.uscc]) == true {
                 throw StoreError(.conflict, "统一社会信用代码 \(e.uscc) 已在本节点登记")
             }
-            try db.execute(sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: e.arguments)
+            try db.execute(
+                sql: "INSERT INTO enterprise (\(EnterpriseRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: e.arguments)
             enterprises.publish([e], in: db)
         }
     }
@@ -26,9 +27,11 @@ extension TongDatabase {
                     established_on = ?, taxpayer = ?, size_class = ?, contact = ?, webhook_url = ?, webhook_secret = ?, updated_at = ?
                     WHERE id = ?
                     """,
-                arguments: [e.name, e.region, e.industry, e.employees, e.revenueWan, e.assetsWan, e.establishedOn, e.taxpayer, e.sizeClass,
-                            String(decoding: CanonicalJSON.encode(e.contact), as: UTF8.self), e.webhookURL, e.webhookSecret, e.updatedAt,
-                            e.id])
+                arguments: [
+                    e.name, e.region, e.industry, e.employees, e.revenueWan, e.assetsWan, e.establishedOn, e.taxpayer, e.sizeClass,
+                    String(decoding: CanonicalJSON.encode(e.contact), as: UTF8.self), e.webhookURL, e.webhookSecret, e.updatedAt,
+                    e.id,
+                ])
             guard db.changesCount == 1 else { throw StoreError(.notFound, "no enterprise \(e.id) here") }
             enterprises.publish([e], in: db)
         }
@@ -58,7 +61,8 @@ extension TongDatabase {
     public func dueDeliveries(now: Int64, limit: Int = 100) throws -> [DeliveryRow] {
         try pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(DeliveryRow.columns) FROM delivery WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                db,
+                sql: "SELECT \(DeliveryRow.columns) FROM delivery WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
                 arguments: [now, limit]
             ).map(DeliveryRow.init)
         }
@@ -75,14 +79,22 @@ extension TongDatabase {
         try writing { db in
             switch outcome {
             case .delivered:
-                try db.execute(sql: "UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ? AND state = 'pending'",
-                               arguments: [now, id])
+                try db.execute(
+                    sql:
+                        "UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, "
+                        + "next_attempt_at = NULL, last_error = NULL "
+                        + "WHERE id = ? AND state = 'pending'",
+                    arguments: [now, id])
             case .retry(let at, let error):
-                try db.execute(sql: "UPDATE delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
-                               arguments: [at, String(error.prefix(300)), id])
+                try db.execute(
+                    sql: "UPDATE delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+                    arguments: [at, String(error.prefix(300)), id])
             case .gaveUp(let error):
-                try db.execute(sql: "UPDATE delivery SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending'",
-                               arguments: [String(error.prefix(300)), id])
+                try db.execute(
+                    sql:
+                        "UPDATE delivery SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = ? "
+                        + "WHERE id = ? AND state = 'pending'",
+                    arguments: [String(error.prefix(300)), id])
             }
         }
     }
@@ -91,10 +103,13 @@ extension TongDatabase {
     /// delivered to, and the webhook outcomes. For supervision.
     public func deliveryFigures() throws -> [(record: String, department: String, enterprises: Int, webhooks: Int, delivered: Int, failed: Int)] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT record, department, count(DISTINCT enterprise), sum(state != 'feed'), sum(state = 'delivered'), sum(state = 'failed')
-                FROM delivery GROUP BY record ORDER BY record
-                """).map { ($0[0], $0[1], $0[2], $0[3], $0[4], $0[5]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT record, department, count(DISTINCT enterprise), sum(state != 'feed'), sum(state = 'delivered'), sum(state = 'failed')
+                    FROM delivery GROUP BY record ORDER BY record
+                    """
+            ).map { ($0[0], $0[1], $0[2], $0[3], $0[4], $0[5]) }
         }
     }
 }

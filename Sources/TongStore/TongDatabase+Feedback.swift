@@ -76,7 +76,8 @@ extension TongDatabase {
                 try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT count(*) FROM feedback_index WHERE department = ? AND form != 'application' AND open = 1 AND due_on != '' AND due_on < ?
+                        SELECT count(*) FROM feedback_index
+                        WHERE department = ? AND form != 'application' AND open = 1 AND due_on != '' AND due_on < ?
                         """, arguments: [department, today]) ?? 0
             let answers = try Row.fetchAll(
                 db,

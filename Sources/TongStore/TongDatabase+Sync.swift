@@ -69,8 +69,9 @@ extension TongDatabase {
                 // index data into a new segment for every set.)
                 var failure: String?
                 do {
-                    failure = try Self.applyChanges(db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog,
-                                                     enterprises: enterprises)
+                    failure = try Self.applyChanges(
+                        db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog,
+                        enterprises: enterprises)
                 } catch let e as StoreError {
                     failure = e.message
                 }
@@ -79,7 +80,9 @@ extension TongDatabase {
                     if let first = s.set.changes.first?.counter,
                         let other = try String.fetchOne(
                             db.cachedStatement(
-                                sql: "SELECT set_id FROM change_log WHERE origin = ? AND max_counter >= ? AND min_counter <= ? AND set_id != ? LIMIT 1"),
+                                sql:
+                                    "SELECT set_id FROM change_log WHERE origin = ? AND max_counter >= ? AND min_counter <= ? AND set_id != ? LIMIT 1"
+                            ),
                             arguments: [s.set.origin, Int64(first), Int64(s.set.changes.last?.counter ?? first), setID])
                     {
                         // Two different signed sets claim the same counters of one origin: keep both ids on record.

@@ -24,17 +24,18 @@ extension Benchmark {
         var webhooksPerSecond: Double { Double(webhooks) / webhookSeconds }
     }
 
-    static let deliveryTopology = applyTopology + """
+    static let deliveryTopology =
+        applyTopology + """
 
-        [[node]]
-        id = "330106"
-        name = "西湖区"
-        parent = "330100"
+            [[node]]
+            id = "330106"
+            name = "西湖区"
+            parent = "330100"
 
-          [[node.department]]
-          id = "330106-commerce"
-          name = "西湖区商务局"
-        """
+              [[node.department]]
+              id = "330106-commerce"
+              name = "西湖区商务局"
+            """
 
     /// 送达 at a county node (330106) with `enterprises` registered profiles (a seeded mix of
     /// industries and sizes; the first `webhooks` of them with a webhook to a receiver on
@@ -55,33 +56,40 @@ extension Benchmark {
         for i in 0..<n {
             let industry = industries[Int(rng.next() % UInt64(industries.count))]
             let employees = Int(rng.next() % 400), revenue = Int(rng.next() % 30_000), assets = Int(rng.next() % 20_000)
-            let size = EnterpriseSize.classify(industry: IndustryCode(industry)!, employees: employees, revenueWan: Double(revenue),
-                                               assetsWan: Double(assets))
+            let size = EnterpriseSize.classify(
+                industry: IndustryCode(industry)!, employees: employees, revenueWan: Double(revenue),
+                assetsWan: Double(assets))
             let body = String(format: "MA%07d", i)
             let uscc = "91330106" + body + "0"  // not a valid code: the bench registers below the API's validation
-            rows.append(EnterpriseRow(
-                id: "330106-ent-\(i)", uscc: uscc, tokenHash: "bench\(i)", name: "企业\(i)", region: "330106", industry: industry,
-                employees: employees, revenueWan: revenue, assetsWan: assets, establishedOn: "2018-06-01", taxpayer: "small_scale",
-                sizeClass: size.rawValue, contact: ["name": "联系人", "phone": "13900000000"],
-                webhookURL: i < webhooks ? receiver.url : nil, webhookSecret: i < webhooks ? "whsec_" + Data(repeating: 7, count: 32).base64EncodedString() : nil,
-                createdAt: now, updatedAt: now))
+            rows.append(
+                EnterpriseRow(
+                    id: "330106-ent-\(i)", uscc: uscc, tokenHash: "bench\(i)", name: "企业\(i)", region: "330106", industry: industry,
+                    employees: employees, revenueWan: revenue, assetsWan: assets, establishedOn: "2018-06-01", taxpayer: "small_scale",
+                    sizeClass: size.rawValue, contact: ["name": "联系人", "phone": "13900000000"],
+                    webhookURL: i < webhooks ? receiver.url : nil,
+                    webhookSecret: i < webhooks ? "whsec_" + Data(repeating: 7, count: 32).base64EncodedString() : nil,
+                    createdAt: now, updatedAt: now))
         }
         try county.db.registerAll(rows)
         rows = []
 
         // The national node's policy, signed, pushed down as 330100 would relay it.
         let creds = try PeerCredentials.load(home: dir + "/100000")
-        let signer = ChangeSigner(nodeID: "100000", key: try P256.Signing.PrivateKey(pemRepresentation: creds.privateKeyPEM),
-                                  certificateDER: creds.certificateDER)
+        let signer = ChangeSigner(
+            nodeID: "100000", key: try P256.Signing.PrivateKey(pemRepresentation: creds.privateKeyPEM),
+            certificateDER: creds.certificateDER)
         let policy: [String: JSONValue] = [
             "title": "关于支持小微餐饮和零售企业的房租补贴通知", "department": "100000-mof", "region": "100000", "issued_on": "2026-01-05",
             "effective_from": "2026-01-05", "themes": ["rent_relief"], "tags": [], "audiences": ["micro", "small", "individual"],
             "body": "对小微餐饮和零售企业给予房租补贴。", "doc_number": "", "status": "active",
             "eligibility": ["regions": ["330000"], "industries": ["H", "F52"], "size_classes": ["micro", "small"]],
         ]
-        let set = try signer.sign(ChangeSet(origin: "100000", scope: .owned("100000"), createdAt: now, changes: [
-            Change(record: "100000-p1", kind: .policy, owner: "100000", counter: 1, at: now, context: VersionVector(), fields: policy),
-        ]))
+        let set = try signer.sign(
+            ChangeSet(
+                origin: "100000", scope: .owned("100000"), createdAt: now,
+                changes: [
+                    Change(record: "100000-p1", kind: .policy, owner: "100000", counter: 1, at: now, context: VersionVector(), fields: policy)
+                ]))
         let push = PushBody(epoch: "bench-delivery", after: 0, upto: 1, sets: [set.wireBytes]).encoded()
         let clock = ContinuousClock()
         let t0 = clock.now
@@ -98,8 +106,9 @@ extension Benchmark {
         let webhookSeconds = seconds(clock.now - t1)
         service.cancel()
         _ = try? await service.value
-        return DeliveryFigures(enterprises: n, matched: matched, applySeconds: applySeconds, webhooks: receiver.count,
-                               webhookSeconds: webhookSeconds)
+        return DeliveryFigures(
+            enterprises: n, matched: matched, applySeconds: applySeconds, webhooks: receiver.count,
+            webhookSeconds: webhookSeconds)
     }
 }
 
@@ -121,8 +130,11 @@ final class BenchWebhookReceiver: @unchecked Sendable {
         var logger = Logger(label: "bench.receiver")
         logger.logLevel = .critical
         let (ports, c) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { ch in c.yield(ch.localAddress?.port ?? 0); c.finish() }, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { ch in
+                c.yield(ch.localAddress?.port ?? 0); c.finish()
+            }, logger: logger)
         task = Task { try await app.runService() }
         var it = ports.makeAsyncIterator()
         let p = await it.next() ?? 0

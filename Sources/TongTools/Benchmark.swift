@@ -42,7 +42,8 @@ public enum Benchmark {
         progress("done in \(String(format: "%.0f", total)) s")
         let peak = memory().hwm
         if json {
-            print(jsonReport(apply: apply, convergence: convergence, search: search, idle: idle, delivery: delivery, peakMB: peak, totalSeconds: total))
+            print(
+                jsonReport(apply: apply, convergence: convergence, search: search, idle: idle, delivery: delivery, peakMB: peak, totalSeconds: total))
         } else {
             print(table(apply: apply, convergence: convergence, search: search, idle: idle, delivery: delivery, peakMB: peak, totalSeconds: total))
         }
@@ -78,8 +79,10 @@ public enum Benchmark {
                     + "\"by_kind\": {\(kinds)}}")
         }
         if let d = delivery {
-            parts.append("\"delivery\": {\"enterprises\": \(d.enterprises), \"matched\": \(d.matched), \"match_and_outbox_ms\": \(num(d.applySeconds * 1000)), "
-                + "\"webhooks\": \(d.webhooks), \"webhooks_per_s\": \(num(d.webhooksPerSecond))}")
+            parts.append(
+                "\"delivery\": {\"enterprises\": \(d.enterprises), \"matched\": \(d.matched), "
+                    + "\"match_and_outbox_ms\": \(num(d.applySeconds * 1000)), "
+                    + "\"webhooks\": \(d.webhooks), \"webhooks_per_s\": \(num(d.webhooksPerSecond))}")
         }
         if let i = idle {
             parts.append("\"idle_cpu_percent\": \(num(i.maxPercent, 3))")
@@ -128,8 +131,9 @@ public enum Benchmark {
                 "              peak resident memory while loading and searching: \(num(s.peakMB, 0)) MB (target < 300 MB: \(mark(s.peakMB < 300)))")
         }
         if let d = delivery {
-            lines.append("delivery      a national policy at a county node with \(d.enterprises) enterprises: matched \(d.matched), outbox written in "
-                + "\(num(d.applySeconds * 1000)) ms (target < 2 s: \(mark(d.applySeconds < 2)))")
+            lines.append(
+                "delivery      a national policy at a county node with \(d.enterprises) enterprises: matched \(d.matched), outbox written in "
+                    + "\(num(d.applySeconds * 1000)) ms (target < 2 s: \(mark(d.applySeconds < 2)))")
             lines.append("              \(d.webhooks) signed webhooks to a loopback receiver: \(num(d.webhooksPerSecond, 0)) deliveries/s")
         }
         if let i = idle {

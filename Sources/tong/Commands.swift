@@ -272,7 +272,9 @@ struct Demo: AsyncParsableCommand {
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a node's replica: the audit trail's hash chain, every set's signature, and that replaying the change log gives the stored records.")
+        commandName: "verify",
+        abstract: "Check a node's replica: the audit trail's hash chain, every set's signature, and that replaying the change log "
+            + "gives the stored records.")
     @Option(help: "Node home.") var home: String
     func run() async throws {
         let report: VerificationReport

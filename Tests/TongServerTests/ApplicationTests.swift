@@ -49,23 +49,28 @@ import TongCore
             try await DemoRunner.waitUntil(seconds: 20) { f.has("330106", pid) && f.has("330106", closedID) }
 
             let answers: JSONValue = ["rent": "12000", "landlord": "杭州西湖物业管理有限公司"]
-            let a = try await f.request("POST", "330106", "/api/v1/applications", token: shop.token,
-                                        body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
+            let a = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: shop.token,
+                body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
             #expect(a.status == 201, "\(a.text)")
             let aid = try #require(a.json?["id"]?.stringValue), receipt = try #require(a.json?["receipt"]?.stringValue)
             // A second open application, an ineligible enterprise, a closed window: refused, nothing stored.
-            let dup = try await f.request("POST", "330106", "/api/v1/applications", token: shop.token,
-                                          body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
+            let dup = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: shop.token,
+                body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
             #expect(dup.status == 409)
-            let no = try await f.request("POST", "330106", "/api/v1/applications", token: plant.token,
-                                         body: ["policy": .string(pid), "enterprise": .string(plant.id), "answers": answers])
+            let no = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: plant.token,
+                body: ["policy": .string(pid), "enterprise": .string(plant.id), "answers": answers])
             #expect(no.status == 422 && no.json?["errors"]?["industry"] != nil, "\(no.text)")
-            let late = try await f.request("POST", "330106", "/api/v1/applications", token: shop.token,
-                                           body: ["policy": .string(closedID), "enterprise": .string(shop.id), "answers": answers])
+            let late = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: shop.token,
+                body: ["policy": .string(closedID), "enterprise": .string(shop.id), "answers": answers])
             #expect(late.status == 422 && late.text.contains("截止"))
             // Someone else's token cannot apply in the shop's name.
-            let forged = try await f.request("POST", "330106", "/api/v1/applications", token: plant.token,
-                                             body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
+            let forged = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: plant.token,
+                body: ["policy": .string(pid), "enterprise": .string(shop.id), "answers": answers])
             #expect(forged.status == 403)
 
             // The department sees it delivered, with the answers and the enterprise's details.
@@ -89,21 +94,29 @@ import TongCore
             #expect(item?["due_on"]?.stringValue?.isEmpty == false)
 
             // 受理, then 补正 with what is missing.
-            #expect(try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "accepted"]).status == 200)
+            #expect(
+                try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "accepted"]).status == 200)
             let noNote = try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "returned"])
             #expect(noNote.status == 409)
-            #expect(try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
-                                        body: ["status": "returned", "note": "请补充房屋租赁合同扫描件"]).status == 200)
+            #expect(
+                try await f.request(
+                    "POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
+                    body: ["status": "returned", "note": "请补充房屋租赁合同扫描件"]
+                ).status == 200)
             // A move the workflow does not allow now: 409, nothing changes.
-            #expect(try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
-                                        body: ["status": "paid", "amount_wan": 2]).status == 409)
+            #expect(
+                try await f.request(
+                    "POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
+                    body: ["status": "paid", "amount_wan": 2]
+                ).status == 409)
             try await eventually { (try? await receiptStatus()) == "returned" }
             let returned = try await f.request("GET", "330106", "/api/v1/applications/\(receipt)")
             #expect(returned.text.contains("请补充房屋租赁合同扫描件"))
 
             // The enterprise resubmits; the clock restarts at the department.
-            let re = try await f.request("POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: shop.token,
-                                         body: ["enterprise": .string(shop.id), "answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司（已补合同）"]])
+            let re = try await f.request(
+                "POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: shop.token,
+                body: ["enterprise": .string(shop.id), "answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司（已补合同）"]])
             #expect(re.status == 200, "\(re.text)")
             for _ in 0..<150 {
                 item = try await mine()
@@ -146,8 +159,9 @@ import TongCore
             try await DemoRunner.waitUntil(seconds: 20) {
                 (try? f.node("330106").db.deliveries(enterprise: shop.id).contains { $0.record == pid && $0.offer }) == true
             }
-            let a = try await f.request("POST", "330106", "/api/v1/applications", token: shop.token,
-                                        body: ["policy": .string(pid), "enterprise": .string(shop.id)])
+            let a = try await f.request(
+                "POST", "330106", "/api/v1/applications", token: shop.token,
+                body: ["policy": .string(pid), "enterprise": .string(shop.id)])
             #expect(a.status == 201, "\(a.text)")
             let aid = try #require(a.json?["id"]?.stringValue), receipt = try #require(a.json?["receipt"]?.stringValue)
             try await DemoRunner.waitUntil(seconds: 20) { f.has("100000", aid) }
@@ -156,8 +170,11 @@ import TongCore
             }
             let b = try await f.request("POST", "100000", "/api/v1/applications/batch-approval", token: mof, body: ["ids": [.string(aid)]])
             #expect(b.json?["results"]?[aid] == "approved", "\(b.text)")
-            #expect(try await f.request("POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
-                                        body: ["status": "paid", "amount_wan": 1]).status == 200)
+            #expect(
+                try await f.request(
+                    "POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
+                    body: ["status": "paid", "amount_wan": 1]
+                ).status == 200)
             try await eventually {
                 (try? await f.request("GET", "330106", "/api/v1/applications/\(receipt)").json?["status"]?.stringValue) == "paid"
             }

@@ -42,7 +42,8 @@ import TongCore
             // The same USCC twice at one node: 409.
             #expect(try await f.request("POST", "330106", "/api/v1/enterprises", body: Self.factory).status == 409)
 
-            let admin = try String(contentsOfFile: f.fed.root + "/100000/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let admin = try String(contentsOfFile: f.fed.root + "/100000/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             let p = try await f.request("POST", "100000", "/api/v1/policies", token: admin, body: Self.rentRelief)
             #expect(p.status == 201, "\(p.text)")
             let pid = try #require(p.json?["id"]?.stringValue)
@@ -93,7 +94,8 @@ import TongCore
             let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
             let rid = try #require(r.json?["id"]?.stringValue)
             receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
-            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             var local = Self.rentRelief.objectValue!
             local["department"] = "330106-commerce"
             local["title"] = "西湖区餐饮企业房租减免办法"
@@ -133,9 +135,11 @@ import TongCore
             // Nothing was stored by any of these.
             #expect(f.node("330106").db.enterpriseCount == 0)
             // The calculator needs no registration and stores nothing.
-            let calc = try await f.request("POST", "330106", "/api/v1/match", body: [
-                "region": "330106", "industry": "H62", "employees": 8, "revenue_wan": 80, "assets_wan": 50,
-            ])
+            let calc = try await f.request(
+                "POST", "330106", "/api/v1/match",
+                body: [
+                    "region": "330106", "industry": "H62", "employees": 8, "revenue_wan": 80, "assets_wan": 50,
+                ])
             #expect(calc.status == 200 && calc.json?["size_class"] == "micro")
             #expect(f.node("330106").db.enterpriseCount == 0)
         }

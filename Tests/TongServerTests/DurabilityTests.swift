@@ -285,7 +285,8 @@ import TongCore
         receiver.up.withLock { $0 = true }
         try await c.start("330100")
         try await DemoRunner.waitUntil(seconds: 30) {
-            try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue?.first?["state"] == "delivered"
+            try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue?.first?["state"]
+                == "delivered"
         }
         let items = try c.call("GET", "330100", "/api/v1/enterprises/\(eid)/deliveries", token: token).json?["items"]?.arrayValue ?? []
         #expect(items.count == 1)
@@ -307,9 +308,11 @@ import TongCore
                 && c.get("330100", "/api/v1/departments").json?["items"]?.arrayValue?.contains { $0["id"] == "100000-mof" } == true
         }
         c.kill9("330000")
-        let a = try c.call("POST", "330100", "/api/v1/applications", token: token, body: [
-            "policy": .string(pid), "enterprise": .string(eid), "answers": ["rent": "9000", "landlord": "杭州某物业"],
-        ])
+        let a = try c.call(
+            "POST", "330100", "/api/v1/applications", token: token,
+            body: [
+                "policy": .string(pid), "enterprise": .string(eid), "answers": ["rent": "9000", "landlord": "杭州某物业"],
+            ])
         #expect(a.status == 201)
         let receipt = try #require(a.json?["receipt"]?.stringValue), aid = try #require(a.json?["id"]?.stringValue)
         try await c.start("330000")

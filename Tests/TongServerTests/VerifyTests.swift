@@ -45,11 +45,14 @@ import TongPeer
         let target = ids[1]
         // A row changed behind the node's back (as in the sqlite3 shell).
         let q = try DatabaseQueue(path: file)
-        try await q.write { db in try db.execute(sql: "UPDATE record SET doc = json_set(doc, '$.title', '篡改后的标题') WHERE id = ?", arguments: [target]) }
+        try await q.write { db in try db.execute(sql: "UPDATE record SET doc = json_set(doc, '$.title', '篡改后的标题') WHERE id = ?", arguments: [target])
+        }
         let tampered = try Self.verify(home)
         #expect(tampered.status == 1)
         #expect(tampered.output.contains("record \(ids[1]): field title"), "\(tampered.output)")
-        try await q.write { db in try db.execute(sql: "UPDATE record SET doc = json_set(doc, '$.title', '核验用第1号政策') WHERE id = ?", arguments: [target]) }
+        try await q.write { db in
+            try db.execute(sql: "UPDATE record SET doc = json_set(doc, '$.title', '核验用第1号政策') WHERE id = ?", arguments: [target])
+        }
         #expect(try Self.verify(home).status == 0)
 
         // An audit entry edited: the chain breaks there.
@@ -58,7 +61,8 @@ import TongPeer
         #expect(chain.status == 1 && chain.output.contains("audit entry 2 was altered"), "\(chain.output)")
 
         // A set re-signed by someone else (a key and certificate of another CA): found.
-        let seq = try #require(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM change_log WHERE origin = '330000' ORDER BY seq LIMIT 1") })
+        let seq = try #require(
+            try await q.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM change_log WHERE origin = '330000' ORDER BY seq LIMIT 1") })
         let wire = try #require(try await q.read { db in try Data.fetchOne(db, sql: "SELECT wire FROM change_log WHERE seq = ?", arguments: [seq]) })
         let original = try #require(SignedChangeSet(wire: try JSONParser.parse(Array(wire))))
         let rogueCA = try FederationCA.create(federation: "rogue", now: Date())
