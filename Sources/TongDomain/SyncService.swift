@@ -165,7 +165,10 @@ public struct SyncService: Service {
         }
         let finished = node.neighbours.allSatisfy { all[$0.id] != nil }
         try node.db.catchUp(seenByPeers: all.values.max() ?? 0, finished: finished)
-        if finished { node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)]) }
+        if finished {
+            node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)])
+            node.notifier.notify()  // housekeeping republishes the directory at once
+        }
     }
 
     /// Acknowledges arrived feedback whenever something changed, and republishes the
