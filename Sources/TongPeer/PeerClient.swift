@@ -177,50 +177,21 @@ private final class ResponseCollector: ChannelInboundHandler {
 
     private let promise: EventLoopPromise<PeerResponse>
     private let expectedNodeID: String
-    private let maxBytes: Int
-    private var head: HTTPResponseHead?
-    private var body: ByteBuffer?
+    private var reader: ResponseReader
 
     init(promise: EventLoopPromise<PeerResponse>, expectedNodeID: String, maxBytes: Int) {
         self.promise = promise
         self.expectedNodeID = expectedNodeID
-        self.maxBytes = maxBytes
+        self.reader = ResponseReader(expectedNodeID: expectedNodeID, maxBytes: maxBytes)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            // Hostname verification already matched the DNS SAN; this also checks the URI SAN node id agrees.
-            // Done at the first response byte because the handshake is necessarily complete by then.
-            let peer = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-            let id = peer.flatMap { try? Certificate(derEncoded: $0.toDERBytes()) }.flatMap { NodeIdentity.nodeID(of: $0) }
-            if id != expectedNodeID {
-                fail(context, PeerError(.wrongPeer, "peer presented node \(id ?? "<none>"), expected \(expectedNodeID)"))
-                return
-            }
-            if let declared = h.headers.first(name: "Content-Length").flatMap(Int.init), declared > maxBytes {
-                fail(context, PeerError(.responseTooLarge, "response declares \(declared) bytes, cap is \(maxBytes)"))
-                return
-            }
-            head = h
-        case .body(var chunk):
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBytes {
-                fail(context, PeerError(.responseTooLarge, "response exceeds \(maxBytes) bytes"))
-                return
-            }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-        case .end:
-            guard let head else {
-                fail(context, PeerError(.protocolError, "response ended without a head"))
-                return
-            }
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
-            promise.succeed(PeerResponse(status: Int(head.status.code), body: bytes, contentType: head.headers.first(name: "Content-Type")))
+        do {
+            guard let (response, _) = try reader.read(unwrapInboundIn(data), context: context) else { return }
+            promise.succeed(response)
             context.close(promise: nil)
+        } catch {
+            fail(context, error as? PeerError ?? PeerError(.protocolError, "\(error)"))
         }
     }
 

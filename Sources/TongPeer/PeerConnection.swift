@@ -109,15 +109,12 @@ final class KeptAliveHandler: ChannelDuplexHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let expectedNodeID: String
-    private let maxBytes: Int
     private var pending: EventLoopPromise<PeerResponse>?
-    private var head: HTTPResponseHead?
-    private var body: ByteBuffer?
-    private var verified = false
+    private var reader: ResponseReader
 
     init(expectedNodeID: String, maxBytes: Int) {
         self.expectedNodeID = expectedNodeID
-        self.maxBytes = maxBytes
+        self.reader = ResponseReader(expectedNodeID: expectedNodeID, maxBytes: maxBytes)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -128,48 +125,21 @@ final class KeptAliveHandler: ChannelDuplexHandler {
             return
         }
         pending = ex.promise
-        head = nil
-        body = nil
+        reader.reset()
         context.write(wrapOutboundOut(.head(ex.head)), promise: nil)
         if let b = ex.body, b.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(b))), promise: nil) }
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            if !verified {
-                // Hostname verification matched the DNS SAN; this also checks the URI SAN node id.
-                let peer = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-                let id = peer.flatMap { try? Certificate(derEncoded: $0.toDERBytes()) }.flatMap { NodeIdentity.nodeID(of: $0) }
-                guard id == expectedNodeID else {
-                    fail(context, PeerError(.wrongPeer, "peer presented node \(id ?? "<none>"), expected \(expectedNodeID)"))
-                    return
-                }
-                verified = true
-            }
-            if let declared = h.headers.first(name: "Content-Length").flatMap(Int.init), declared > maxBytes {
-                fail(context, PeerError(.responseTooLarge, "response declares \(declared) bytes, cap is \(maxBytes)"))
-                return
-            }
-            head = h
-        case .body(var chunk):
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBytes {
-                fail(context, PeerError(.responseTooLarge, "response exceeds \(maxBytes) bytes"))
-                return
-            }
-            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
-        case .end:
-            guard let h = head, let p = pending else {
-                fail(context, PeerError(.protocolError, "response without a request or a head"))
-                return
-            }
+        do {
+            guard let (response, keepAlive) = try reader.read(unwrapInboundIn(data), context: context) else { return }
+            guard let p = pending else { throw PeerError(.protocolError, "a response without a request") }
             pending = nil
-            head = nil
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
-            body = nil
-            p.succeed(PeerResponse(status: Int(h.status.code), body: bytes, contentType: h.headers.first(name: "Content-Type")))
-            if !h.isKeepAlive { context.close(promise: nil) }
+            p.succeed(response)
+            if !keepAlive { context.close(promise: nil) }
+        } catch {
+            fail(context, error as? PeerError ?? PeerError(.protocolError, "\(error)"))
         }
     }
 
