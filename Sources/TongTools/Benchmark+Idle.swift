@@ -38,6 +38,7 @@ extension Benchmark {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = ["serve", "--home", dir + "/" + n.id, "--log-level", "critical", "--exit-with-parent"]
+            p.standardInput = Pipe()  // --exit-with-parent: the node exits when this pipe closes
             p.standardError = FileHandle.nullDevice
             try p.run()
             processes.append(p)

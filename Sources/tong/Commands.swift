@@ -11,6 +11,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
     @Option(help: "Log format: text (key=value) or json (one object per line: time, level, message, dotted metadata keys).")
     var logFormat: String = "text"
+    /// For harnesses (tests, `tong bench`): exit when standard input reaches end of file. The harness
+    /// passes a pipe it keeps open, so the node goes when the harness does, however it ends.
     @Flag(help: .hidden) var exitWithParent = false
 
     func run() async throws {
@@ -27,12 +29,17 @@ struct Serve: AsyncParsableCommand {
             let server = NodeServer(node: node)
             if exitWithParent {
                 // Test harnesses start nodes as child processes: a crashed harness must not leave
-                // them running and syncing to ports a later run reuses.
-                let parent = getppid()
-                Task.detached {
-                    while getppid() == parent { try? await Task.sleep(for: .milliseconds(300)) }
-                    await server.shutdown()
-                }
+                // them running and syncing to ports a later run reuses. The kernel closes the
+                // harness's end of the stdin pipe when it dies; a thread blocked in read(2) costs
+                // nothing until then (polling getppid woke an idle node three times a second).
+                Thread {
+                    var byte: UInt8 = 0
+                    while true {
+                        let n = read(0, &byte, 1)
+                        if n == 0 || (n < 0 && errno != EINTR) { break }
+                    }
+                    Task { await server.shutdown() }
+                }.start()
             }
             try await server.run()
         } catch { fail(error) }

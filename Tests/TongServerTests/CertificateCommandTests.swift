@@ -111,6 +111,7 @@ import TongCore
             p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
             p.arguments = Array(line.components(separatedBy: " ").dropFirst()) + ["--log-level", "critical", "--exit-with-parent"]
             p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            p.standardInput = Pipe()  // --exit-with-parent: the node exits when this pipe closes
             p.standardError = FileHandle.nullDevice
             try p.run()
             procs[id] = p

@@ -51,6 +51,7 @@ import TongCore
             let p = Process()
             p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
             p.arguments = ["serve", "--home", root + "/" + id, "--log-level", "critical", "--exit-with-parent"]
+            p.standardInput = Pipe()  // --exit-with-parent: the node exits when this pipe closes
             p.standardError = FileHandle.nullDevice
             try p.run()
             procs[id] = p

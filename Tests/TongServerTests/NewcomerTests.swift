@@ -60,6 +60,7 @@ import TongCore
         let p = Process()
         p.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
         p.arguments = ["serve", "--home", home, "--log-format", "json", "--exit-with-parent"]
+        p.standardInput = Pipe()  // --exit-with-parent: the node exits when this pipe closes
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errFile))
         try p.run()
         defer { if p.isRunning { p.terminate(); p.waitUntilExit() } }
@@ -79,9 +80,11 @@ import TongCore
         #expect(imp.status == 1 && imp.err.hasPrefix("tong: node home \(home) is in use"))
         let restore = try runTong(["restore", "--home", home, "--from", file])
         #expect(restore.status == 1 && restore.err.hasPrefix("tong: node home \(home) is in use"))
-        // Stop it: the log so far is JSON, one object per line.
-        p.terminate()
-        p.waitUntilExit()
+        // Stop it as a dying harness would, by closing its standard input: it shuts down on its own.
+        try (p.standardInput as? Pipe)?.fileHandleForWriting.close()
+        try await DemoRunner.waitUntil(seconds: 20) { !p.isRunning }
+        #expect(p.terminationStatus == 0)
+        // The log so far is JSON, one object per line.
         let log = try String(contentsOfFile: errFile, encoding: .utf8).split(separator: "\n")
         #expect(!log.isEmpty)
         for line in log {
