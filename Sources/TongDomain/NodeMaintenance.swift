@@ -52,8 +52,7 @@ public enum NodeMaintenance {
             keys = opened.keys
         }
         // Check the backup is this node's before touching anything.
-        let check = try TongDatabase(path: source, nodeID: config.nodeID, now: TongNode.now())
-        try check.close()
+        try TongDatabase.checkReplica(path: source, nodeID: config.nodeID)
         for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: source + suffix) }
         for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: home.databaseFile + suffix) }
         try fm.copyItem(atPath: source, toPath: home.databaseFile)

@@ -90,6 +90,12 @@ public final class TongNode: Sendable {
         {
             throw NodeError.config(e.message)
         }
+        if let r = db.searchIndexRebuild {
+            // Derived data rebuilt from the replica (SearchIndexFile): worth a line when it held anything.
+            logger.log(level: r.records > 0 ? .notice : .info, "full-text index rebuilt", metadata: [
+                "records": .stringConvertible(r.records), "reason": .string(r.reason),
+            ])
+        }
         return try TongNode(
             config: config, topology: topology, db: db, credentials: creds, auth: auth,
             nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)

@@ -14,6 +14,22 @@ enum Projection {
 
     static func status(_ v: [String: JSONValue]) -> String { v["status"]?.stringValue == "withdrawn" ? "withdrawn" : "active" }
 
+    /// Rewrites the full-text row of a policy or service item (in the attached index file):
+    /// title (a service item's name), document number (its code), body, tags.
+    /// - Returns: false, writing nothing, for a record without its title yet (an edit that
+    ///   overtook its creation after a restore); it becomes searchable once the title arrives.
+    static func writeText(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool) throws -> Bool {
+        let v = r.values, isPolicy = r.kind == .policy
+        guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return false }
+        if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+        try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [
+                rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+                (v["tags"]?.stringArray ?? []).joined(separator: " "),
+            ])
+        return true
+    }
+
     /// Rewrites the projection rows of one record. `isNew` skips the deletes on the hot insert path.
     ///
     /// The index rows are upserts, never `INSERT OR REPLACE`: a REPLACE (which may delete a row
@@ -27,8 +43,7 @@ enum Projection {
             let isPolicy = r.kind == .policy
             // A record can be incomplete when an edit overtook its creation after a restore;
             // it becomes searchable once its title (a service item's name) arrives.
-            guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return }
-            if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
+            guard try writeText(db, rowid: rowid, record: r, isNew: isNew) else { return }
             let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
@@ -49,15 +64,12 @@ enum Projection {
                         """
                 ).execute(arguments: [rowid, region, department, themes, audiences, status])
             }
-            // Full-text columns: title, document number (a service item's code), body, tags.
-            try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [
-                    rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
-                    (v["tags"]?.stringArray ?? []).joined(separator: " "),
-                ])
-            try catalog.stage(
+            if try catalog.stage(
                 db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
                 audiences: audiences, status: status, issuedOn: issuedOn)
+            {
+                try SearchIndexFile.touch(db)  // the first change to the index in this transaction
+            }
         case .feedback:
             let status = ApplicationTimeline.indexedStatus(v)
             let survey = v["survey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }

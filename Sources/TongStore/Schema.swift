@@ -252,6 +252,15 @@ enum Schema {
                     FROM record WHERE kind = 'department';
                     """)
         }
+        m.registerMigration("v5-search-index-file") { db in
+            // The full-text index moves to its own file (`SearchIndexFile`): the replica keeps only
+            // standard SQLite, and the index is rebuilt there from the records when the node opens.
+            try db.execute(
+                sql: """
+                    DROP TABLE IF EXISTS main.text_fts;
+                    ALTER TABLE node_state ADD COLUMN search_generation INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return m
     }
 }

@@ -137,10 +137,12 @@ final class SearchCatalog: Sendable {
     }
 
     /// Stages the new attributes of `rowid`, written inside the open transaction of `db`.
+    /// - Returns: true for the first record staged in this transaction.
+    @discardableResult
     func stage(
         _ db: Database, rowid: Int64, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
         status: String, issuedOn: String
-    ) throws {
+    ) throws -> Bool {
         let docsize = try Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?"), arguments: [rowid])
         let hook = state.withLock { s in
             s.pending[rowid] = Self.entry(
@@ -162,6 +164,7 @@ final class SearchCatalog: Sendable {
                     }
                 })
         }
+        return hook
     }
 
     private static func entry(

@@ -56,6 +56,7 @@ extension TongDatabase {
                 try index.execute(arguments: [rowid, r.region, r.department, r.themes, r.audiences, r.status, r.issuedOn])
                 try fts.execute(arguments: [rowid, r.title, r.docNumber, r.body, r.tags])
             }
+            try SearchIndexFile.touch(db)
         }
         return clock.now - start
     }

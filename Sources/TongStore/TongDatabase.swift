@@ -17,6 +17,9 @@ public final class TongDatabase: Sendable {
     let rules = ReplicaRules.standard
     /// The database file.
     public let path: String
+    /// Set when opening rebuilt the full-text index (its file was new, missing, damaged or out of
+    /// step with the replica): how many records were indexed and why. Nil when it was current.
+    public let searchIndexRebuild: SearchIndexFile.Rebuild?
 
     /// This node's persistent sync state.
     public struct NodeState: Sendable, Equatable {
@@ -35,14 +38,31 @@ public final class TongDatabase: Sendable {
     /// SQLite's `quick_check` finds damage (the node must not start on it: restore a backup),
     /// `StoreError(.unusable)` for a file that cannot be opened or is another node's.
     public init(path: String, nodeID: String, now: Int64, holdIfNew: Bool = false) throws {
-        let config = Self.configuration(readonly: false)
+        let searchFile = Self.searchIndexPath(for: path)
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            try Self.discardDamagedSearchIndex(searchFile)
+            pool = try DatabasePool(path: path, configuration: Self.configuration(readonly: false, searchFile: searchFile))
             // A damaged file must stop the node here, with one line, not fail every request later.
             if let problem = try pool.read({ db in try Self.quickCheck(db) }) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, problem))
             }
             try Schema.migrator.migrate(pool)
+            try pool.write { db in
+                if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
+                    guard existing == nodeID else {
+                        throw StoreError(.unusable, "database \(path) belongs to node \(existing), not \(nodeID)")
+                    }
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at, restore_pending) VALUES (1, ?, 0, ?, ?, ?)",
+                        arguments: [nodeID, Self.newEpoch(), now, holdIfNew ? 1 : 0])
+                    if holdIfNew {
+                        try Self.audit(db, event: "hold.start", subject: nodeID,
+                                       detail: "the replica was created anew for a node that ran before: writes held until it caught up", now: now)
+                    }
+                }
+            }
+            searchIndexRebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
         } catch let e as DatabaseError {
             if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
@@ -55,24 +75,60 @@ public final class TongDatabase: Sendable {
             try catalog.load(db)
             try enterprises.load(db)
         }
-        try writing { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1") {
-                guard existing == nodeID else {
-                    throw StoreError(.unusable, "database \(path) belongs to node \(existing), not \(nodeID)")
-                }
-            } else {
-                try db.execute(
-                    sql: "INSERT INTO node_state (id, node_id, counter, log_epoch, created_at, restore_pending) VALUES (1, ?, 0, ?, ?, ?)",
-                    arguments: [nodeID, Self.newEpoch(), now, holdIfNew ? 1 : 0])
-                if holdIfNew {
-                    try Self.audit(db, event: "hold.start", subject: nodeID,
-                                   detail: "the replica was created anew for a node that ran before: writes held until it caught up", now: now)
-                }
+    }
+
+    /// Checks that `path` is a sound replica of node `nodeID` (for `tong restore`, before it
+    /// touches the home), changing nothing and creating no file beside it.
+    /// - Throws: `StoreError(.corrupt)` when `quick_check` finds damage, `StoreError(.unusable)`
+    ///   for a file that is not a replica or is another node's.
+    public static func checkReplica(path: String, nodeID: String) throws {
+        do {
+            // Not read-only: a backup made by SQLite's backup API is marked WAL, and a read-only
+            // connection cannot open a WAL file without its -shm. Nothing is written.
+            let q = try DatabaseQueue(path: path, configuration: configuration(readonly: false))
+            defer { try? q.close() }
+            try q.read { db in
+                if let problem = try quickCheck(db) { throw StoreError(.corrupt, corruptMessage(path, problem)) }
+                guard try db.tableExists("node_state"), let owner = try String.fetchOne(db, sql: "SELECT node_id FROM node_state WHERE id = 1")
+                else { throw StoreError(.unusable, "\(path) is not a Tong replica") }
+                guard owner == nodeID else { throw StoreError(.unusable, "database \(path) belongs to node \(owner), not \(nodeID)") }
+            }
+        } catch let e as DatabaseError {
+            if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
+                throw StoreError(.corrupt, corruptMessage(path, e.message ?? "\(e)"))
+            }
+            throw StoreError(.unusable, "cannot open database \(path): \(e.message ?? "\(e)")")
+        }
+    }
+
+    /// The full-text index's own file beside the replica: `data/tong.sqlite` → `data/tong.search.sqlite`.
+    public static func searchIndexPath(for path: String) -> String {
+        (path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) : path) + ".search.sqlite"
+    }
+
+    /// Removes the index file (and its WAL) when SQLite finds it damaged or cannot open it: it
+    /// is derived data, rebuilt from the replica at open, so damage there must not stop a node.
+    static func discardDamagedSearchIndex(_ file: String) throws {
+        guard FileManager.default.fileExists(atPath: file) else { return }
+        var damaged: Bool
+        do {
+            let q = try DatabaseQueue(path: file, configuration: configuration(readonly: false))  // read-only cannot open a WAL file without its -shm
+            damaged = try q.read { db in try Self.quickCheck(db) } != nil
+            try q.close()
+        } catch {
+            damaged = true
+        }
+        if damaged {
+            for f in [file, file + "-wal", file + "-shm"] where FileManager.default.fileExists(atPath: f) {
+                try FileManager.default.removeItem(atPath: f)
             }
         }
     }
 
-    static func configuration(readonly: Bool) -> Configuration {
+    /// Connection settings. `searchFile`, when given, is attached as schema `search` (the
+    /// full-text index's own file, `SearchIndexFile`); a read-only connection attaches it only
+    /// if it exists.
+    static func configuration(readonly: Bool, searchFile: String? = nil) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -80,12 +136,20 @@ public final class TongDatabase: Sendable {
         config.prepareDatabase { db in
             db.add(tokenizer: BigramTokenizer.self)
             try SearchScan.register(db)
-            // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            let writer = !db.configuration.readonly
+            if let searchFile, writer || FileManager.default.fileExists(atPath: searchFile) {
+                try db.execute(sql: "ATTACH DATABASE ? AS search", arguments: [searchFile])
+                // WAL like the replica; only the writer may switch it (a no-op once the file is WAL).
+                if writer { try db.execute(sql: "PRAGMA search.journal_mode = WAL") }
+            }
+            // WAL with synchronous=FULL: a commit that returned is on disk (rule 10), in both files.
+            if writer { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            if writer, searchFile != nil { try db.execute(sql: "PRAGMA search.synchronous = FULL") }
             // A pushed batch or bulk import is one transaction of many MB; with SQLite's default
             // 2 MB page cache the writer spills dirty pages into the WAL mid-transaction and
             // reads them back (FTS segment merges touch them again), several writes per page.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            if writer { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            if writer, searchFile != nil { try db.execute(sql: "PRAGMA search.cache_size = -\(Self.writerCacheKiB)") }
         }
         return config
     }
@@ -194,7 +258,7 @@ public final class TongDatabase: Sendable {
 
     /// Runs the checkpoint that folds the WAL into the main file (used before backups and on stop).
     public func checkpoint() throws {
-        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate, on: nil) }  // nil: every attached file too
     }
 
     /// Closes the database.

@@ -110,3 +110,94 @@ import Testing
         }
     }
 }
+
+/// The full-text index in its own file (issue 16): derived data, rebuilt from the replica.
+@Suite struct SearchIndexFileTests {
+    func titles(_ db: TongDatabase, _ q: String) throws -> [String] {
+        var req = SearchRequest()
+        req.q = q
+        return try db.search(req).hits.map { $0.record.state["title"]?.stringValue ?? "" }.sorted()
+    }
+
+    @Test func theIndexIsRebuiltWhenItsFileIsMissingDamagedOrOutOfStep() throws {
+        let path = tempDir() + "/t.sqlite", index = TongDatabase.searchIndexPath(for: path)
+        #expect(index.hasSuffix("/t.search.sqlite"))
+        var db = try TongDatabase(path: path, nodeID: "330000", now: 1)
+        _ = try db.write([policy("稳岗返还通知", body: "返还失业保险费"), policy("社保缓缴", body: "阶段性缓缴社会保险费")],
+                         signer: signer("330000"), topology: storeTopology, now: 2)
+        try db.close()
+        // Current: opening again rebuilds nothing.
+        db = try TongDatabase(path: path, nodeID: "330000", now: 3)
+        #expect(db.searchIndexRebuild == nil)
+        #expect(try titles(db, "缓缴") == ["社保缓缴"])
+        try db.close()
+        // Missing: rebuilt from the records, and search answers as before.
+        for f in [index, index + "-wal", index + "-shm"] { try? FileManager.default.removeItem(atPath: f) }
+        db = try TongDatabase(path: path, nodeID: "330000", now: 4)
+        #expect(db.searchIndexRebuild?.records == 2)
+        #expect(try titles(db, "缓缴") == ["社保缓缴"])
+        try db.checkpoint()
+        try db.close()
+        // Out of step (as after a crash between the two files' commits): an older copy of the
+        // index comes back after a third policy was written; the generation tells, it is rebuilt.
+        let old = index + ".old"
+        try FileManager.default.copyItem(atPath: index, toPath: old)
+        db = try TongDatabase(path: path, nodeID: "330000", now: 5)
+        _ = try db.write([policy("减免房租", body: "缓缴与减免并行")], signer: signer("330000"), topology: storeTopology, now: 6)
+        try db.checkpoint()
+        try db.close()
+        for f in [index + "-wal", index + "-shm"] { try? FileManager.default.removeItem(atPath: f) }
+        try FileManager.default.removeItem(atPath: index)
+        try FileManager.default.moveItem(atPath: old, toPath: index)
+        db = try TongDatabase(path: path, nodeID: "330000", now: 7)
+        #expect(db.searchIndexRebuild?.records == 3)
+        #expect(db.searchIndexRebuild?.reason.contains("generation") == true, "\(String(describing: db.searchIndexRebuild))")
+        #expect(try titles(db, "缓缴") == ["减免房租", "社保缓缴"])
+        try db.close()
+        // Damaged: garbage in place of the index is discarded and rebuilt; the replica is untouched.
+        for f in [index + "-wal", index + "-shm"] { try? FileManager.default.removeItem(atPath: f) }
+        try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: index))
+        db = try TongDatabase(path: path, nodeID: "330000", now: 8)
+        #expect(db.searchIndexRebuild?.records == 3)
+        #expect(try titles(db, "稳岗") == ["稳岗返还通知"])
+        try db.close()
+    }
+
+    /// The replica holds no table that needs Tong's tokenizer: Datasette (when installed) opens
+    /// it with no extension and serves each readable view.
+    @Test func datasetteOpensTheReplica() async throws {
+        let dir = tempDir(), path = dir + "/t.sqlite"
+        let db = try TongDatabase(path: path, nodeID: "330000", now: 1)
+        _ = try db.write([policy("稳岗返还通知", body: "返还失业保险费")], signer: signer("330000"), topology: storeTopology, now: 2)
+        try db.checkpoint()
+        try db.close()
+        // The system sqlite3 shell lists every table and counts each one's rows: a table needing
+        // a missing tokenizer would fail here.
+        if let tables = try OperationsStoreTests.sqlite3(["-readonly", path, "SELECT name FROM sqlite_schema WHERE type = 'table';"]) {
+            #expect(tables.status == 0 && !tables.out.contains("text_fts"), "\(tables.out)\(tables.err)")
+            for t in tables.out.split(separator: "\n") {
+                let r = try OperationsStoreTests.sqlite3(["-readonly", path, "SELECT count(*) FROM \"\(t)\";"])
+                #expect(r?.status == 0, "\(t): \(r?.err ?? "")")
+            }
+        }
+        let candidates = ["/usr/local/bin/datasette", "/usr/bin/datasette", NSHomeDirectory() + "/.local/bin/datasette"]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { $0 + "/datasette" }
+        guard let exe = candidates.first(where: FileManager.default.isExecutableFile) else {
+            print("datasette is not installed (pip install datasette); the sqlite3 shell check above stands for it")
+            return
+        }
+        // `datasette inspect` opens the file and counts every table, as its index page does.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["inspect", path, "--inspect-file", dir + "/inspect.json"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(String(decoding: e, as: UTF8.self))")
+        let inspect = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/inspect.json"))))
+        #expect(inspect["t"]?["tables"]?["record"]?["count"] == 1)
+    }
+}

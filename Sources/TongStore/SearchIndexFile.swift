@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import TongCore
+
+/// The full-text index (`text_fts`, FTS5 with the `tong_bigram` tokenizer) lives in its own
+/// SQLite file beside the replica, attached to every connection as schema `search`, so the
+/// replica itself holds only standard SQLite: the sqlite3 shell, Datasette and any SQL tool open
+/// it with no extension (an FTS5 table whose tokenizer they lack made Datasette refuse the
+/// whole file).
+///
+/// The index is derived data. Two files do not commit atomically together (SQLite's WAL mode
+/// makes a transaction over attached databases atomic per file only), so each transaction that
+/// changes the index also moves a generation number in both files (`node_state.search_generation`
+/// and `search.index_state.generation`). At open, an index file that is missing, damaged, or at
+/// another generation (a crash between the two commits, a restored replica, a file copied from
+/// elsewhere) is rebuilt from the records: the replica is the truth, the index follows it.
+/// Backups need only the replica.
+public enum SearchIndexFile {
+    /// What a rebuild at open did.
+    public struct Rebuild: Sendable, Equatable {
+        /// Records indexed (policies and service items with a title or name).
+        public var records: Int
+        /// Why the index was rebuilt, in English for the log.
+        public var reason: String
+    }
+
+    /// The FTS5 table, in the attached schema.
+    static let createSQL = """
+        CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, tokenize='tong_bigram');
+        CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);
+        """
+
+    /// Checks the attached index against the replica and rebuilds it when it is not current.
+    /// Runs in a write transaction when the replica opens, after the migrations and once
+    /// `node_state` exists.
+    /// - Returns: what was rebuilt, or nil when the index was current.
+    /// - Throws: `DatabaseError` from SQLite.
+    static func ensure(_ db: Database) throws -> Rebuild? {
+        let mine = try Int64.fetchOne(db, sql: "SELECT search_generation FROM main.node_state WHERE id = 1") ?? 0
+        let reason: String
+        if try !db.tableExists("index_state", in: "search") || !db.tableExists("text_fts", in: "search") {
+            reason = "the full-text index file was new or missing"
+        } else {
+            let theirs = try Int64.fetchOne(db, sql: "SELECT generation FROM search.index_state WHERE id = 1")
+            guard theirs != mine else { return nil }
+            reason = "the full-text index was at generation \(theirs.map(String.init) ?? "none"), the replica at \(mine)"
+        }
+        try db.execute(sql: "DROP TABLE IF EXISTS search.text_fts; DROP TABLE IF EXISTS search.index_state")
+        try db.execute(sql: createSQL)
+        var count = 0
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT \(TongDatabase.recordColumns) FROM record WHERE kind IN ('policy', 'service_item') ORDER BY rowid")
+        while let row = try rows.next() {
+            let r = try TongDatabase.decode(row)
+            if try Projection.writeText(db, rowid: r.rowid, record: r.state, isNew: true) { count += 1 }
+        }
+        // A fresh generation (random start, so an index file from another replica never matches by chance).
+        let generation = Int64.random(in: 1...(Int64.max >> 2))
+        try db.execute(sql: "UPDATE main.node_state SET search_generation = ? WHERE id = 1", arguments: [generation])
+        try db.execute(sql: "INSERT INTO search.index_state (id, generation) VALUES (1, ?)", arguments: [generation])
+        return Rebuild(records: count, reason: reason)
+    }
+
+    /// Moves the generation in both files; called once per transaction that changes the index.
+    static func touch(_ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE main.node_state SET search_generation = search_generation + 1 WHERE id = 1").execute()
+        try db.cachedStatement(
+            sql: "UPDATE search.index_state SET generation = (SELECT search_generation FROM main.node_state WHERE id = 1) WHERE id = 1"
+        ).execute()
+    }
+}
