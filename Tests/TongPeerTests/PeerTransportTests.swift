@@ -25,6 +25,11 @@ import Testing
         return Federation(ca: ca, a: try creds("100000"), b: try creds("330000"))
     }
 
+    /// Request timeout for the round trips: generous, because the whole suite starts at once
+    /// on two cores and a handshake can wait seconds for a thread; these tests are about what
+    /// is answered, not how fast.
+    static let loaded: Duration = .seconds(60)
+
     static let quiet = Logger(label: "tong.peer.test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs a PeerServer with test routes on an ephemeral loopback port for the duration of `body`.
@@ -62,12 +67,14 @@ import Testing
         let client = try PeerClient(credentials: fed.a, group: MultiThreadedEventLoopGroup.singleton)
         try await Self.withServer(fed.b) { port in
             let response = try await client.request(
-                method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil)
+                method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil,
+                timeout: Self.loaded)
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == "100000")
             // A second request on a fresh connection must work just the same.
             let again = try await client.request(
-                method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil)
+                method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil,
+                timeout: Self.loaded)
             #expect(String(decoding: again.body, as: UTF8.self) == "100000")
         }
     }
@@ -79,7 +86,7 @@ import Testing
         try await Self.withServer(fed.b) { port in
             let response = try await client.request(
                 method: "POST", host: "127.0.0.1", port: port, path: "/upload", expectedNodeID: "330000",
-                body: payload, contentType: "application/octet-stream")
+                body: payload, contentType: "application/octet-stream", timeout: Self.loaded)
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == String(payload.count))
         }
