@@ -197,6 +197,7 @@ public struct SyncService: Service {
                     }
                     if needAck || now - lastStats >= 60_000 {
                         _ = try node.acknowledgeArrivals()
+                        _ = try node.mirrorTransfers()
                         needAck = false
                     }
                     if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {

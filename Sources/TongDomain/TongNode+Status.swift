@@ -63,7 +63,7 @@ extension TongNode {
     /// median answer time, average rating: no personal data) and its sync health (`syncReport`),
     /// and publishes them if they changed.
     package func publishSupervision() throws {
-        let today = Self.day(ms: Self.now())
+        let today = self.today()
         var figures: [String: JSONValue] = [:]
         let parser = ISO8601DateFormatter()
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -14,8 +14,14 @@ public struct SearchRequest: Sendable {
     public var department: String?
     /// Audience code filter.
     public var audience: String?
-    /// Status filter (`active`, `withdrawn`).
+    /// Status filter: `active` (not withdrawn, whatever the dates), `withdrawn`, or a validity
+    /// computed on `today`: `in_force` (现行有效), `expired` (已失效), `not_yet` (尚未生效).
     public var status: String?
+    /// The day validity is computed for (`YYYY-MM-DD`, the Beijing date; see
+    /// `SimpleDate(beijingMillis:)`). Required by the three validity statuses: without it they match nothing.
+    public var today: String?
+    /// Every status value the filter accepts.
+    public static let statuses: [String] = ["active", "withdrawn", "in_force", "expired", "not_yet"]
     /// Page size.
     public var limit: Int = 20
     /// Page start.

@@ -11,6 +11,9 @@ struct SearchFilter {
     var audiences: UInt32?
     var department: UInt32?
     var withdrawn: Bool?
+    /// Validity on `today` (yyyymmdd): the state a row must be in, nil for any.
+    var validity: PolicyValidity.State?
+    var today: Int32 = 0
     /// Accepted region ids (nil: any region).
     var regions: [Bool]?
     /// A filter value nothing can match (an unknown department, theme or status).
@@ -27,7 +30,14 @@ struct SearchFilter {
         case nil: break
         case "active": withdrawn = false
         case "withdrawn": withdrawn = true
-        default: impossible = true
+        case let v?:
+            if let state = PolicyValidity.State(rawValue: v), let t = req.today, SearchCatalog.day(t) != 0 {
+                withdrawn = false
+                validity = state
+                today = SearchCatalog.day(t)
+            } else {
+                impossible = true
+            }
         }
         if let r = req.region {
             // The same half-open range of codes as before, compared bytewise like SQLite's BINARY collation.
@@ -43,6 +53,11 @@ struct SearchFilter {
         if let a = audiences, e.audiences & a == 0 { return false }
         if let d = department, e.department != d { return false }
         if let w = withdrawn, e.isWithdrawn != w { return false }
+        if let v = validity {
+            let state: PolicyValidity.State =
+                e.from != 0 && today < e.from ? .notYet : e.to != 0 && today > e.to ? .expired : .inForce
+            if state != v { return false }
+        }
         if let r = regions, !r[Int(e.region)] { return false }
         return true
     }

@@ -96,8 +96,8 @@ import TongCore
                     ("title", "缓缴社保需要哪些材料"), ("content", "我司为小微企业，请问申请缓缴社保需要提交哪些材料？"),
                     ("contact.name", "王经理"), ("contact.phone", "13912345678"),
                 ])
-            #expect(ok.status == 201)
-            let code = String(try #require(ok.body.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
+            #expect(ok.status == 303)
+            let code = String(try #require(ok.header("Location")?.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
 
             let receipt = try await Self.browse(["--dump-dom", base + "/receipt/\(code)"])
             #expect(receipt.contains(code) && receipt.contains("浙江省人力资源和社会保障厅"))
