@@ -185,6 +185,22 @@ extension TongDatabase {
         }
     }
 
+    /// Submission time, first reply time and due date (ISO 8601 UTC, ISO 8601 UTC or "",
+    /// `YYYY-MM-DD` or "") of every feedback item of one department submitted at or after
+    /// `since` (ISO 8601 UTC), survey responses and applications left out: what the weekly
+    /// supervision figures are counted from.
+    public func feedbackTimes(department: String, since: String) throws -> [(submittedAt: String, repliedAt: String, dueOn: String)] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT submitted_at, replied_at, due_on FROM feedback_index
+                    WHERE department = ? AND form NOT IN ('application', 'survey') AND submitted_at >= ?
+                    """, arguments: [department, since]
+            ).map { (submittedAt: $0[0] as String, repliedAt: $0[1] as String, dueOn: $0[2] as String) }
+        }
+    }
+
     /// Open and overdue items (as of `today`, yyyy-mm-dd) per department of `node`, separately
     /// for feedback and for applications (办理), from the index alone: the backlog metrics.
     public func openItems(departmentsOf node: String, today: String) throws -> [(department: String, application: Bool, open: Int, overdue: Int)] {

@@ -415,4 +415,108 @@ import TongCore
             #expect(at.body.contains("value=\"330000-dof\" required checked"))
         }
     }
+
+    /// Cells of `<table class="t-NAME">`, header first, as text.
+    static func tableCells(_ html: String, _ name: String) -> [[String]] {
+        let table = PortalEnterpriseTests.slice(html, from: "<table class=\"t-\(name)\">", to: "</table>")
+        return table.matches(of: /<tr>(.*?)<\/tr>/).map { row in
+            row.output.1.matches(of: /<t[hd][^>]*>(.*?)<\/t[hd]>/).map { cell in
+                String(cell.output.1).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                    .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+                    .replacingOccurrences(of: "&amp;", with: "&")
+            }
+        }
+    }
+
+    /// RFC 4180 rows.
+    static func csvRows(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = "", quoted = false
+        let chars = Array(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if quoted {
+                if c == "\"", i + 1 < chars.count, chars[i + 1] == "\"" {
+                    field.append("\"")
+                    i += 1
+                } else if c == "\"" {
+                    quoted = false
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\r\n" || c == "\n" {
+                row.append(field); field = ""; rows.append(row); row = []
+            } else {
+                field.append(c)
+            }
+            i += 1
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+
+    @Test func supervisionShowsAPeriodProvincesRatesChartsAndCSVThatMatchesThePage() async throws {
+        try await withFederation(topology: Self.twoProvinces) { f in
+            let zj = f.node("330000"), js = f.node("320000")
+            var ids: [String] = []
+            for i in 0..<2 {
+                ids.append(try zj.submitFeedback([
+                    "kind": "consultation", "department": "330000-hrss", "title": .string("咨询\(i)"), "content": "内容",
+                    "contact": ["name": "冯", "phone": "13912345678"],
+                ]).id)
+            }
+            for r in [5, 2] { _ = try zj.submitFeedback(["kind": "evaluation", "department": "330000-hrss", "rating": .int(Int64(r))]) }
+            _ = try js.submitFeedback([
+                "kind": "complaint", "department": "320000-dof", "title": "投诉", "content": "内容", "contact": ["name": "陈", "phone": "13912345678"],
+            ])
+            let created = try await f.request(
+                "POST", "330000", "/api/v1/surveys", token: try f.fed.adminToken("330000"),
+                body: ["title": "问卷", "department": "330000-hrss", "questions": [["type": "single", "text": "情况", "options": ["好", "差"]]]])
+            let sid = try #require(created.json?["id"]?.stringValue)
+            for _ in 0..<3 {
+                _ = try zj.submitFeedback(["kind": "survey", "department": "330000-hrss", "survey": .string(sid), "answers": ["q1": "好"]])
+            }
+            _ = try zj.create(kind: .policy, body: policyBody("租金减免", dept: "330000-dof", themes: ["rent_relief"]), by: .admin)
+            try await eventually {
+                (try? zj.db.feedback(department: "330000-hrss").allSatisfy { $0.state["status"]?.stringValue == "delivered" }) == true
+            }
+            _ = try zj.reply(feedback: ids[0], body: ["content": "已答复"], by: .department("330000-hrss"))
+
+            let admin = PortalTestClient(address: f.fed.http["100000"]!)
+            _ = try await admin.get("/login")
+            _ = try await admin.post("/login", [("token", try f.fed.adminToken("100000")), ("next", "supervision")])
+            var page = ""
+            // The figures travel up in the stats records; wait until both provinces' lines are at the national node.
+            try await eventually {
+                page = try await admin.get("/supervision").body
+                let rows = Self.tableCells(page, "departments")
+                let hrss = rows.first { $0.count > 1 && $0[1] == "330000-hrss" }
+                return hrss?[3] == "1" && hrss?[9] == "50.0%" && rows.contains { $0.count > 1 && $0[1] == "320000-dof" && $0[2] == "1" }
+            }
+            let departments = Self.tableCells(page, "departments")
+            let hrss = try #require(departments.first { $0.count > 1 && $0[1] == "330000-hrss" })
+            // Received 4 (the three survey answers are not counted), answered 1, on time 1 → 100.0%, 满意率 1 of 2.
+            #expect(Array(hrss[2...5]) == ["4", "1", "1", "100.0%"] && hrss[9] == "50.0%", "\(hrss)")
+            let provinces = Self.tableCells(page, "provinces")
+            #expect(provinces.contains { $0.first == "浙江省" && $0[2] == "4" }, "\(provinces)")
+            #expect(provinces.contains { $0.first == "江苏省" && $0[2] == "1" }, "\(provinces)")
+            // Three charts, drawn on the server.
+            #expect(page.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\"").count - 1 == 3)
+            #expect(page.contains("<title>各部门：按时办结、逾期、办理中</title>") && page.contains("<title>现行政策：地区 × 主题</title>"))
+            // Every table's CSV is the table on the page.
+            for name in ["provinces", "departments", "weeks", "regions"] {
+                let csv = try await admin.get("/supervision.csv?table=\(name)")
+                #expect(csv.status == 200 && csv.header("Content-Type")?.hasPrefix("text/csv") == true)
+                #expect(Self.csvRows(csv.body) == Self.tableCells(page, name), "\(name)")
+            }
+            // Another period: nothing received in January 2020.
+            let old = try await admin.get("/supervision?from=2020-01-01&to=2020-01-31")
+            #expect(Self.tableCells(old.body, "departments").dropFirst().allSatisfy { $0[2] == "0" })
+            #expect(try await PortalTestClient(address: f.fed.http["100000"]!).get("/supervision.csv?table=departments").body.contains("工作人员登录"))
+        }
+    }
 }

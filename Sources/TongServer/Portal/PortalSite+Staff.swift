@@ -36,6 +36,7 @@ extension PortalSite {
             try await self.guarded(req) { pr in try self.settle(pr, try await self.readForm(req, pr)) }
         }
         router.get("/supervision") { req, _ in try await self.guarded(req) { try self.supervisionPage($0) } }
+        router.get("/supervision.csv") { req, _ in try await self.guarded(req) { try self.supervisionCSV($0) } }
     }
 
     /// Where a login may send the browser next: a fixed list, never a caller-supplied URL.
@@ -525,50 +526,6 @@ extension PortalSite {
             return try admin(pr, notice: "无法解决该冲突：\(why)", status: HTTPProblem(e).status)
         }
         return redirect(pr, to: "/admin")
-    }
-
-    func supervisionPage(_ pr: PortalRequest) throws -> Response {
-        if let refusal = try requireAdmin(pr, next: "supervision") { return refusal }
-        let matrix = try regionThemeMatrix()
-        let themes = Theme.allCases
-        let head: [PortalHTML] = themes.map { "<th>\($0.chineseName)</th>" }
-        let rows: [PortalHTML] = matrix.map { line in
-            let cells: [PortalHTML] = themes.map { t in
-                let n = line.themes[t.rawValue] ?? 0
-                return n == 0 ? "<td>0</td>" as PortalHTML : "<td><a href=\"/policies?region=\(line.region)&amp;theme=\(t.rawValue)\">\(n)</a></td>"
-            }
-            return "<tr><th scope=\"row\">\(nodeName(line.region))<br><code>\(line.region)</code></th>\(cells)<td>\(line.total)</td></tr>"
-        }
-        let sup = try node.supervision()
-        let depts: [PortalHTML] = (sup["departments"]?.arrayValue ?? []).map { d in
-            let by = d["by_status"]?.objectValue ?? [:]
-            let total = by.values.compactMap(\.intValue).reduce(0, +)
-            let minutes = d["median_answer_minutes"]?.intValue
-            let rating = d["average_rating_x100"]?.intValue
-            let overdue = d["overdue"]?.intValue ?? 0
-            return """
-                <tr><td>\(PortalSite.text(d["name"]).isEmpty ? PortalSite.text(d["department"]) : PortalSite.text(d["name"]))<br>\
-                <code>\(PortalSite.text(d["department"]))</code></td>\
-                <td>\(total)</td><td>\((by["replied"]?.intValue ?? 0) + (by["closed"]?.intValue ?? 0))</td>\
-                <td>\(by["transferred"]?.intValue ?? 0)</td>\
-                <td class="\(overdue > 0 ? "bad" : "")">\(overdue)</td>\
-                <td>\(minutes.map(Self.duration) ?? "—")</td><td>\(rating.map { String(format: "%.2f", Double($0) / 100) } ?? "—")</td></tr>
-                """
-        }
-        return page(
-            pr, title: "督查",
-            """
-            <h1>督查</h1>
-            <h2>现行政策：地区 × 主题</h2>
-            <p class="meta">按发文地区统计（各地区本级，不含下辖）；点击数字查看对应政策。</p>
-            <div class="table"><table><thead><tr><th>地区</th>\(head)<th>合计</th></tr></thead><tbody>\
-            \(rows.isEmpty ? "<tr><td colspan=\"9\">暂无政策</td></tr>" as PortalHTML : PortalHTML.join(rows))</tbody></table></div>
-            <h2>互动通：各部门办理情况</h2>
-            <div class="table"><table><thead>
-            <tr><th>部门</th><th>收到（不含问卷）</th><th>已答复</th><th>转办</th><th>逾期</th><th>答复用时（中位数）</th><th>平均满意度</th></tr></thead>
-            <tbody>\(depts.isEmpty ? "<tr><td colspan=\"7\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(depts))</tbody></table></div>
-            \(try applicationSupervisionTables())
-            """)
     }
 
     /// Minutes as 天/小时/分钟.
