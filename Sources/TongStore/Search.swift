@@ -55,6 +55,9 @@ public struct SearchResult: Sendable {
     public var regionFacets: [String: Int]
     /// Counts per department over all matches.
     public var departmentFacets: [String: Int]
+    /// Counts per validity (`in_force`, `not_yet`, `expired`, `withdrawn`) over all matches, on
+    /// the request's `today`; empty without it.
+    public var validityFacets: [String: Int] = [:]
 }
 
 extension TongDatabase {
@@ -89,7 +92,7 @@ extension TongDatabase {
                     scores[i] != scores[j] ? scores[i] > scores[j] : scan.rowid(i) > scan.rowid(j)
                 }.map { scan.rowid($0) }
             } else {
-                facets = FacetCounts(snapshot)
+                facets = FacetCounts(snapshot, day: filter.countDay)
                 var rowids: [Int64] = [], issued: [Int32] = []
                 for (p, page) in snapshot.pages.enumerated() {
                     guard let entries = page?.entries else { continue }
@@ -136,7 +139,14 @@ extension TongDatabase {
                 .sorted { $0.element != $1.element ? $0.element > $1.element : snapshot.departments[$0.offset] < snapshot.departments[$1.offset] }
                 .prefix(50)
             for (id, n) in topDepartments { departments[snapshot.departments[id]] = n }
-            return SearchResult(total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
+            var validity: [String: Int] = [:]
+            if facets.day != 0 {
+                let order: [PolicyValidity.State] = [.inForce, .notYet, .expired, .withdrawn]
+                for (i, state) in order.enumerated() { validity[state.rawValue] = facets.validity[i] }
+            }
+            return SearchResult(
+                total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments,
+                validityFacets: validity)
         }
     }
 

@@ -19,8 +19,12 @@ struct SearchFilter {
     /// A filter value nothing can match (an unknown department, theme or status).
     var impossible = false
 
+    /// `req.today` as yyyymmdd (0 without it): the day validity is counted for.
+    var countDay: Int32 = 0
+
     init(_ req: SearchRequest, kind: RecordKind, snapshot: SearchCatalog.Snapshot) {
         kindFlag = kind == .policy ? SearchCatalog.Entry.policy : 0
+        countDay = req.today.map(SearchCatalog.day) ?? 0
         if let t = req.theme { themes = UInt32(Theme(rawValue: t)?.bit ?? 0); impossible = impossible || themes == 0 }
         if let a = req.audience { audiences = UInt32(Audience(rawValue: a)?.bit ?? 0); impossible = impossible || audiences == 0 }
         if let d = req.department {
@@ -69,15 +73,22 @@ struct FacetCounts {
     var themes = [Int](repeating: 0, count: 32)
     var regions: [Int]
     var departments: [Int]
+    /// Rows per validity on `day` (in_force, not_yet, expired, withdrawn); only when `day` is set.
+    var validity = [Int](repeating: 0, count: 4)
+    var day: Int32 = 0
 
-    init(_ snapshot: SearchCatalog.Snapshot) {
+    init(_ snapshot: SearchCatalog.Snapshot, day: Int32 = 0) {
         regions = [Int](repeating: 0, count: snapshot.regions.count)
         departments = [Int](repeating: 0, count: snapshot.departments.count)
+        self.day = day
     }
 
     @inline(__always)
     mutating func add(_ e: SearchCatalog.Entry) {
         total += 1
+        if day != 0 {
+            validity[e.isWithdrawn ? 3 : e.from != 0 && day < e.from ? 1 : e.to != 0 && day > e.to ? 2 : 0] += 1
+        }
         regions[Int(e.region)] += 1
         departments[Int(e.department)] += 1
         var bits = e.themes
@@ -129,7 +140,7 @@ final class SearchScan {
         self.snapshot = snapshot
         self.filter = filter
         acc = .allocate(capacity: 1)
-        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot)))
+        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot, day: filter.countDay)))
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))
         for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }

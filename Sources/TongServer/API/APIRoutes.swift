@@ -69,6 +69,7 @@ enum APIRoutes {
                         "theme": .object(result.themeFacets.mapValues { .int(Int64($0)) }),
                         "region": .object(result.regionFacets.mapValues { .int(Int64($0)) }),
                         "department": .object(result.departmentFacets.mapValues { .int(Int64($0)) }),
+                        "validity": .object(result.validityFacets.mapValues { .int(Int64($0)) }),
                     ],
                 ])
             }

@@ -131,11 +131,11 @@ extension PortalSite {
         all.status = nil
         all.limit = 0
         all.offset = 0
-        let allTotal = try node.db.search(all, kind: .policy).total
+        // One pass counts every state under the other filters.
+        let counts = try node.db.search(all, kind: .policy)
+        let allTotal = counts.total
         for state in PolicyValidity.State.allCases {
-            var one = all
-            one.status = state.rawValue
-            let n = try node.db.search(one, kind: .policy).total
+            let n = counts.validityFacets[state.rawValue] ?? 0
             links.append(
                 """
                 <li><a href=\"\(searchLink("/policies", s, set: "status", to: Self.statusParam(state.rawValue)))\"\

@@ -347,7 +347,8 @@ extension PortalSite {
         let children: [PortalHTML] = topo.nodes.filter { $0.parent == here }.sorted { $0.id < $1.id }.map { n in
             "<li><a href=\"\(link(n.id))\">\(n.name)</a></li>"
         }
-        let depts = ((try? node.departments()) ?? []).filter {
+        // Only this region's departments are read (the directory is indexed by owner).
+        let depts = ((try? node.db.records(kind: .department, owner: here)) ?? []).filter {
             Validation.departmentID($0.state.id)?.node == here && $0.state["status"]?.stringValue != "withdrawn" && $0.state.id != exclude
         }
         let choices: [PortalHTML] = depts.sorted { $0.state.id < $1.state.id }.map { d in
@@ -407,13 +408,15 @@ extension PortalSite {
                 <td>\(p["role"]?.stringValue == "parent" ? "上级" : "下级")</td>\
                 <td class="\(connected ? "ok" : "bad")">\(connected ? "已连接" : "未连接")</td>\
                 <td>\(PortalText.beijingTime(iso: PortalSite.text(p["last_sync"])))</td>\
-                <td>\(PortalSite.text(p["pending"]))</td><td>\(PortalSite.text(p["last_error"]))</td></tr>
+                <td>\(PortalSite.text(p["pending"]))</td><td title="\(PortalSite.text(p["last_error"]))">\
+                \(PortalSite.text(p["last_error"]).isEmpty ? "" : "连接或同步出错（详见日志）")</td></tr>
                 """
         }
         let rejections: [PortalHTML] = (st["recent_rejections"]?.arrayValue ?? []).map { r in
             """
             <tr><td>\(PortalText.beijingTime(iso: PortalSite.text(r["at"])))</td><td>\(PortalSite.text(r["peer"]))</td>\
-            <td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>
+            <td>\(PortalSite.text(r["origin"]))</td>\
+            <td title="\(PortalSite.text(r["reason"]))">\(PortalText.rejection(PortalSite.text(r["reason"])))</td></tr>
             """
         }
         let conflicts: [PortalHTML] = try node.db.conflicted().map { conflictBlock(pr, $0) }

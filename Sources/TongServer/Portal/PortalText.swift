@@ -46,6 +46,18 @@ enum PortalText {
         return containsChinese(detail) ? detail : "填写有误，请检查后重新提交"
     }
 
+    /// Why a received change set was refused, in Chinese (the node's English reason stays in the
+    /// logs, `tong status` and the API; the page keeps it only as a tooltip for operators).
+    static func rejection(_ reason: String) -> String {
+        let r = reason.lowercased()
+        let known: [(String, String)] = [
+            ("bad signature", "签名校验失败"), ("revoked", "来源证书已吊销"), ("certificate", "来源证书不可信或不符"),
+            ("in the future", "签名时间超前"), ("counter", "版本计数异常（重放或伪造）"), ("content:", "内容不符合字段规则"),
+            ("scope", "传播范围不符"), ("may", "越权修改"), ("topology", "来源节点不在拓扑中"), ("p-256", "密钥类型不符"),
+        ]
+        return known.first { r.contains($0.0) }?.1 ?? "校验未通过"
+    }
+
     /// Whether `s` has a CJK ideograph: a message meant for people rather than the API.
     static func containsChinese(_ s: String) -> Bool { s.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } }
 
