@@ -104,7 +104,11 @@ import TongCore
             let receipt = try await c.get("/receipt/\(code)")
             #expect(receipt.status == 200 && receipt.body.contains(String(code)))
             #expect(receipt.body.contains("已提交") || receipt.body.contains("已送达"))
-            #expect(try await c.post("/receipt", [("code", String(code))]).body.contains("浙江省人力资源和社会保障厅"))
+            // Looking a receipt up posts once and lands on its page (post/redirect/get).
+            let looked = try await c.post("/receipt", [("code", String(code).lowercased())])
+            #expect(looked.status == 303 && looked.header("Location") == "/receipt/\(code)")
+            #expect(try await c.get(looked.header("Location")!).body.contains("浙江省人力资源和社会保障厅"))
+            #expect(try await c.post("/receipt", [("code", "TONG-NOPE")]).status == 404)
             #expect(try await c.get("/receipt/TONG-NOPE").status == 404)
 
             // Evaluation needs a rating; hostile or huge bodies are refused, never a crash.

@@ -23,7 +23,7 @@ extension PortalSite {
         router.post("/receipt") { req, _ in
             try await self.guarded(req) { pr in
                 let form = try await self.readForm(req, pr)
-                return try self.receipt(pr, code: form["code"] ?? "")
+                return try self.lookUp(pr, code: form["code"] ?? "")
             }
         }
         router.get("/receipt/:code") { req, ctx in
@@ -241,6 +241,18 @@ extension PortalSite {
             \(error.map { "<span class=\"field-error\">\($0)</span>" as PortalHTML } ?? .empty)</div>
             <button type="submit">查询</button></form>
             """)
+    }
+
+    /// The look-up form's post: a 303 to the receipt's page when the code is known here
+    /// (post/redirect/get: a reload does not post again), the form again with a message if not.
+    func lookUp(_ pr: PortalRequest, code raw: String) throws -> Response {
+        let code = raw.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        let wellFormed = !code.isEmpty && code.utf8.count <= 100 && code.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+        let isApplication = wellFormed ? try applicationByReceipt(code) != nil : false
+        guard isApplication || (wellFormed && (try? node.receiptStatus(code)) != nil) else {
+            return receiptLookup(pr, error: "未找到该回执编号，请核对后重试（回执只能在提交留言的平台查询）。", status: 404)
+        }
+        return redirect(pr, to: "/receipt/\(PortalForm.encode(code))")
     }
 
     func receipt(_ pr: PortalRequest, code: String) throws -> Response {
