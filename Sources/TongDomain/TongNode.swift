@@ -47,6 +47,9 @@ public final class TongNode: Sendable {
     public let health = NodeHealth()
     /// Evaluation ratings already opened, per department (see `publishSupervision`).
     package let ratingTallies = Mutex<[String: RatingTally]>([:])
+    /// Survey tallies so far, per survey (see `surveyTallies`): responses never change once
+    /// sealed, so each is opened once and a view reads only newer ones.
+    package let surveyTallyCache = Mutex<[String: SurveyTally]>([:])
 
     /// This node's id.
     public var id: String { config.nodeID }
