@@ -523,4 +523,30 @@ import TongCore
             #expect(try await PortalTestClient(address: f.fed.http["100000"]!).get("/supervision.csv?table=departments").body.contains("工作人员登录"))
         }
     }
+
+    static let chain = TestTree.toml(["100000", "330000", "330100"], federation: "settle")
+
+    @Test func aConflictIsOfferedForSettlingOnlyWhereTheNodeMayWriteTheField() async throws {
+        try await withFederation(topology: Self.chain) { f in
+            let owner = f.node("330000"), national = f.node("100000"), city = f.node("330100")
+            let pid = try owner.create(kind: .policy, body: policyBody("主题有争议的政策", dept: "330000-hrss"), by: .admin).id
+            try await eventually { f.has("100000", pid) && f.has("330100", pid) }
+            // The owner and an ancestor change the themes at the same moment: a conflict every node sees.
+            _ = try owner.patch(kind: .policy, id: pid, body: ["themes": ["rent_relief"]], by: .admin)
+            _ = try national.patch(kind: .policy, id: pid, body: ["themes": ["finance_tax"]], by: .admin)
+            try await eventually { (try? city.db.conflicted().contains { $0.state.id == pid }) == true }
+            func adminPage(_ node: String) async throws -> String {
+                let c = PortalTestClient(address: f.fed.http[node]!)
+                _ = try await c.get("/login")
+                _ = try await c.post("/login", [("token", try f.fed.adminToken(node)), ("next", "admin")])
+                return try await c.get("/admin").body
+            }
+            // The city holds the policy but may not write it: it is told who can, and offered no button.
+            let atCity = try await adminPage("330100")
+            #expect(atCity.contains("<code>themes</code>") && !atCity.contains("采用此值") && atCity.contains("只有浙江省节点可以解决"), "\(atCity)")
+            // The owner may settle it.
+            try await eventually { (try? owner.db.conflicted().contains { $0.state.id == pid }) == true }
+            #expect(try await adminPage("330000").contains("采用此值"))
+        }
+    }
 }
