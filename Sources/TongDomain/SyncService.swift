@@ -202,6 +202,7 @@ public struct SyncService: Service {
                     }
                     if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {
                         try node.publishSupervision()
+                        try node.db.pruneIdempotency(before: now - TongNode.idempotencyLifetimeMs)
                         lastStats = TongNode.now()
                         statsDirty = false
                     }

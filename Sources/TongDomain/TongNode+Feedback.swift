@@ -59,6 +59,9 @@ extension TongNode {
         }
     }
 
+    /// How long a submission's idempotency key is honoured (7 days, ms): a retry later than that files again.
+    package static let idempotencyLifetimeMs: Int64 = 7 * 86_400_000
+
     /// Where a key's answer is stored: hex SHA-256 of a label and the key (the key itself is never stored).
     package static func idempotencyLookupHash(_ key: String) -> String {
         hex(SHA256.hash(data: Data(("tong-idempotency-lookup\u{0}" + key).utf8)))

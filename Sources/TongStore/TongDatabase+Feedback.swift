@@ -29,6 +29,15 @@ extension TongDatabase {
         }
     }
 
+    /// Forgets idempotency keys stored before `before` (ms since 1970); returns how many.
+    @discardableResult
+    public func pruneIdempotency(before: Int64) throws -> Int {
+        try writing { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [before])
+            return db.changesCount
+        }
+    }
+
     /// The feedback record a receipt hash points to.
     public func feedback(receiptHash: String) throws -> StoredRecord? {
         try pool.read { db in

@@ -209,6 +209,11 @@ import TongCore
                 #expect(bytes.range(of: Data(receipt.utf8)) == nil, "\(file)")
             }
             #expect(try n.db.idempotentAnswer(keyHash: TongNode.idempotencyLookupHash("retry-7f3a")) != nil)
+            // Keys expire (housekeeping prunes them after 7 days): then the same key files anew.
+            #expect(try n.db.pruneIdempotency(before: TongNode.now() + 1) == 1)
+            let later = try await post(body, key: "retry-7f3a")
+            #expect(later.status == 201 && later.header("Idempotent-Replayed") == nil && later.body != first.body)
+            #expect(try n.db.feedback(department: "330000-hrss").count == 2)
 
             // The portal: post/redirect/get, and posting the same form again lands on the same receipt.
             let c = PortalTestClient(address: f.fed.http["330000"]!)
