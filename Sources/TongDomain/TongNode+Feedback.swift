@@ -67,6 +67,7 @@ extension TongNode {
         hex(SHA256.hash(data: Data(("tong-idempotency-lookup\u{0}" + key).utf8)))
     }
 
+    /// Lower-case hex of bytes.
     package static func hex<D: Sequence>(_ d: D) -> String where D.Element == UInt8 { d.map { String(format: "%02x", $0) }.joined() }
 
     /// Validates and seals a submission to the addressed department, stores it with its receipt

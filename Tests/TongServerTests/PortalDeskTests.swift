@@ -15,6 +15,15 @@ import TongCore
     /// 2026-11-30T00:30:00Z: 08:30 on 2026-11-30 in Beijing.
     static let beijing0830: Int64 = beijing0730 + 3_600_000
 
+    @Test func weeksStartOnBeijingMondays() {
+        // 2026-11-30 is a Monday: 07:30 Beijing on it (still Sunday in UTC) belongs to its own week,
+        // 23:59 Beijing on Sunday the 29th to the week before.
+        #expect(TongNode.beijingMonday(ms: Self.beijing0730) == "2026-11-30")
+        #expect(TongNode.beijingMonday(ms: 1_795_967_999_999) == "2026-11-23")
+        #expect(TongNode.beijingMonday(ms: 1_795_968_000_000) == "2026-11-30")
+        #expect(TongNode.beijingMonday(ms: 0) == "1969-12-29")
+    }
+
     static func policy(_ n: TongNode, _ title: String, from: String, to: String? = nil) throws -> String {
         var body = policyBody(title, dept: "330000-hrss").objectValue!
         body["effective_from"] = .string(from)
