@@ -264,7 +264,7 @@ extension PortalSite {
         let facets: PortalHTML = """
             \(validity)
             \(themeFacet)
-            \(try regionFacet("/policies", s, exact: regionCounts(s, kind: .policy)))
+            \(try regionFacet("/policies", s, exact: s.region == nil ? r.regionFacets : regionCounts(s, kind: .policy)))
             \(facet("/policies", s, key: "department", label: "发文部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             """
         let heading = s.q.isEmpty ? "政策通" : "“\(s.q.prefix(50))”的搜索结果"
@@ -395,7 +395,7 @@ extension PortalSite {
         let facets: PortalHTML = """
             \(themeFacet)
             \(facet("/services", s, key: "department", label: "部门", current: s.department, counts: r.departmentFacets, name: departmentName))
-            \(try regionFacet("/services", s, exact: regionCounts(s, kind: .serviceItem)))
+            \(try regionFacet("/services", s, exact: s.region == nil ? r.regionFacets : regionCounts(s, kind: .serviceItem)))
             """
         return page(
             pr, title: "办事通",
