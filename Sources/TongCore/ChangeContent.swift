@@ -35,9 +35,13 @@ public enum ChangeContent {
         "department": .department, "about": .optionalText(max: 64), "sealed": .text(min: 1, max: 256 << 10),
         "submitted_at": .text(min: 1, max: 40), "submitted_on": .optionalDate, "survey": .optionalText(max: 64),
         "applicant_moves": .opaque(maxBytes: 256 << 10), "department_moves": .opaque(maxBytes: 256 << 10),
-        "status": .oneOf(["submitted", "delivered", "replied", "closed", "undeliverable"]), "reply_sealed": .text(min: 1, max: 64 << 10),
+        "status": .oneOf(["submitted", "delivered", "replied", "closed", "undeliverable", "transferred"]),
+        "reply_sealed": .text(min: 1, max: 64 << 10),
         "replied_at": .optionalText(max: 40), "delivered_at": .optionalText(max: 40), "closed_at": .optionalText(max: 40),
-        "due_on": .optionalDate, "undeliverable": .optionalText(max: 200),
+        "due_on": .optionalDate, "undeliverable": .optionalText(max: 200), "replies": .replies,
+        "receipt_sealed": .optionalText(max: 16 << 10), "transferred_from": .optionalText(max: 64),
+        "transfers": .opaque(maxBytes: 64 << 10),
+        "transfer_status": .oneOf(["submitted", "delivered", "replied", "closed", "undeliverable", "transferred"]),
     ]
 
     /// Directory and statistics records: names bounded, everything else bounded in size (the

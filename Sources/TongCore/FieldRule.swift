@@ -25,6 +25,10 @@ public enum FieldRule: Sendable {
     case oneOf(Set<String>)
     /// Any JSON, at most this many bytes in canonical form (sealed blobs, moves, figures).
     case opaque(maxBytes: Int)
+    /// A feedback item's reply history: a list of at most `FeedbackFields.maxReplies` objects
+    /// with exactly `at` (ISO 8601 UTC text), `department` (a department id) and the reply sealed
+    /// twice, `to_submitter` and `to_department` (base64 text, at most 64 KiB each).
+    case replies
 
     /// Checks `v` and returns the normalised value (what is stored).
     /// - Throws: `ValidationIssue` naming `field`, with the rule in English.
@@ -93,6 +97,19 @@ public enum FieldRule: Sendable {
             return v
         case .opaque(let maxBytes):
             guard CanonicalJSON.encode(v).count <= maxBytes else { throw fail("is larger than \(maxBytes) bytes") }
+            return v
+        case .replies:
+            guard let list = v.arrayValue, list.count <= FeedbackFields.maxReplies else {
+                throw fail("must be a list of at most \(FeedbackFields.maxReplies) replies")
+            }
+            for e in list {
+                guard let o = e.objectValue, Set(o.keys) == ["at", "department", "to_submitter", "to_department"],
+                    let at = o["at"]?.stringValue, (20...40).contains(at.utf8.count), at.hasSuffix("Z"),
+                    let d = o["department"]?.stringValue, Validation.departmentID(d) != nil,
+                    let a = o["to_submitter"]?.stringValue, (1...(64 << 10)).contains(a.utf8.count),
+                    let b = o["to_department"]?.stringValue, (1...(64 << 10)).contains(b.utf8.count)
+                else { throw fail("each reply must be {at, department, to_submitter, to_department}") }
+            }
             return v
         }
     }

@@ -17,6 +17,10 @@ public struct LocalWrite: Sendable {
     /// For a new application (办理): the applying enterprise and the policy, indexed at the
     /// submitting node in the same transaction (one open application per enterprise and policy).
     public var application: (enterprise: String, policy: String)?
+    /// For a submission made with an idempotency key: the key's hash, the request's hash and the
+    /// encrypted answer, stored in the same transaction (a second row with the same key fails
+    /// the whole write).
+    public var idempotency: (keyHash: String, requestHash: String, sealedResponse: [UInt8])?
 
     /// Makes a write.
     public init(id: String?, kind: RecordKind, owner: String, scope: Scope, fields: [String: JSONValue], mustExist: Bool = true) {

@@ -44,15 +44,22 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable, Codable {
 public enum FeedbackFields {
     /// Written once, by the submitting node: the routing header and the sealed content.
     public static let submitter: Set<String> = [
-        "form", "department", "about", "sealed", "submitted_at", "submitted_on", "survey", "applicant_moves",
+        "form", "department", "about", "sealed", "submitted_at", "submitted_on", "survey", "applicant_moves", "receipt_sealed",
+        "transferred_from",
     ]
     /// Written by the node that owns the addressed department: status and the sealed reply.
     public static let owner: Set<String> = [
         "status", "reply_sealed", "replied_at", "delivered_at", "closed_at", "due_on", "undeliverable", "department_moves",
+        "replies", "transfers", "transfer_status",
     ]
+    /// Most replies one feedback item keeps (its history, `replies`).
+    public static let maxReplies = 50
 
     /// Whether an item with this status still waits for its department (anything but
     /// `replied` and `closed`); only open items can be overdue. Schema v2 spells the same rule in SQL.
     /// Applications (办理) are open until they are rejected, paid or withdrawn.
-    public static func isOpen(status: String) -> Bool { !["replied", "closed", "rejected", "paid", "withdrawn"].contains(status) }
+    /// A transferred item (转办) is the new department's to answer: closed for the first.
+    public static func isOpen(status: String) -> Bool {
+        !["replied", "closed", "rejected", "paid", "withdrawn", "transferred"].contains(status)
+    }
 }

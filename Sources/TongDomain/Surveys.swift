@@ -97,27 +97,42 @@ extension TongNode {
         }
         try authorizeDepartment(dept, who)
         guard let key = departmentSealKey(dept) else { throw NodeError.forbidden("survey \(sid) belongs to another node") }
-        var counts: [String: [String: Int]] = [:]
-        var texts: [String: [String]] = [:]
-        var responses = 0
         let questions = s.state["questions"]?.arrayValue ?? []
-        try db.eachFeedback(department: dept, survey: sid) { r in
-            guard let blob = r.state["sealed"]?.stringValue, let plain = Sealing.open(blob, with: key, aad: r.state.id),
-                let a = plain["answers"]?.objectValue
-            else { return }
-            responses += 1
-            for (q, v) in a {
-                if let one = v.stringValue, questions.first(where: { $0["id"]?.stringValue == q })?["type"]?.stringValue == "text" {
-                    texts[q, default: []].append(one)
-                } else {
-                    for o in v.stringArray ?? [v.stringValue].compactMap({ $0 }) { counts[q, default: [:]][o, default: 0] += 1 }
+        // Held across the read, so two views never both count the same responses.
+        let t = try surveyTallyCache.withLock { cache -> SurveyTally in
+            var t = cache[sid] ?? SurveyTally()
+            var incomplete = false
+            try db.eachFeedback(department: dept, survey: sid, after: t.after) { r in
+                guard !incomplete else { return }
+                // Not complete here yet (an edit overtook its creation): read it again next time.
+                guard let blob = r.state["sealed"]?.stringValue else { incomplete = true; return }
+                t.after = r.rowid
+                guard let plain = Sealing.open(blob, with: key, aad: r.state.id), let a = plain["answers"]?.objectValue else { return }
+                t.responses += 1
+                for (q, v) in a {
+                    if let one = v.stringValue, questions.first(where: { $0["id"]?.stringValue == q })?["type"]?.stringValue == "text" {
+                        t.texts[q, default: []].append(one)
+                    } else {
+                        for o in v.stringArray ?? [v.stringValue].compactMap({ $0 }) { t.counts[q, default: [:]][o, default: 0] += 1 }
+                    }
                 }
             }
+            cache[sid] = t
+            return t
         }
+        let (counts, texts, responses) = (t.counts, t.texts, t.responses)
         return [
             "survey": .string(sid), "responses": .int(Int64(responses)),
             "tallies": .object(counts.mapValues { .object($0.mapValues { .int(Int64($0)) }) }),
             "texts": .object(texts.mapValues { .strings($0) }),
         ]
     }
+}
+
+/// A survey's tally up to a row (`after`): counts per question and option, text answers.
+package struct SurveyTally: Sendable {
+    package var after: Int64 = 0
+    package var responses = 0
+    package var counts: [String: [String: Int]] = [:]
+    package var texts: [String: [String]] = [:]
 }

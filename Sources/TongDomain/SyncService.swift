@@ -197,10 +197,12 @@ public struct SyncService: Service {
                     }
                     if needAck || now - lastStats >= 60_000 {
                         _ = try node.acknowledgeArrivals()
+                        _ = try node.mirrorTransfers()
                         needAck = false
                     }
                     if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {
                         try node.publishSupervision()
+                        try node.db.pruneIdempotency(before: now - TongNode.idempotencyLifetimeMs)
                         lastStats = TongNode.now()
                         statsDirty = false
                     }

@@ -63,7 +63,7 @@ extension TongNode {
     /// median answer time, average rating: no personal data) and its sync health (`syncReport`),
     /// and publishes them if they changed.
     package func publishSupervision() throws {
-        let today = Self.day(ms: Self.now())
+        let today = self.today()
         var figures: [String: JSONValue] = [:]
         let parser = ISO8601DateFormatter()
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -89,6 +89,7 @@ extension TongNode {
                     if let rating = Sealing.open(s, with: key, aad: r.state.id)?["rating"]?.intValue {
                         t.sum += rating
                         t.count += 1
+                        if rating >= 4 { t.good += 1 }
                     }
                     t.after = r.rowid
                 }
@@ -100,7 +101,8 @@ extension TongNode {
                 "by_status": .object(f.byStatus.mapValues { .int(Int64($0)) }), "overdue": .int(Int64(f.overdue)),
                 "median_answer_minutes": answerMinutes.isEmpty ? .null : .int(answerMinutes[answerMinutes.count / 2]),
                 "average_rating_x100": tally.count == 0 ? .null : .int(tally.sum * 100 / tally.count),
-                "evaluations": .int(tally.count),
+                "evaluations": .int(tally.count), "good_ratings": .int(tally.good),
+                "weeks": try weeklyFigures(department: d.id, now: wallClock()),
             ]
         }
         let statsID = "\(id)-stats"
@@ -186,4 +188,51 @@ package struct RatingTally: Sendable {
     package var after: Int64 = 0
     package var sum: Int64 = 0
     package var count: Int64 = 0
+    /// Ratings of 4 (满意) or 5 (非常满意): what 满意率 counts.
+    package var good: Int64 = 0
+}
+
+extension TongNode {
+    /// Weeks kept in a department's supervision figures.
+    package static let supervisionWeeks = 26
+
+    /// The Monday (`YYYY-MM-DD`, Beijing) of the week holding `ms` (ms since 1970, UTC).
+    public static func beijingMonday(ms: Int64) -> String {
+        let day: Int64 = 86_400_000
+        let local = ms + 8 * 3_600_000
+        let days = local >= 0 ? local / day : (local - day + 1) / day
+        let monday = days - ((days + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday
+        return SimpleDate(beijingMillis: monday * day - 8 * 3_600_000)?.description ?? "1970-01-01"
+    }
+
+    /// ISO 8601 text as ms since 1970 (nil if it is not a time).
+    package static func millis(iso: String) -> Int64? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: iso) { return Int64((d.timeIntervalSince1970 * 1000).rounded(.down)) }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: iso).map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) }
+    }
+
+    /// Per week of submission (Beijing Mondays, the last `supervisionWeeks`): items received,
+    /// answered (a first reply exists), and answered by their due date (Beijing date of the
+    /// first reply ≤ `due_on`; an item without a due date counts as on time).
+    package func weeklyFigures(department: String, now: Int64) throws -> JSONValue {
+        let since = Self.iso8601(ms: now - Int64(Self.supervisionWeeks) * 7 * 86_400_000)
+        var weeks: [String: (received: Int64, answered: Int64, onTime: Int64)] = [:]
+        for t in try db.feedbackTimes(department: department, since: since) {
+            guard let submitted = Self.millis(iso: t.submittedAt) else { continue }
+            let week = Self.beijingMonday(ms: submitted)
+            var w = weeks[week] ?? (0, 0, 0)
+            w.received += 1
+            if let replied = Self.millis(iso: t.repliedAt) {
+                w.answered += 1
+                let day = SimpleDate(beijingMillis: replied)?.description ?? ""
+                if t.dueOn.isEmpty || day <= t.dueOn { w.onTime += 1 }
+            }
+            weeks[week] = w
+        }
+        return .object(
+            weeks.mapValues { ["received": .int($0.received), "answered": .int($0.answered), "on_time": .int($0.onTime)] })
+    }
 }

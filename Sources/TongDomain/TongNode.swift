@@ -47,6 +47,9 @@ public final class TongNode: Sendable {
     public let health = NodeHealth()
     /// Evaluation ratings already opened, per department (see `publishSupervision`).
     package let ratingTallies = Mutex<[String: RatingTally]>([:])
+    /// Survey tallies so far, per survey (see `surveyTallies`): responses never change once
+    /// sealed, so each is opened once and a view reads only newer ones.
+    package let surveyTallyCache = Mutex<[String: SurveyTally]>([:])
 
     /// This node's id.
     public var id: String { config.nodeID }
@@ -155,6 +158,23 @@ public final class TongNode: Sendable {
 
     /// Wall clock in milliseconds: read here, at the edge, and passed into the core as a value.
     package static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// A fixed time (ms since 1970, UTC) that tests set to see a page at a chosen moment (07:30
+    /// Beijing, say); nil reads the wall clock. It moves what people read (today's date for
+    /// validity and due dates, feedback times), never the signing time of change sets.
+    package let clockOverride = Mutex<Int64?>(nil)
+
+    /// What time it is for people (ms since 1970, UTC): the wall clock unless a test fixed it.
+    public func wallClock() -> Int64 { clockOverride.withLock { $0 } ?? Self.now() }
+
+    /// Today's date in Beijing (`YYYY-MM-DD`): the day policy validity and due dates refer to.
+    public func today() -> String { SimpleDate(beijingMillis: wallClock()).map(\.description) ?? "1970-01-01" }
+
+    /// A policy's validity today (现行有效, 尚未生效, 已失效, 已废止).
+    public func validity(_ values: [String: JSONValue], today: String? = nil) -> PolicyValidity.State {
+        PolicyValidity(from: values["effective_from"]?.stringValue ?? "", to: values["effective_to"]?.stringValue ?? "")
+            .state(today: today ?? self.today(), withdrawn: values["status"]?.stringValue == "withdrawn")
+    }
 
     /// Publishes this node and its departments (with their sealing keys) and its key history
     /// (`keys`: a certificate it switched away from is closed at the last counter it signed) to

@@ -47,14 +47,17 @@ enum Projection {
             let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
+            let validity = PolicyValidity(from: v["effective_from"]?.stringValue ?? "", to: v["effective_to"]?.stringValue ?? "")
             if isPolicy {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on, effective_from, effective_to)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (rowid) DO UPDATE SET region = excluded.region, department = excluded.department, themes = excluded.themes,
-                            audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on
+                            audiences = excluded.audiences, status = excluded.status, issued_on = excluded.issued_on,
+                            effective_from = excluded.effective_from, effective_to = excluded.effective_to
                         """
-                ).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn])
+                ).execute(arguments: [rowid, region, department, themes, audiences, status, issuedOn, validity.from, validity.to])
             } else {
                 try db.cachedStatement(
                     sql: """
@@ -66,7 +69,7 @@ enum Projection {
             }
             if try catalog.stage(
                 db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
-                audiences: audiences, status: status, issuedOn: issuedOn)
+                audiences: audiences, status: status, issuedOn: issuedOn, validity: isPolicy ? validity : PolicyValidity(from: "", to: ""))
             {
                 try SearchIndexFile.touch(db)  // the first change to the index in this transaction
             }

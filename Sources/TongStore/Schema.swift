@@ -252,7 +252,36 @@ enum Schema {
                     FROM record WHERE kind = 'department';
                     """)
         }
-        m.registerMigration("v5-search-index-file") { db in
+        m.registerMigration("v5-policy-validity") { db in
+            // A policy's validity (现行有效, 尚未生效, 已失效) is computed from these two dates and
+            // the day of the search, never stored: the search catalog needs them per row.
+            try db.execute(
+                sql: """
+                    ALTER TABLE policy_index ADD COLUMN effective_from TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE policy_index ADD COLUMN effective_to TEXT NOT NULL DEFAULT '';
+                    UPDATE policy_index SET
+                        effective_from = coalesce((SELECT json_extract(r.doc, '$.effective_from') FROM record r
+                                                   WHERE r.rowid = policy_index.rowid), ''),
+                        effective_to = coalesce((SELECT json_extract(r.doc, '$.effective_to') FROM record r
+                                                 WHERE r.rowid = policy_index.rowid), '');
+                    """)
+        }
+        m.registerMigration("v6-idempotency") { db in
+            // POST /api/v1/feedback with an Idempotency-Key, and the portal's feedback forms: the
+            // first answer, kept so that a retry gets it again. Stored in the transaction of the
+            // submission itself. Only hashes of the key and sealed answers: the answer holds the
+            // receipt code, a secret, so it is encrypted with a key derived from the client's
+            // Idempotency-Key, which this table never holds.
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency (
+                        key_hash TEXT PRIMARY KEY CHECK (length(key_hash) = 64),
+                        request_hash TEXT NOT NULL CHECK (length(request_hash) = 64),
+                        sealed_response BLOB NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX idempotency_created ON idempotency(created_at);
+        m.registerMigration("v7-search-index-file") { db in
             // The full-text index moves to its own file (`SearchIndexFile`): the replica keeps only
             // standard SQLite, and the index is rebuilt there from the records when the node opens.
             try db.execute(

@@ -14,8 +14,14 @@ public struct SearchRequest: Sendable {
     public var department: String?
     /// Audience code filter.
     public var audience: String?
-    /// Status filter (`active`, `withdrawn`).
+    /// Status filter: `active` (not withdrawn, whatever the dates), `withdrawn`, or a validity
+    /// computed on `today`: `in_force` (现行有效), `expired` (已失效), `not_yet` (尚未生效).
     public var status: String?
+    /// The day validity is computed for (`YYYY-MM-DD`, the Beijing date; see
+    /// `SimpleDate(beijingMillis:)`). Required by the three validity statuses: without it they match nothing.
+    public var today: String?
+    /// Every status value the filter accepts.
+    public static let statuses: [String] = ["active", "withdrawn", "in_force", "expired", "not_yet"]
     /// Page size.
     public var limit: Int = 20
     /// Page start.
@@ -49,6 +55,9 @@ public struct SearchResult: Sendable {
     public var regionFacets: [String: Int]
     /// Counts per department over all matches.
     public var departmentFacets: [String: Int]
+    /// Counts per validity (`in_force`, `not_yet`, `expired`, `withdrawn`) over all matches, on
+    /// the request's `today`; empty without it.
+    public var validityFacets: [String: Int] = [:]
 }
 
 extension TongDatabase {
@@ -83,7 +92,7 @@ extension TongDatabase {
                     scores[i] != scores[j] ? scores[i] > scores[j] : scan.rowid(i) > scan.rowid(j)
                 }.map { scan.rowid($0) }
             } else {
-                facets = FacetCounts(snapshot)
+                facets = FacetCounts(snapshot, day: filter.countDay)
                 var rowids: [Int64] = [], issued: [Int32] = []
                 for (p, page) in snapshot.pages.enumerated() {
                     guard let entries = page?.entries else { continue }
@@ -130,7 +139,14 @@ extension TongDatabase {
                 .sorted { $0.element != $1.element ? $0.element > $1.element : snapshot.departments[$0.offset] < snapshot.departments[$1.offset] }
                 .prefix(50)
             for (id, n) in topDepartments { departments[snapshot.departments[id]] = n }
-            return SearchResult(total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
+            var validity: [String: Int] = [:]
+            if facets.day != 0 {
+                let order: [PolicyValidity.State] = [.inForce, .notYet, .expired, .withdrawn]
+                for (i, state) in order.enumerated() { validity[state.rawValue] = facets.validity[i] }
+            }
+            return SearchResult(
+                total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments,
+                validityFacets: validity)
         }
     }
 

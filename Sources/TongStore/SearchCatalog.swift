@@ -27,6 +27,10 @@ final class SearchCatalog: Sendable {
         var audiences: UInt32 = 0
         /// `issued_on` as yyyymmdd (0 when there is none).
         var issued: Int32 = 0
+        /// `effective_from` as yyyymmdd (0: none, in force from the start).
+        var from: Int32 = 0
+        /// `effective_to` as yyyymmdd (0: none, in force without end).
+        var to: Int32 = 0
         /// Tokens in all full-text columns (what FTS5's bm25 calls the document length).
         var length: UInt32 = 0
 
@@ -116,7 +120,7 @@ final class SearchCatalog: Sendable {
         var rows: [Int64: Entry] = [:]
         try state.withLock { s in
             for (table, kind) in [("policy_index", RecordKind.policy), ("service_index", .serviceItem)] {
-                let issued = kind == .policy ? "p.issued_on" : "''"
+                let issued = kind == .policy ? "p.issued_on, p.effective_from, p.effective_to" : "'', '', ''"
                 let cursor = try Row.fetchCursor(
                     db,
                     sql: """
@@ -126,10 +130,11 @@ final class SearchCatalog: Sendable {
                 while let row = try cursor.next() {
                     let rowid: Int64 = row[0], region: String = row[1], department: String = row[2]
                     let themes: Int64 = row[3], audiences: Int64 = row[4], status: String = row[5], issuedOn: String = row[6]
-                    let docsize: Data? = row[7]
+                    let validity = PolicyValidity(from: row[7], to: row[8])
+                    let docsize: Data? = row[9]
                     rows[rowid] = Self.entry(
                         &s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
-                        status: status, issuedOn: issuedOn, docsize: docsize)
+                        status: status, issuedOn: issuedOn, validity: validity, docsize: docsize)
                 }
             }
             s.publish(rows)
@@ -141,13 +146,13 @@ final class SearchCatalog: Sendable {
     @discardableResult
     func stage(
         _ db: Database, rowid: Int64, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
-        status: String, issuedOn: String
+        status: String, issuedOn: String, validity: PolicyValidity
     ) throws -> Bool {
         let docsize = try Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?"), arguments: [rowid])
         let hook = state.withLock { s in
             s.pending[rowid] = Self.entry(
                 &s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,
-                status: status, issuedOn: issuedOn, docsize: docsize)
+                status: status, issuedOn: issuedOn, validity: validity, docsize: docsize)
             defer { s.hooked = true }
             return !s.hooked
         }
@@ -169,7 +174,7 @@ final class SearchCatalog: Sendable {
 
     private static func entry(
         _ s: inout State, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
-        status: String, issuedOn: String, docsize: Data?
+        status: String, issuedOn: String, validity: PolicyValidity, docsize: Data?
     ) -> Entry {
         var e = Entry()
         e.flags = Entry.present | (kind == .policy ? Entry.policy : 0) | (status == "withdrawn" ? Entry.withdrawn : 0)
@@ -178,6 +183,8 @@ final class SearchCatalog: Sendable {
         e.themes = UInt32(truncatingIfNeeded: themes)
         e.audiences = UInt32(truncatingIfNeeded: audiences)
         e.issued = Self.day(issuedOn)
+        e.from = Self.day(validity.from)
+        e.to = Self.day(validity.to)
         e.length = docsize.map(Self.tokenCount) ?? 0
         return e
     }

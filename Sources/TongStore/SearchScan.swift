@@ -11,13 +11,20 @@ struct SearchFilter {
     var audiences: UInt32?
     var department: UInt32?
     var withdrawn: Bool?
+    /// Validity on `today` (yyyymmdd): the state a row must be in, nil for any.
+    var validity: PolicyValidity.State?
+    var today: Int32 = 0
     /// Accepted region ids (nil: any region).
     var regions: [Bool]?
     /// A filter value nothing can match (an unknown department, theme or status).
     var impossible = false
 
+    /// `req.today` as yyyymmdd (0 without it): the day validity is counted for.
+    var countDay: Int32 = 0
+
     init(_ req: SearchRequest, kind: RecordKind, snapshot: SearchCatalog.Snapshot) {
         kindFlag = kind == .policy ? SearchCatalog.Entry.policy : 0
+        countDay = req.today.map(SearchCatalog.day) ?? 0
         if let t = req.theme { themes = UInt32(Theme(rawValue: t)?.bit ?? 0); impossible = impossible || themes == 0 }
         if let a = req.audience { audiences = UInt32(Audience(rawValue: a)?.bit ?? 0); impossible = impossible || audiences == 0 }
         if let d = req.department {
@@ -27,7 +34,14 @@ struct SearchFilter {
         case nil: break
         case "active": withdrawn = false
         case "withdrawn": withdrawn = true
-        default: impossible = true
+        case let v?:
+            if let state = PolicyValidity.State(rawValue: v), let t = req.today, SearchCatalog.day(t) != 0 {
+                withdrawn = false
+                validity = state
+                today = SearchCatalog.day(t)
+            } else {
+                impossible = true
+            }
         }
         if let r = req.region {
             // The same half-open range of codes as before, compared bytewise like SQLite's BINARY collation.
@@ -43,6 +57,11 @@ struct SearchFilter {
         if let a = audiences, e.audiences & a == 0 { return false }
         if let d = department, e.department != d { return false }
         if let w = withdrawn, e.isWithdrawn != w { return false }
+        if let v = validity {
+            let state: PolicyValidity.State =
+                e.from != 0 && today < e.from ? .notYet : e.to != 0 && today > e.to ? .expired : .inForce
+            if state != v { return false }
+        }
         if let r = regions, !r[Int(e.region)] { return false }
         return true
     }
@@ -54,15 +73,22 @@ struct FacetCounts {
     var themes = [Int](repeating: 0, count: 32)
     var regions: [Int]
     var departments: [Int]
+    /// Rows per validity on `day` (in_force, not_yet, expired, withdrawn); only when `day` is set.
+    var validity = [Int](repeating: 0, count: 4)
+    var day: Int32 = 0
 
-    init(_ snapshot: SearchCatalog.Snapshot) {
+    init(_ snapshot: SearchCatalog.Snapshot, day: Int32 = 0) {
         regions = [Int](repeating: 0, count: snapshot.regions.count)
         departments = [Int](repeating: 0, count: snapshot.departments.count)
+        self.day = day
     }
 
     @inline(__always)
     mutating func add(_ e: SearchCatalog.Entry) {
         total += 1
+        if day != 0 {
+            validity[e.isWithdrawn ? 3 : e.from != 0 && day < e.from ? 1 : e.to != 0 && day > e.to ? 2 : 0] += 1
+        }
         regions[Int(e.region)] += 1
         departments[Int(e.department)] += 1
         var bits = e.themes
@@ -114,7 +140,7 @@ final class SearchScan {
         self.snapshot = snapshot
         self.filter = filter
         acc = .allocate(capacity: 1)
-        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot)))
+        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot, day: filter.countDay)))
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))
         for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }

@@ -42,6 +42,11 @@ extension TongDatabase {
                 if let hash = w.receiptHash {
                     try db.execute(sql: "INSERT INTO receipt (hash, feedback_id, created_at) VALUES (?, ?, ?)", arguments: [hash, state.id, now])
                 }
+                if let i = w.idempotency {
+                    try db.execute(
+                        sql: "INSERT INTO idempotency (key_hash, request_hash, sealed_response, created_at) VALUES (?, ?, ?, ?)",
+                        arguments: [i.keyHash, i.requestHash, Data(i.sealedResponse), now])
+                }
             }
             let counter = plan.counter
             let batches = plan.batches

@@ -96,13 +96,27 @@ import TongCore
                     ("title", "缓缴社保需要哪些材料"), ("content", "我司为小微企业，请问申请缓缴社保需要提交哪些材料？"),
                     ("contact.name", "王经理"), ("contact.phone", "13912345678"),
                 ])
-            #expect(ok.status == 201)
-            let code = String(try #require(ok.body.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
+            #expect(ok.status == 303)
+            let code = String(try #require(ok.header("Location")?.firstMatch(of: /TONG-[0-9A-F]{32}/)).output)
 
             let receipt = try await Self.browse(["--dump-dom", base + "/receipt/\(code)"])
             #expect(receipt.contains(code) && receipt.contains("浙江省人力资源和社会保障厅"))
             #expect(receipt.contains("已提交") || receipt.contains("已送达"))
             try await Self.screenshot(base + "/receipt/\(code)", name: "portal-receipt.png")
+
+            // 督查 is for the node's admin: the page is fetched signed in, saved with a <base> that
+            // points at the node (for its stylesheet), and rendered by Chromium with its SVG charts.
+            try f.node("330000").publishSupervision()
+            let admin = PortalTestClient(address: f.fed.http["330000"]!)
+            _ = try await admin.get("/login")
+            _ = try await admin.post("/login", [("token", try f.fed.adminToken("330000")), ("next", "supervision")])
+            let supervision = try await admin.get("/supervision")
+            #expect(supervision.status == 200 && supervision.body.contains("<svg"))
+            let saved = NSTemporaryDirectory() + "tong-supervision-\(UUID().uuidString.prefix(8)).html"
+            defer { try? FileManager.default.removeItem(atPath: saved) }
+            try supervision.body.replacingOccurrences(of: "<head>", with: "<head><base href=\"\(base)/\">")
+                .write(toFile: saved, atomically: true, encoding: .utf8)
+            try await Self.screenshot("file://" + saved, name: "portal-supervision.png")
         }
     }
 }

@@ -51,12 +51,17 @@ enum APIRoutes {
                 return Response(status: .noContent)
             }
             router.get("/api/v1/\(path)") { req, _ in
-                let result = try node.db.search(try searchRequest(req), kind: kind)
+                var search = try searchRequest(req)
+                let today = node.today()
+                search.today = today
+                let result = try node.db.search(search, kind: kind)
                 return HTTP.json([
                     "total": .int(Int64(result.total)),
+                    "today": .string(today),
                     "items": .array(
                         result.hits.map { hit in
                             var o = TongNode.json(hit.record).objectValue ?? [:]
+                            if kind == .policy { o["validity"] = .string(node.validity(hit.record.state.values, today: today).rawValue) }
                             if let s = hit.snippetMarked { o["snippet_html"] = .string(Portal.marked(s)) }
                             return .object(o)
                         }),
@@ -64,6 +69,7 @@ enum APIRoutes {
                         "theme": .object(result.themeFacets.mapValues { .int(Int64($0)) }),
                         "region": .object(result.regionFacets.mapValues { .int(Int64($0)) }),
                         "department": .object(result.departmentFacets.mapValues { .int(Int64($0)) }),
+                        "validity": .object(result.validityFacets.mapValues { .int(Int64($0)) }),
                     ],
                 ])
             }
@@ -81,10 +87,14 @@ enum APIRoutes {
             HTTP.json(try node.surveyTallies(ctx.parameters.get("id") ?? "", by: node.principal(req)))
         }
         router.post("/api/v1/feedback") { req, _ in
-            let s = try node.submitFeedback(try await HTTP.body(req))
+            // Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): a retry gets the first answer.
+            let key = req.headers[.init("Idempotency-Key")!]
+            let s = try node.submitFeedback(try await HTTP.body(req), idempotencyKey: key)
             var o: [String: JSONValue] = ["id": .string(s.id), "receipt": .string(s.receipt), "status": "submitted"]
             if !s.warnings.isEmpty { o["warnings"] = .strings(s.warnings) }
-            return HTTP.json(.object(o), status: .created)
+            var response = HTTP.json(.object(o), status: .created)
+            if s.replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
+            return response
         }
         router.get("/api/v1/feedback/:id") { _, ctx in
             HTTP.json(try node.receiptStatus(ctx.parameters.get("id") ?? ""))
@@ -93,15 +103,35 @@ enum APIRoutes {
             let who = node.principal(req)
             return HTTP.json(try node.reply(feedback: ctx.parameters.get("id") ?? "", body: try await HTTP.body(req), by: who))
         }
+        router.post("/api/v1/feedback/:id/transfer") { req, ctx in
+            let who = node.principal(req)
+            return HTTP.json(try node.transferFeedback(ctx.parameters.get("id") ?? "", body: try await HTTP.body(req), by: who))
+        }
+        router.post("/api/v1/feedback/:id/close") { req, ctx in
+            HTTP.json(try node.closeFeedback(ctx.parameters.get("id") ?? "", by: node.principal(req)))
+        }
         router.get("/api/v1/inbox") { req, _ in
             let who = node.principal(req)
             guard let dept = req.query("department") ?? { if case .department(let d) = who { return d } else { return nil } }() else {
                 throw NodeError.invalid("department is required", fields: ["department": "is required"])
             }
-            if let s = req.query("status"), !["submitted", "delivered", "replied", "closed", "undeliverable"].contains(s) {
-                throw NodeError.invalid("status must be submitted, delivered, replied, closed or undeliverable", fields: ["status": "unknown status"])
+            if let s = req.query("status"), !["submitted", "delivered", "replied", "closed", "undeliverable", "transferred"].contains(s) {
+                throw NodeError.invalid(
+                    "status must be submitted, delivered, replied, closed, undeliverable or transferred", fields: ["status": "unknown status"])
             }
-            return HTTP.json(["items": .array(try node.inbox(department: dept, status: req.query("status"), by: who))])
+            if let k = req.query("kind"), !TongNode.forms.contains(k), k != "survey" {
+                throw NodeError.invalid("kind must be suggestion, consultation, complaint, evaluation or survey", fields: ["kind": "unknown kind"])
+            }
+            var limit = 100
+            if let l = req.query("limit") {
+                guard let n = Int(l), (1...100).contains(n) else {
+                    throw NodeError.invalid("limit must be 1-100", fields: ["limit": "must be 1-100"])
+                }
+                limit = n
+            }
+            let page = try node.inboxPage(
+                department: dept, status: req.query("status"), kind: req.query("kind"), after: req.query("after"), limit: limit, by: who)
+            return HTTP.json(["items": .array(page.items), "next": page.next.map(JSONValue.string) ?? .null])
         }
         router.get("/api/v1/supervision") { req, _ in
             try node.principal(req).requireAdmin("admin only")
@@ -130,7 +160,9 @@ enum APIRoutes {
         if let t = s.theme, Theme(rawValue: t) == nil { problems["theme"] = "is not a theme code" }
         if let a = s.audience, Audience(rawValue: a) == nil { problems["audience"] = "is not an audience code" }
         if let r = s.region, !Validation.divisionCode(r) { problems["region"] = "is not a division code" }
-        if let st = s.status, !["active", "withdrawn"].contains(st) { problems["status"] = "must be active or withdrawn" }
+        if let st = s.status, !SearchRequest.statuses.contains(st) {
+            problems["status"] = "must be active, withdrawn, in_force, expired or not_yet"
+        }
         if let l = req.query("limit") { if let n = Int(l), (0...100).contains(n) { s.limit = n } else { problems["limit"] = "must be 0-100" } }
         if let o = req.query("offset") {
             if let n = Int(o), (0...100_000).contains(n) { s.offset = n } else { problems["offset"] = "must be 0-100000" }
@@ -151,6 +183,8 @@ extension TongNode {
         guard let r = try db.record(id), kind == nil || r.state.kind == kind!, r.state.kind != .feedback else {
             throw NodeError.notFound("no \(kind?.rawValue ?? "record") \(id) here")
         }
-        return Self.json(r)
+        guard r.state.kind == .policy, var o = Self.json(r).objectValue else { return Self.json(r) }
+        o["validity"] = .string(validity(r.state.values).rawValue)
+        return .object(o)
     }
 }

@@ -214,7 +214,8 @@ extension PortalSite {
         do { _ = try node.decide(form["id"] ?? "", body: .object(body), by: pr.principal) } catch let e as NodeError
             where [.invalid, .conflict, .notFound].contains(e.code)
         {
-            return try deskAgain(pr, dept, filter, page, notice: "办理未成功：\(e.message)", status: HTTPProblem(e).status)
+            let why = PortalText.problemMessage(status: HTTPProblem(e).status, detail: e.message)
+            return try deskAgain(pr, dept, filter, page, notice: "办理未成功：\(why)", status: HTTPProblem(e).status)
         }
         return redirect(pr, to: Self.deskPath(dept, status: filter, page: page, extra: [("done", status)]))
     }

@@ -148,7 +148,8 @@ extension PortalSite {
             case .invalid:
                 return try applicationReceipt(pr, code: code, st, values: posted, errors: e.fields, status: 422)
             case .conflict:
-                return try applicationReceipt(pr, code: code, st, notice: "无法重新提交：\(e.message)", status: 409)
+                return try applicationReceipt(pr, code: code, st, notice: "无法重新提交：\(PortalText.problemMessage(status: 409, detail: e.message))",
+                    status: 409)
             default: throw e
             }
         } catch {
@@ -173,7 +174,8 @@ extension PortalSite {
         do { _ = try node.moveAsApplicant(id, to: .withdrawn, body: .object(body), token: who.session.token) } catch let e as NodeError
             where e.code == .conflict
         {
-            return try applicationReceipt(pr, code: code, st, notice: "无法撤回：\(e.message)", status: 409)
+            return try applicationReceipt(pr, code: code, st, notice: "无法撤回：\(PortalText.problemMessage(status: 409, detail: e.message))",
+                status: 409)
         }
         return redirect(pr, to: "/receipt/\(PortalForm.encode(code))?done=withdrawn")
     }

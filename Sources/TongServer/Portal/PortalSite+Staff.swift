@@ -24,11 +24,19 @@ extension PortalSite {
         router.post("/inbox/reply") { req, _ in
             try await self.guarded(req) { pr in try self.doReply(pr, try await self.readForm(req, pr)) }
         }
+        router.get("/inbox/transfer") { req, _ in try await self.guarded(req) { try self.transferPage($0) } }
+        router.post("/inbox/transfer") { req, _ in
+            try await self.guarded(req) { pr in try self.doTransfer(pr, try await self.readForm(req, pr)) }
+        }
+        router.post("/inbox/close") { req, _ in
+            try await self.guarded(req) { pr in try self.doClose(pr, try await self.readForm(req, pr)) }
+        }
         router.get("/admin") { req, _ in try await self.guarded(req) { try self.admin($0) } }
         router.post("/admin/settle") { req, _ in
             try await self.guarded(req) { pr in try self.settle(pr, try await self.readForm(req, pr)) }
         }
         router.get("/supervision") { req, _ in try await self.guarded(req) { try self.supervisionPage($0) } }
+        router.get("/supervision.csv") { req, _ in try await self.guarded(req) { try self.supervisionCSV($0) } }
     }
 
     /// Where a login may send the browser next: a fixed list, never a caller-supplied URL.
@@ -77,23 +85,41 @@ extension PortalSite {
         }
     }
 
+    /// Notices a redirect back to the inbox may ask for (codes only: no caller text reaches the page).
+    static let inboxNotices: [String: String] = [
+        "transferred": "已转办，留言已重新加密并送往所选部门。", "transfer-note": "转办未成功：请填写转办说明（1-500字）。",
+        "transfer-department": "转办未成功：请选择其他受理部门。", "transfer-state": "转办未成功：该留言已办结、已转办或无法送达。",
+    ]
+
     func inbox(_ pr: PortalRequest, notice: String? = nil, status httpStatus: Int = 200) throws -> Response {
         guard pr.principal != .anonymous else { return login(pr, next: "inbox") }
+        let notice = notice ?? pr.query["notice"].flatMap { Self.inboxNotices[$0] }
         if pr.query["view"] == "applications" { return try applicationDesk(pr, notice: notice, status: httpStatus) }
         guard let dept = inboxDepartment(pr, requested: pr.query["department"]) else {
             throw NodeError.notFound("本节点没有部门")
         }
         let filter = pr.query["status"].flatMap { s in PortalText.statuses.contains { $0.code == s } ? s : nil }
-        let items = try node.inbox(department: dept, status: filter, by: pr.principal)
-        let all: PortalHTML =
-            "<a href=\"/inbox\(PortalForm.query([("department", dept)]))\"\(filter == nil ? PortalHTML(trusted: " class=\"on\"") : .empty)>全部</a>"
+        let kind = pr.query["kind"].flatMap { k in PortalText.kinds.contains { $0.code == k } || k == "survey" ? k : nil }
+        let survey = kind == "survey" ? pr.query["survey"].flatMap { $0.utf8.count <= 64 ? $0 : nil } : nil
+        let after = pr.query["after"].flatMap { TongDatabase.InboxCursor($0) != nil ? $0 : nil }
+        // Survey responses are read as tallies (below), one by one only when asked for.
+        let shown = try node.inboxPage(
+            department: dept, status: filter, kind: kind, survey: survey, includeSurveys: kind == "survey", after: after,
+            limit: Self.pageSize, by: pr.principal)
+        func link(_ status: String?, _ kind: String?, after: String? = nil) -> String {
+            "/inbox" + PortalForm.query([("department", dept), ("status", status), ("kind", kind), ("survey", survey), ("after", after)])
+        }
+        let on = PortalHTML(trusted: " class=\"on\" aria-current=\"page\"")
+        let anyStatus: PortalHTML = "<a href=\"\(link(nil, kind))\"\(filter == nil ? on : .empty)>全部状态</a>"
         let statusLinks: [PortalHTML] =
-            [all]
-            + PortalText.statuses.map { s in
-                """
-                <a href=\"/inbox\(PortalForm.query([("department", dept), ("status", s.code)]))\"\
-                \(filter == s.code ? PortalHTML(trusted: " class=\"on\"") : .empty)>\(s.name)</a>
-                """
+            [anyStatus]
+            + PortalText.statuses.map { s -> PortalHTML in "<a href=\"\(link(s.code, kind))\"\(filter == s.code ? on : .empty)>\(s.name)</a>" }
+        let counts = try node.db.feedbackCountsByForm(department: dept)
+        let anyKind: PortalHTML = "<a href=\"\(link(filter, nil))\"\(kind == nil ? on : .empty)>全部类型</a>"
+        let kindLinks: [PortalHTML] =
+            [anyKind]
+            + PortalText.kinds.map { k -> PortalHTML in
+                "<a href=\"\(link(filter, k.code))\"\(kind == k.code ? on : .empty)>\(k.name) <span class=\"count\">\(counts[k.code] ?? 0)</span></a>"
             }
         var picker: PortalHTML = .empty
         if pr.principal == .admin {
@@ -106,7 +132,16 @@ extension PortalSite {
                 <select id=\"f-dept\" name=\"department\">\(opts)</select> <button type=\"submit\">切换</button></form>
                 """
         }
-        let cards: [PortalHTML] = items.map { inboxCard(pr, $0) }
+        let cards: [PortalHTML] = shown.items.map { inboxCard(pr, $0) }
+        let pager: PortalHTML = """
+            <nav class="pager">\(after == nil ? PortalHTML.empty : "<a href=\"\(link(filter, kind))\">回到第一页</a>")\
+            \(shown.next.map { "<a rel=\"next\" href=\"\(link(filter, kind, after: $0))\">下一页</a>" as PortalHTML } ?? .empty)</nav>
+            """
+        let surveys = kind == nil || kind == "survey" ? try surveySummaries(dept, pr) : .empty
+        let heading: PortalHTML =
+            survey.map { sid in
+                "<h2>问卷答卷：\(PortalSite.text(((try? node.db.record(sid)) ?? nil)?.state["title"]))</h2>"
+            } ?? .empty
         return page(
             pr, title: "部门收件箱", status: httpStatus,
             """
@@ -115,9 +150,39 @@ extension PortalSite {
             \(deskTabs(dept, applications: false))
             \(notice.map { "<p class=\"banner\" role=\"status\">\($0)</p>" as PortalHTML } ?? .empty)
             <nav class="tabs">\(statusLinks)</nav>
-            <p class="total">共 \(items.count) 件（逾期件在前）</p>
+            <nav class="tabs kinds">\(kindLinks)</nav>
+            \(survey == nil ? surveys : heading)
+            <p class="total">本页 \(shown.items.count) 件（逾期件在前，其余按办理期限先后；每页至多 \(Self.pageSize) 件）</p>
             \(cards.isEmpty ? "<p>暂无留言。</p>" as PortalHTML : "<ol class=\"inbox\">\(cards)</ol>" as PortalHTML)
+            \(pager)
             """)
+    }
+
+    /// The department's surveys with their tallies: each question's text, each option's count,
+    /// and a link to the individual answers.
+    func surveySummaries(_ dept: String, _ pr: PortalRequest) throws -> PortalHTML {
+        let surveys = try node.db.records(kind: .survey).filter { $0.state["department"]?.stringValue == dept }
+        guard !surveys.isEmpty else { return .empty }
+        let blocks: [PortalHTML] = try surveys.map { s in
+            let t = try node.surveyTallies(s.state.id, by: pr.principal)
+            let tallies = t["tallies"]?.objectValue ?? [:], texts = t["texts"]?.objectValue ?? [:]
+            let questions: [PortalHTML] = (s.state["questions"]?.arrayValue ?? []).enumerated().map { n, q in
+                let qid = PortalSite.text(q["id"])
+                let rows: [PortalHTML]
+                if q["type"]?.stringValue == "text" {
+                    rows = ["<li>文字回答 \((texts[qid]?.arrayValue ?? []).count) 条</li>"]
+                } else {
+                    rows = (q["options"]?.stringArray ?? []).map { o in "<li>\(o)：<strong>\(tallies[qid]?[o]?.intValue ?? 0)</strong></li>" }
+                }
+                return "<li><p>\(n + 1). \(PortalSite.text(q["text"]))</p><ul class=\"tally\">\(rows)</ul></li>"
+            }
+            let answers = "/inbox" + PortalForm.query([("department", dept), ("kind", "survey"), ("survey", s.state.id)])
+            return """
+                <section class="survey-tally"><h3>\(PortalSite.text(s.state["title"]))（答卷 \(PortalSite.text(t["responses"])) 份）</h3>\
+                <ol>\(questions)</ol><p><a href="\(answers)">查看逐份答卷</a></p></section>
+                """
+        }
+        return "<section class=\"surveys\"><h2>问卷统计</h2>\(blocks)</section>"
     }
 
     func inboxCard(_ pr: PortalRequest, _ item: JSONValue) -> PortalHTML {
@@ -138,7 +203,17 @@ extension PortalSite {
         if !about.isEmpty { rows.append("<dt>涉及</dt><dd><a href=\"/policies/\(PortalForm.encode(about))\">\(about)</a></dd>") }
         var answers: [PortalHTML] = []
         if let a = item["answers"]?.objectValue {
-            answers = a.keys.sorted().map { "<li>\($0)：\(PortalSite.text(a[$0]))</li>" }
+            // Questions by their text, in the survey's order (ids only if the survey is unknown here).
+            let sid = PortalSite.text(item["survey"])
+            let questions = (((try? node.db.record(sid)) ?? nil)?.state["questions"]?.arrayValue ?? [])
+            let ordered = questions.compactMap { q -> (String, String)? in
+                let id = PortalSite.text(q["id"])
+                return a[id] == nil ? nil : (id, PortalSite.text(q["text"]))
+            }
+            let known = Set(ordered.map(\.0))
+            answers = (ordered + a.keys.sorted().filter { !known.contains($0) }.map { ($0, $0) }).map { id, text in
+                "<li><span class=\"question\">\(text)</span>：\(PortalSite.text(a[id]))</li>"
+            }
         }
         let body: PortalHTML =
             item["unreadable"] == .bool(true)
@@ -148,22 +223,65 @@ extension PortalSite {
             \(PortalSite.text(item["content"]).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })\
             \(answers.isEmpty ? PortalHTML.empty : "<ul class=\"answers\">\(answers)</ul>")
             """
-        let replyForm: PortalHTML =
-            ["closed", "undeliverable"].contains(st)
-            ? .empty
-            : """
-            <form class="reply" method="post" action="/inbox/reply">\(pr.csrfInput)<input type="hidden" name="id" value="\(id)">\
-            <input type="hidden" name="department" value="\(PortalSite.text(item["department"]))">\
+        let history = replyHistory(item["replies"]?.arrayValue ?? [])
+        let dept = PortalSite.text(item["department"])
+        let hidden: PortalHTML = """
+            \(pr.csrfInput)<input type="hidden" name="id" value="\(id)"><input type="hidden" name="department" value="\(dept)">
+            """
+        let form: PortalHTML = """
+            <form class="reply" method="post" action="/inbox/reply">\(hidden)\
             <label for="r-\(id)">答复内容</label><textarea id="r-\(id)" name="content" rows="3" maxlength="2000" required></textarea>\
             <label class="choice"><input type="checkbox" name="close" value="1"> 答复并办结</label> <button type="submit">答复</button></form>
             """
+        let transferLink = "/inbox/transfer" + PortalForm.query([("id", id), ("department", dept)])
+        let closeForm: PortalHTML = """
+            <form class="inline close" method="post" action="/inbox/close">\(hidden)<button type="submit">办结</button></form> \
+            <a class="button" href="\(transferLink)">转办</a>
+            """
+        var transferRows: [PortalHTML] = []
+        if let by = item["transferred_by"]?.stringValue {
+            transferRows.append("<p class=\"banner\">由\(departmentName(by))转办。说明：\(PortalSite.text(item["transfer_note"]))</p>")
+        }
+        for t in item["transfers"]?.arrayValue ?? [] {
+            transferRows.append(
+                """
+                <p class="banner">已于 \(PortalText.beijingTime(iso: PortalSite.text(t["at"])))（北京时间）转办至\
+                \(departmentName(PortalSite.text(t["to_department"])))，对方办理状态：\(PortalText.status(PortalSite.text(item["handling_status"])))</p>
+                """)
+        }
+        // Replied items keep the form folded away (<details> needs no script): a second answer is a deliberate act.
+        let actions: PortalHTML =
+            switch st {
+            case _ where PortalSite.text(item["kind"]) == "survey": .empty
+            case "closed", "undeliverable", "transferred": .empty
+            case "replied": "<details class=\"more-reply\"><summary>补充答复</summary>\(form)</details>\(closeForm)"
+            default: "\(form)\(closeForm)"
+            }
         return """
             <li class="item status-\(st)\(overdue ? " overdue" : "")"><div class="meta">\
             <span class="badge">\(PortalText.kind(PortalSite.text(item["kind"])))</span> \
             <span class="badge status">\(PortalText.status(st))</span>\
             \(overdue ? " <span class=\"badge overdue\">已逾期</span>" as PortalHTML : .empty) <code>\(id)</code></div>
-            \(body)<dl class="fields compact">\(rows)</dl>\(replyForm)</li>
+            \(transferRows)\(body)<dl class="fields compact">\(rows)</dl>\(history)\(actions)</li>
             """
+    }
+
+    /// Every reply of an item, oldest first, with its Beijing time and the answering department.
+    func replyHistory(_ replies: [JSONValue]) -> PortalHTML {
+        guard !replies.isEmpty else { return .empty }
+        let items: [PortalHTML] = replies.enumerated().map { i, r in
+            let name = PortalSite.text(r["department_name"]).isEmpty
+                ? departmentName(PortalSite.text(r["department"])) : PortalSite.text(r["department_name"])
+            let text: PortalHTML =
+                r["unreadable"] == .bool(true)
+                ? "<p class=\"error\">答复内容无法解密。</p>"
+                : PortalHTML.join(PortalSite.text(r["content"]).split(whereSeparator: \.isNewline).map { "<p>\($0)</p>" as PortalHTML })
+            return """
+                <li><div class="meta">第 \(i + 1) 次答复 · <time>\(PortalText.beijingTime(iso: PortalSite.text(r["at"])))</time>（北京时间）\
+                 · \(name)</div>\(text)</li>
+                """
+        }
+        return "<section class=\"replies\"><h4>答复记录（\(replies.count) 次）</h4><ol class=\"replies\">\(items)</ol></section>"
     }
 
     func doReply(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
@@ -174,9 +292,98 @@ extension PortalSite {
         do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError
             where e.code == .invalid || e.code == .conflict
         {
-            return try inbox(
-                pr, notice: "答复未成功：\(e.fields["content"].map { PortalText.fieldMessage("content", $0) } ?? e.message)",
-                status: HTTPProblem(e).status)
+            let why = e.fields["content"] != nil ? "请填写答复内容（1-2000字）" : e.code == .conflict ? "该留言已办结或暂时无法答复" : "答复内容有误"
+            return try inbox(pr, notice: "答复未成功：\(why)。", status: HTTPProblem(e).status)
+        }
+        let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
+        return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept)]))
+    }
+
+    /// 转办: the item, then a department picker that narrows by region (province → city →
+    /// county, links only: no script, and never the whole federation in one list), and a note.
+    func transferPage(_ pr: PortalRequest, error: String? = nil, status httpStatus: Int = 200) throws -> Response {
+        guard pr.principal != .anonymous else { return login(pr, next: "inbox") }
+        let fid = pr.query["id"] ?? ""
+        guard let dept = inboxDepartment(pr, requested: pr.query["department"]) else { throw NodeError.notFound("本节点没有部门") }
+        guard let r = try node.db.record(fid), r.state.kind == .feedback, r.state["department"]?.stringValue == dept else {
+            throw NodeError.notFound("本部门没有这条留言（\(fid)）")
+        }
+        let region = pr.query["region"].flatMap { node.topology.node($0) != nil ? $0 : nil }
+        let picker = departmentPicker(
+            base: "/inbox/transfer", keep: [("id", fid), ("department", dept)], region: region, field: "to", exclude: dept)
+        return page(
+            pr, title: "转办", status: httpStatus,
+            """
+            <h1>转办留言</h1>
+            <p>留言 <code>\(fid)</code>（\(PortalText.kind(PortalSite.text(r.state["form"])))）将重新加密后送至所选部门办理；\
+            提交人的回执随之更新。</p>
+            \(error.map { "<p class=\"banner error\" role=\"alert\">\($0)</p>" as PortalHTML } ?? .empty)
+            <form class="feedback" method="post" action="/inbox/transfer">\(pr.csrfInput)\
+            <input type="hidden" name="id" value="\(fid)"><input type="hidden" name="department" value="\(dept)">
+            \(picker)
+            <div class="field"><label for="f-note">转办说明<span class="req">*</span></label>\
+            <textarea id="f-note" name="note" rows="3" maxlength="500" required></textarea></div>
+            <button type="submit">确认转办</button></form>
+            <p><a href="/inbox\(PortalForm.query([("department", dept)]))">返回收件箱</a></p>
+            """)
+    }
+
+    /// Picks a department in a federation of thousands of nodes without script: the chosen
+    /// region's own departments as choices, its child regions as links that narrow the choice,
+    /// and the path back up. `keep` are the page's other query parameters.
+    func departmentPicker(
+        base: String, keep: [(String, String?)], region: String?, field: String, exclude: String? = nil, selected: String? = nil
+    ) -> PortalHTML {
+        let topo = node.topology
+        let chosenNode = selected.flatMap { Validation.departmentID($0)?.node }.flatMap { topo.node($0) != nil ? $0 : nil }
+        let here = region ?? chosenNode ?? topo.nodes.first { $0.parent == nil }?.id ?? node.id
+        func link(_ code: String?) -> String { base + PortalForm.query(keep + [("region", code)]) }
+        var path: [PortalHTML] = []
+        var cursor: String? = here
+        while let c = cursor, let n = topo.node(c) {
+            path.insert("<a href=\"\(link(c))\">\(n.name)</a>", at: 0)
+            cursor = n.parent
+        }
+        let children: [PortalHTML] = topo.nodes.filter { $0.parent == here }.sorted { $0.id < $1.id }.map { n in
+            "<li><a href=\"\(link(n.id))\">\(n.name)</a></li>"
+        }
+        // Only this region's departments are read (the directory is indexed by owner).
+        let depts = ((try? node.db.records(kind: .department, owner: here)) ?? []).filter {
+            Validation.departmentID($0.state.id)?.node == here && $0.state["status"]?.stringValue != "withdrawn" && $0.state.id != exclude
+        }
+        let choices: [PortalHTML] = depts.sorted { $0.state.id < $1.state.id }.map { d in
+            """
+            <label class="choice"><input type="radio" name="\(field)" value="\(d.state.id)" required\
+            \(d.state.id == selected ? " checked" : "")> \(PortalSite.text(d.state["name"]))\
+             <code>\(d.state.id)</code></label>
+            """
+        }
+        return """
+            <fieldset class="picker"><legend>受理部门</legend>
+            <p class="meta">当前地区：\(PortalHTML.join(path, separator: " › "))</p>
+            \(choices.isEmpty ? "<p>本级没有可选部门，请选择下级地区。</p>" as PortalHTML : PortalHTML.join(choices))
+            \(children.isEmpty ? PortalHTML.empty : "<p>下级地区：</p><ul class=\"regions\">\(children)</ul>")
+            </fieldset>
+            """
+    }
+
+    func doTransfer(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+        guard pr.principal != .anonymous else { return login(pr, next: "inbox", error: "登录已过期，请重新登录。", status: 401) }
+        let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
+        do {
+            _ = try node.transferFeedback(
+                form["id"] ?? "", body: ["department": .string(form["to"] ?? ""), "note": .string(form.raw("note") ?? "")], by: pr.principal)
+        } catch let e as NodeError where e.code == .invalid || e.code == .conflict {
+            let why = e.fields["note"] != nil ? "transfer-note" : e.fields["department"] != nil ? "transfer-department" : "transfer-state"
+            return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept), ("notice", why)]))
+        }
+        return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept), ("notice", "transferred")]))
+    }
+
+    func doClose(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+        guard pr.principal != .anonymous else { return login(pr, next: "inbox", error: "登录已过期，请重新登录。", status: 401) }
+        do { _ = try node.closeFeedback(form["id"] ?? "", by: pr.principal) } catch let e as NodeError where e.code == .conflict {
+            return try inbox(pr, notice: "该留言已办结或无法送达，不能再办结。", status: 409)
         }
         let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
         return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept)]))
@@ -200,14 +407,16 @@ extension PortalSite {
                 <tr><td>\(PortalSite.text(p["name"] ?? p["id"]))<br><code>\(PortalSite.text(p["id"]))</code></td>\
                 <td>\(p["role"]?.stringValue == "parent" ? "上级" : "下级")</td>\
                 <td class="\(connected ? "ok" : "bad")">\(connected ? "已连接" : "未连接")</td>\
-                <td>\(PortalSite.text(p["last_sync"]).isEmpty ? "—" : PortalSite.text(p["last_sync"]))</td>\
-                <td>\(PortalSite.text(p["pending"]))</td><td>\(PortalSite.text(p["last_error"]))</td></tr>
+                <td>\(PortalText.beijingTime(iso: PortalSite.text(p["last_sync"])))</td>\
+                <td>\(PortalSite.text(p["pending"]))</td><td title="\(PortalSite.text(p["last_error"]))">\
+                \(PortalSite.text(p["last_error"]).isEmpty ? "" : "连接或同步出错（详见日志）")</td></tr>
                 """
         }
         let rejections: [PortalHTML] = (st["recent_rejections"]?.arrayValue ?? []).map { r in
             """
-            <tr><td>\(PortalSite.text(r["at"]))</td><td>\(PortalSite.text(r["peer"]))</td>\
-            <td>\(PortalSite.text(r["origin"]))</td><td>\(PortalSite.text(r["reason"]))</td></tr>
+            <tr><td>\(PortalText.beijingTime(iso: PortalSite.text(r["at"])))</td><td>\(PortalSite.text(r["peer"]))</td>\
+            <td>\(PortalSite.text(r["origin"]))</td>\
+            <td title="\(PortalSite.text(r["reason"]))">\(PortalText.rejection(PortalSite.text(r["reason"])))</td></tr>
             """
         }
         let conflicts: [PortalHTML] = try node.db.conflicted().map { conflictBlock(pr, $0) }
@@ -226,7 +435,8 @@ extension PortalSite {
             <dl class="fields compact"><dt>已应用变更</dt><dd>\(PortalSite.text(st["applied"]))</dd>\
             <dt>已拒绝变更</dt><dd>\(PortalSite.text(st["rejected"]))</dd>\
             <dt>冲突记录</dt><dd>\(PortalSite.text(st["conflicts"]))</dd><dt>版本计数</dt><dd>\(PortalSite.text(st["counter"]))</dd></dl>
-            <h2>对等节点</h2><div class="table"><table><thead><tr><th>节点</th><th>关系</th><th>连接</th><th>最近同步</th><th>待发送</th><th>最近错误</th></tr></thead>
+            <h2>对等节点</h2><p class="meta">时间均为北京时间。</p>
+            <div class="table"><table><thead><tr><th>节点</th><th>关系</th><th>连接</th><th>最近同步</th><th>待发送</th><th>最近错误</th></tr></thead>
             <tbody>\(peers.isEmpty ? "<tr><td colspan=\"6\">无对等节点</td></tr>" as PortalHTML : PortalHTML.join(peers))</tbody></table></div>
             \(trustSection(st))
             <h2>最近拒绝的变更集</h2>\(rejectionTable)
@@ -239,14 +449,16 @@ extension PortalSite {
         let revoked: [PortalHTML] = (st["revocations"]?.arrayValue ?? []).map { r in
             """
             <tr><td>\(PortalSite.text(r["node"]))</td><td><code>\(PortalSite.text(r["serial"]))</code></td>\
-            <td><code>\(String(PortalSite.text(r["fingerprint"]).prefix(16)))…</code></td><td>\(PortalSite.text(r["revoked_at"]))</td>\
+            <td><code>\(String(PortalSite.text(r["fingerprint"]).prefix(16)))…</code></td>\
+            <td>\(PortalText.beijingTime(iso: PortalSite.text(r["revoked_at"])))</td>\
             <td>\(PortalSite.text(r["reason"]))</td></tr>
             """
         }
         let keys: [PortalHTML] = (st["keys"]?.arrayValue ?? []).map { k in
             let last = k["last_counter"].flatMap(\.intValue).map(String.init) ?? "—"
             return """
-                <tr><td><code>\(String(PortalSite.text(k["fingerprint"]).prefix(16)))…</code></td><td>\(PortalSite.text(k["not_after"]))</td>\
+                <tr><td><code>\(String(PortalSite.text(k["fingerprint"]).prefix(16)))…</code></td>\
+                <td>\(PortalText.beijingTime(iso: PortalSite.text(k["not_after"])))</td>\
                 <td>\(last)</td><td>\(k["current"] == .bool(true) ? "使用中" : "已停用")</td></tr>
                 """
         }
@@ -267,9 +479,14 @@ extension PortalSite {
     /// One conflicted record: each conflicted field with every live value, each with a button
     /// that settles the field on it.
     func conflictBlock(_ pr: PortalRequest, _ r: StoredRecord) -> PortalHTML {
-        let settleable = [.policy, .serviceItem].contains(r.state.kind)
+        let kindSettles = [.policy, .serviceItem].contains(r.state.kind)
+        let owner = r.state.owner
         let fields: [PortalHTML] = r.state.fields.keys.sorted().compactMap { name in
             guard let f = r.state.fields[name], !f.losers.isEmpty else { return nil }
+            // Only what this node may write (rule 5) gets a button: the owner any field, an ancestor themes and tags.
+            let settleable =
+                kindSettles
+                && (owner == node.id || (node.topology.isAncestor(node.id, of: owner) && r.state.kind.classificationFields.contains(name)))
             let values: [PortalHTML] = f.entries.enumerated().map { i, e in
                 let button: PortalHTML =
                     settleable
@@ -280,7 +497,8 @@ extension PortalSite {
                     """ : .empty
                 return "<li>\(i == 0 ? "当前值" : "冲突值")（\(nodeName(e.dot.node))，\(e.dot.node)）：<q>\(PortalSite.text(e.value))</q> \(button)</li>"
             }
-            return "<div class=\"conflict-field\"><h4>字段 <code>\(name)</code></h4><ul>\(values)</ul></div>"
+            let note: PortalHTML = settleable || !kindSettles ? .empty : "<p class=\"meta\">只有\(nodeName(owner))节点可以解决此字段的冲突。</p>"
+            return "<div class=\"conflict-field\"><h4>字段 <code>\(name)</code></h4><ul>\(values)</ul>\(note)</div>"
         }
         let path = r.state.kind == .policy ? "/policies/\(PortalForm.encode(r.state.id))" : "/services"
         return """
@@ -307,51 +525,10 @@ extension PortalSite {
         do {
             _ = try node.patch(kind: r.state.kind, id: id, body: .object([field: f.entries[i].value]), by: .admin)
         } catch let e as NodeError where e.code.isCallerError {
-            return try admin(pr, notice: "无法解决该冲突：\(e.message)", status: HTTPProblem(e).status)
+            let why = PortalText.problemMessage(status: HTTPProblem(e).status, detail: e.message)
+            return try admin(pr, notice: "无法解决该冲突：\(why)", status: HTTPProblem(e).status)
         }
         return redirect(pr, to: "/admin")
-    }
-
-    func supervisionPage(_ pr: PortalRequest) throws -> Response {
-        if let refusal = try requireAdmin(pr, next: "supervision") { return refusal }
-        let matrix = try regionThemeMatrix()
-        let themes = Theme.allCases
-        let head: [PortalHTML] = themes.map { "<th>\($0.chineseName)</th>" }
-        let rows: [PortalHTML] = matrix.map { line in
-            let cells: [PortalHTML] = themes.map { t in
-                let n = line.themes[t.rawValue] ?? 0
-                return n == 0 ? "<td>0</td>" as PortalHTML : "<td><a href=\"/policies?region=\(line.region)&amp;theme=\(t.rawValue)\">\(n)</a></td>"
-            }
-            return "<tr><th scope=\"row\">\(nodeName(line.region))<br><code>\(line.region)</code></th>\(cells)<td>\(line.total)</td></tr>"
-        }
-        let sup = try node.supervision()
-        let depts: [PortalHTML] = (sup["departments"]?.arrayValue ?? []).map { d in
-            let by = d["by_status"]?.objectValue ?? [:]
-            let total = by.values.compactMap(\.intValue).reduce(0, +)
-            let minutes = d["median_answer_minutes"]?.intValue
-            let rating = d["average_rating_x100"]?.intValue
-            let overdue = d["overdue"]?.intValue ?? 0
-            return """
-                <tr><td>\(PortalSite.text(d["name"]).isEmpty ? PortalSite.text(d["department"]) : PortalSite.text(d["name"]))<br>\
-                <code>\(PortalSite.text(d["department"]))</code></td>\
-                <td>\(total)</td><td>\((by["replied"]?.intValue ?? 0) + (by["closed"]?.intValue ?? 0))</td>\
-                <td class="\(overdue > 0 ? "bad" : "")">\(overdue)</td>\
-                <td>\(minutes.map(Self.duration) ?? "—")</td><td>\(rating.map { String(format: "%.2f", Double($0) / 100) } ?? "—")</td></tr>
-                """
-        }
-        return page(
-            pr, title: "督查",
-            """
-            <h1>督查</h1>
-            <h2>现行政策：地区 × 主题</h2>
-            <p class="meta">按发文地区统计（各地区本级，不含下辖）；点击数字查看对应政策。</p>
-            <div class="table"><table><thead><tr><th>地区</th>\(head)<th>合计</th></tr></thead><tbody>\
-            \(rows.isEmpty ? "<tr><td colspan=\"9\">暂无政策</td></tr>" as PortalHTML : PortalHTML.join(rows))</tbody></table></div>
-            <h2>互动通：各部门办理情况</h2>
-            <div class="table"><table><thead><tr><th>部门</th><th>收到</th><th>已答复</th><th>逾期</th><th>答复用时（中位数）</th><th>平均满意度</th></tr></thead>
-            <tbody>\(depts.isEmpty ? "<tr><td colspan=\"6\">暂无数据（各节点定期汇总）</td></tr>" as PortalHTML : PortalHTML.join(depts))</tbody></table></div>
-            \(try applicationSupervisionTables())
-            """)
     }
 
     /// Minutes as 天/小时/分钟.

@@ -18,7 +18,8 @@ extension PortalSite {
     /// subtree minus the subtrees of the outermost regions under it that have policies.
     func regionThemeMatrix() throws -> [RegionLine] {
         var base = SearchRequest()
-        base.status = "active"
+        base.status = PolicyValidity.State.inForce.rawValue
+        base.today = node.today()
         base.limit = 0
         let regions = try node.db.search(base, kind: .policy).regionFacets.keys.sorted()
         var subtree: [String: SearchResult] = [:]

@@ -105,7 +105,8 @@ final class PortalSite: Sendable {
         return page(
             pr, title: "出错了", status: e.status,
             """
-            <h1>\(Self.statusTitle(e.status))</h1><p class="error">\(e.detail)</p><p><a href="/">返回首页</a></p>
+            <h1>\(Self.statusTitle(e.status))</h1><p class="error">\(PortalText.problemMessage(status: e.status, detail: e.detail))</p>\
+            <p><a href="/">返回首页</a></p>
             """)
     }
 
@@ -117,6 +118,8 @@ final class PortalSite: Sendable {
         case 403: "无权访问"
         case 404: "未找到"
         case 413: "提交内容过大"
+        case 409: "状态冲突"
+        case 415: "提交方式不受支持"
         case 422: "填写有误"
         default: "出错了（\(status)）"
         }
