@@ -281,6 +281,8 @@ enum Schema {
                         created_at INTEGER NOT NULL
                     );
                     CREATE INDEX idempotency_created ON idempotency(created_at);
+                    """)
+        }
         m.registerMigration("v7-search-index-file") { db in
             // The full-text index moves to its own file (`SearchIndexFile`): the replica keeps only
             // standard SQLite, and the index is rebuilt there from the records when the node opens.
