@@ -252,6 +252,18 @@ enum Schema {
                     FROM record WHERE kind = 'department';
                     """)
         }
+        m.registerMigration("v5-search-fold") { db in
+            // Which `TextFold` table the full-text index was built with (its fingerprint). When
+            // the fold changes (this release adds it; a new OpenCC or Unicode may change it) the
+            // index is rebuilt at open: see `TongDatabase.refoldIndexIfNeeded`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_fold (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        fingerprint TEXT NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 }

@@ -43,6 +43,7 @@ public final class TongDatabase: Sendable {
                 throw StoreError(.corrupt, Self.corruptMessage(path, problem))
             }
             try Schema.migrator.migrate(pool)
+            try Self.refoldIndexIfNeeded(pool)
         } catch let e as DatabaseError {
             if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
@@ -88,6 +89,19 @@ public final class TongDatabase: Sendable {
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         }
         return config
+    }
+
+    /// Rebuilds the full-text index when it was built under another `TextFold` table (or none:
+    /// a replica from before the fold), so documents and queries are folded alike. One pass over
+    /// every row's text (FTS5's 'rebuild'); at open, before the search catalog reads token counts.
+    static func refoldIndexIfNeeded(_ pool: DatabasePool) throws {
+        let current = TextFold.fingerprint
+        try pool.write { db in
+            let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM search_fold WHERE id = 1")
+            guard stored != current else { return }
+            try db.execute(sql: "INSERT INTO text_fts(text_fts) VALUES('rebuild')")
+            try db.execute(sql: "INSERT OR REPLACE INTO search_fold (id, fingerprint) VALUES (1, ?)", arguments: [current])
+        }
     }
 
     static func corruptMessage(_ path: String, _ problem: String) -> String {
