@@ -131,7 +131,17 @@ enum APIRoutes {
         if let a = s.audience, Audience(rawValue: a) == nil { problems["audience"] = "is not an audience code" }
         if let r = s.region, !Validation.divisionCode(r) { problems["region"] = "is not a division code" }
         if let st = s.status, !["active", "withdrawn"].contains(st) { problems["status"] = "must be active or withdrawn" }
-        if let l = req.query("limit") { if let n = Int(l), (0...100).contains(n) { s.limit = n } else { problems["limit"] = "must be 0-100" } }
+        if let l = req.query("limit") {
+            // Above the cap the page is the cap's size (the contract's "Search fidelity"); only
+            // what is not a count at all is refused.
+            if let n = Int(l), n >= 0 {
+                s.limit = min(n, SearchRequest.maxLimit)
+            } else if !l.isEmpty, l.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                s.limit = SearchRequest.maxLimit  // more digits than an Int holds: still above the cap
+            } else {
+                problems["limit"] = "must be a whole number 0 or more (pages hold at most \(SearchRequest.maxLimit))"
+            }
+        }
         if let o = req.query("offset") {
             if let n = Int(o), (0...100_000).contains(n) { s.offset = n } else { problems["offset"] = "must be 0-100000" }
         }
