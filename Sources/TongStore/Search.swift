@@ -22,6 +22,11 @@ public struct SearchRequest: Sendable {
     public static let maxLimit = 100
     /// How hits are ordered (tests compare against FTS5's own order with `.fts5`).
     var ranking = SearchRanking.tong
+    /// Full-text totals are exact up to this many matches (the contract asks for at least
+    /// 10,000); past it the pass stops, `total` is this lower bound and `totalExact` is false.
+    public static let exactTotalCap = 10_000
+    /// The cap this request uses (tests lower it).
+    var totalCap = SearchRequest.exactTotalCap
     /// Page start.
     public var offset: Int = 0
     /// Makes an empty request (everything, newest first).
@@ -43,7 +48,7 @@ public struct SearchHit: Sendable {
 
 /// The result of a search.
 public struct SearchResult: Sendable {
-    /// Number of matching records.
+    /// Number of matching records; a lower bound when `totalExact` is false.
     public var total: Int
     /// The requested page.
     public var hits: [SearchHit]
@@ -53,6 +58,10 @@ public struct SearchResult: Sendable {
     public var regionFacets: [String: Int]
     /// Counts per department over all matches.
     public var departmentFacets: [String: Int]
+    /// False when more than `SearchRequest.exactTotalCap` records matched the words: then
+    /// `total` and the facet counts are lower bounds, taken over the newest matches, and the
+    /// hits are the best of those (the contract's `"total_exact": false`).
+    public var totalExact = true
 }
 
 extension TongDatabase {
@@ -78,10 +87,12 @@ extension TongDatabase {
         return try pool.read { db in
             var facets: FacetCounts
             var page: [Int64] = []
+            var exact = true
             if let match {
-                let scan = SearchScan(snapshot: snapshot, filter: filter, ranking: req.ranking)
+                let scan = SearchScan(snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap))
                 try scan.run(db, match: match)
                 facets = scan.facets
+                exact = !scan.overflowed
                 let scores = scan.scores()
                 let better: (Int, Int) -> Bool = { i, j in
                     let ti = scan.tier(i), tj = scan.tier(j)
@@ -152,7 +163,8 @@ extension TongDatabase {
                 .sorted { $0.element != $1.element ? $0.element > $1.element : snapshot.departments[$0.offset] < snapshot.departments[$1.offset] }
                 .prefix(50)
             for (id, n) in topDepartments { departments[snapshot.departments[id]] = n }
-            return SearchResult(total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments)
+            return SearchResult(
+                total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments, totalExact: exact)
         }
     }
 

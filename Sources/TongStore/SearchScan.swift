@@ -105,6 +105,9 @@ final class SearchScan {
         /// Sum of the phrases' token counts: a doc_number column of exactly this many tokens that
         /// holds every phrase is the number asked for.
         var phraseTokens: Int32 = 0
+        /// Most rows kept; one more accepted row sets `overflow` and ends the pass.
+        var cap = Int.max
+        var overflow = false
         var facets: FacetCounts
     }
 
@@ -120,12 +123,17 @@ final class SearchScan {
     /// Rows in the table containing each phrase (queries of several phrases).
     private(set) var phraseHits: [Int] = []
 
-    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong) {
+    /// Phrase document counts (for IDF in queries of several phrases) stop at this many: past it
+    /// a phrase is common and its exact count would cost a walk of its whole doclist.
+    static let phraseCountCap = 20_000
+
+    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong, cap: Int = .max) {
         self.snapshot = snapshot
         self.filter = filter
         self.ranking = ranking
         acc = .allocate(capacity: 1)
         acc.initialize(to: Accumulator(facets: FacetCounts(snapshot)))
+        acc.pointee.cap = cap
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))
         for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }
@@ -143,6 +151,8 @@ final class SearchScan {
 
     /// Rows kept (matched and accepted by the filter).
     var count: Int { acc.pointee.kept }
+    /// More rows than the cap matched: `count` and the facets are lower bounds.
+    var overflowed: Bool { acc.pointee.overflow }
     /// Every row FTS5 matched, of any kind and before filters.
     var matched: Int { acc.pointee.matched }
     /// Row id of kept row `i`.
@@ -166,13 +176,17 @@ final class SearchScan {
         a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
         if phrases > 1 {
             phraseHits = (0..<phrases).map { i in
-                var hits = 0
-                let rc = api.xQueryPhrase(fts, Int32(i), &hits) { _, _, counter in
-                    counter!.assumingMemoryBound(to: Int.self).pointee += 1
-                    return SQLITE_OK
+                // [count, cap]: the callback stops the walk (SQLITE_DONE) at the cap.
+                var counter = [0, Self.phraseCountCap]
+                let rc = counter.withUnsafeMutableBufferPointer { c in
+                    api.xQueryPhrase(fts, Int32(i), c.baseAddress) { _, _, counter in
+                        let c = counter!.assumingMemoryBound(to: Int.self)
+                        c[0] += 1
+                        return c[0] >= c[1] ? SQLITE_DONE : SQLITE_OK
+                    }
                 }
                 if rc != SQLITE_OK { a.pointee.failure = rc }
-                return hits
+                return counter[0]
             }
         }
     }
@@ -207,6 +221,10 @@ final class SearchScan {
         guard rowid >= 0, p < pageCount, let base = pageBases[p] else { return }
         let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
         guard e.isPresent, filter.accepts(e) else { return }
+        if a.pointee.kept >= a.pointee.cap {
+            a.pointee.overflow = true
+            return
+        }
         if a.pointee.kept == a.pointee.capacity { grow() }
         let k = a.pointee.kept
         a.pointee.kept = k + 1
@@ -287,7 +305,9 @@ final class SearchScan {
 
     /// Runs the pass for `match` on `db`.
     func run(_ db: Database, match: String) throws {
-        let statement = try db.makeStatement(sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ?")
+        // Newest first, so that a capped pass keeps the newest matches.
+        let statement = try db.makeStatement(
+            sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC")
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle); sqlite3_clear_bindings(handle) }
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -298,7 +318,10 @@ final class SearchScan {
         try withExtendedLifetime(self) {
             while true {
                 rc = sqlite3_step(handle)
-                if rc == SQLITE_ROW { continue }
+                if rc == SQLITE_ROW {
+                    if acc.pointee.overflow { return }
+                    continue
+                }
                 if rc == SQLITE_DONE { return }
                 throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }

@@ -83,6 +83,9 @@ import TongCore
             let negative = try await f.request("GET", "330000", "/api/v1/policies?limit=-1")
             #expect(negative.status == 422)
         }
+        #expect(PortalSite.totalText(10_000, exact: false) == "10,000+")
+        #expect(PortalSite.totalText(1_234_567, exact: false) == "1,234,567+")
+        #expect(PortalSite.totalText(9_999, exact: true) == "9999")
         #expect(SimpleDate.problem("1949-09-30") == nil)
         #expect(SimpleDate.problem("1948-12-31") == "must be a date from 1949-01-01 to 2100-12-31 (years 1949-2100)")
         #expect(SimpleDate.problem("2021-02-29") == "is not a real calendar date (month 01-12, a day that month has)")

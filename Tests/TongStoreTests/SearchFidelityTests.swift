@@ -251,6 +251,31 @@ import Testing
 
     // MARK: - Paging
 
+    @Test func totalsAreExactUpToTheCapThenALowerBound() throws {
+        #expect(SearchRequest.exactTotalCap >= 10_000)
+        let db = try TongDatabase(path: tempDir() + "/c.sqlite", nodeID: "330000", now: 1)
+        let writes = (0..<130).map { i in policy("第\(i)项补贴政策", body: "小微企业补贴。", region: i % 2 == 0 ? "330100" : "330200") }
+        _ = try db.write(writes, signer: signer("330000"), topology: storeTopology, now: 2)
+        var req = SearchRequest()
+        req.q = "补贴"
+        req.totalCap = 50
+        let capped = try db.search(req)
+        #expect(!capped.totalExact)
+        #expect(capped.total == 50)
+        #expect(capped.regionFacets.values.reduce(0, +) == 50)
+        #expect(capped.hits.count == 20)
+        // The newest matches are the ones counted and ranked.
+        let newest = try #require(try db.search(SearchRequest()).hits.first?.record.rowid)
+        #expect(capped.hits.allSatisfy { $0.record.rowid > newest - 50 })
+        req.totalCap = 130
+        #expect(try db.search(req).totalExact && db.search(req).total == 130)
+        // A filter that leaves fewer than the cap: exact again.
+        req.totalCap = 100
+        req.region = "330100"
+        let filtered = try db.search(req)
+        #expect(filtered.totalExact && filtered.total == 65)
+    }
+
     @Test func limitAboveTheCapAnswersTheCap() throws {
         let db = try TongDatabase(path: tempDir() + "/l.sqlite", nodeID: "330000", now: 1)
         let writes = (0..<130).map { policy("第\($0)项补贴政策", body: "小微企业补贴。") }

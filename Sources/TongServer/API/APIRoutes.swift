@@ -54,6 +54,8 @@ enum APIRoutes {
                 let result = try node.db.search(try searchRequest(req), kind: kind)
                 return HTTP.json([
                     "total": .int(Int64(result.total)),
+                    // False past SearchRequest.exactTotalCap matches: total is then a lower bound.
+                    "total_exact": .bool(result.totalExact),
                     "items": .array(
                         result.hits.map { hit in
                             var o = TongNode.json(hit.record).objectValue ?? [:]

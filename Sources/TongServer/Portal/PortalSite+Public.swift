@@ -119,6 +119,17 @@ extension PortalSite {
         return "<div class=\"facet\"><h3>\(label)</h3><ul class=\"facets\">\(links)</ul></div>"
     }
 
+    /// The total as the portal shows it: exact, or "10,000+" when the search stopped counting.
+    static func totalText(_ total: Int, exact: Bool) -> String {
+        if exact { return String(total) }
+        var digits = Array(String(total)), out = ""
+        while digits.count > 3 {
+            out = "," + String(digits.suffix(3)) + out
+            digits.removeLast(3)
+        }
+        return String(digits) + out + "+"
+    }
+
     /// Previous/next links and the page position.
     func pager(_ base: String, _ s: SearchRequest, page: Int, total: Int) -> PortalHTML {
         let pages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
@@ -149,7 +160,7 @@ extension PortalSite {
             \(hidden("theme", s.theme))\(hidden("region", s.region))\(hidden("department", s.department))\(hidden("audience", s.audience))\
             <button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">共 \(r.total) 项政策</p>\(r.hits.isEmpty ? "<p>没有找到相关政策，请换个关键词或去掉筛选条件。</p>" : policyList(r.hits))\
+            <section><p class="total">共 \(Self.totalText(r.total, exact: r.totalExact)) 项政策</p>\(r.hits.isEmpty ? "<p>没有找到相关政策，请换个关键词或去掉筛选条件。</p>" : policyList(r.hits))\
             \(pager("/policies", s, page: pageNo, total: r.total))</section></div>
             """)
     }
@@ -263,7 +274,7 @@ extension PortalSite {
             <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\
             \(hidden("theme", s.theme))\(hidden("department", s.department))<button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">共 \(r.total) 个事项</p>\
+            <section><p class="total">共 \(Self.totalText(r.total, exact: r.totalExact)) 个事项</p>\
             \(items.isEmpty ? "<p>暂无办事事项。</p>" as PortalHTML : "<ol class=\"results\">\(items)</ol>" as PortalHTML)\
             \(pager("/services", s, page: pageNo, total: r.total))</section></div>
             """)
