@@ -151,6 +151,7 @@ extension PortalSite {
             \(facet("/policies", s, key: "department", label: "发文部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             """
         let heading = s.q.isEmpty ? "政策通" : "“\(s.q.prefix(50))”的搜索结果"
+        let count = Self.totalText(r.total, exact: r.totalExact)
         return page(
             pr, title: heading,
             """
@@ -160,7 +161,7 @@ extension PortalSite {
             \(hidden("theme", s.theme))\(hidden("region", s.region))\(hidden("department", s.department))\(hidden("audience", s.audience))\
             <button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">共 \(Self.totalText(r.total, exact: r.totalExact)) 项政策</p>\(r.hits.isEmpty ? "<p>没有找到相关政策，请换个关键词或去掉筛选条件。</p>" : policyList(r.hits))\
+            <section><p class="total">共 \(count) 项政策</p>\(r.hits.isEmpty ? "<p>没有找到相关政策，请换个关键词或去掉筛选条件。</p>" : policyList(r.hits))\
             \(pager("/policies", s, page: pageNo, total: r.total))</section></div>
             """)
     }
