@@ -35,10 +35,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // OpenCC's C library (Debian: libopencc-dev, which pulls libopencc-data): the source of
+        // the Traditional → Simplified fold of search text (Sources/TongStore/TextFold.swift).
+        .systemLibrary(name: "COpenCC", pkgConfig: "opencc", providers: [.apt(["libopencc-dev"])]),
         .target(
             name: "TongStore",
             dependencies: [
-                "TongCore",
+                "TongCore", "COpenCC",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -95,7 +95,8 @@ public struct Eligibility: Sendable, Hashable {
         func date(_ k: String) throws(ValidationIssue) -> SimpleDate? {
             guard let x = present(k) else { return nil }
             guard let s = x.stringValue, let d = SimpleDate(s) else {
-                throw ValidationIssue(field: "\(field).\(k)", message: "must be a date YYYY-MM-DD")
+                let message = x.stringValue.flatMap(SimpleDate.problem) ?? "must be a date written YYYY-MM-DD (e.g. 2020-02-06)"
+                throw ValidationIssue(field: "\(field).\(k)", message: message)
             }
             return d
         }

@@ -48,11 +48,13 @@ public enum FieldRule: Sendable {
             guard let n = DocNumber.normalize(s) else { throw fail("is not a document number (e.g. 国办发〔2020〕6号)") }
             return .string(n)
         case .date:
-            guard let s = v.stringValue, Validation.date(s) else { throw fail("must be a date YYYY-MM-DD") }
+            guard let s = v.stringValue else { throw fail("must be a date written YYYY-MM-DD (e.g. 2020-02-06)") }
+            if let problem = SimpleDate.problem(s) { throw fail(problem) }
             return .string(s)
         case .optionalDate:
             if v == .null || v == "" { return "" }
-            guard let s = v.stringValue, Validation.date(s) else { throw fail("must be a date YYYY-MM-DD") }
+            guard let s = v.stringValue else { throw fail("must be a date written YYYY-MM-DD (e.g. 2020-02-06)") }
+            if let problem = SimpleDate.problem(s) { throw fail(problem) }
             return .string(s)
         case .url:
             guard let s = v.stringValue, Validation.url(s) else { throw fail("must be an http(s) URL") }

@@ -37,6 +37,22 @@ public struct SimpleDate: Comparable, Hashable, Sendable, CustomStringConvertibl
         self.init(year: y, month: m, day: d)
     }
 
+    /// Why `s` is not a `SimpleDate`, as a field message stating the rule it breaks (the form,
+    /// a real calendar day, the years 1949-2100); nil when it is one.
+    public static func problem(_ s: String) -> String? {
+        if SimpleDate(s) != nil { return nil }
+        let b = Array(s.utf8)
+        let digits = [0, 1, 2, 3, 5, 6, 8, 9]
+        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), digits.allSatisfy({ b[$0] >= 0x30 && b[$0] <= 0x39 })
+        else { return "must be a date written YYYY-MM-DD (e.g. 2020-02-06)" }
+        let year = Int(String(decoding: b[0..<4], as: UTF8.self)) ?? 0
+        if !yearRange.contains(year) {
+            let (first, last) = (yearRange.lowerBound, yearRange.upperBound)
+            return "must be a date from \(first)-01-01 to \(last)-12-31 (years \(first)-\(last))"
+        }
+        return "is not a real calendar date (month 01-12, a day that month has)"
+    }
+
     /// Whether `year` is a Gregorian leap year.
     public static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

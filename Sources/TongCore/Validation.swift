@@ -126,11 +126,13 @@ public enum Validation {
         // received change's text is checked here (ChangeContent).
         var previous: UInt8 = 0
         var allSpace = true
+        var at = 0
         for b in s.utf8 {
-            if b < 0x20, b != 0x09, b != 0x0A, b != 0x0D { return ValidationIssue(field: field, message: "must not contain control characters") }
+            if b < 0x20, b != 0x09, b != 0x0A, b != 0x0D { return controlIssue(s, field: field, byte: at) }
             if b == 0x7F || (previous == 0xC2 && b >= 0x80 && b <= 0x9F) {
-                return ValidationIssue(field: field, message: "must not contain control characters")
+                return controlIssue(s, field: field, byte: b == 0x7F ? at : at - 1)
             }
+            at += 1
             if allSpace, b != 0x20, b != 0x09, b != 0x0A, b != 0x0D { allSpace = false }
             previous = b
         }
@@ -146,6 +148,19 @@ public enum Validation {
             return ValidationIssue(field: field, message: "must be at most \(max) characters")
         }
         return nil
+    }
+
+    /// The issue for a control character starting at UTF-8 offset `byte` of `s`, naming it and
+    /// its position: "must not contain control characters (U+0007 at character 1234)", counting
+    /// Unicode scalars from 1. Only on the failure path: the scan above stays one byte loop.
+    static func controlIssue(_ s: String, field: String, byte: Int) -> ValidationIssue {
+        let utf8 = s.utf8
+        let index = utf8.index(utf8.startIndex, offsetBy: byte)
+        let scalar = s.unicodeScalars[index]
+        let position = s.unicodeScalars.distance(from: s.unicodeScalars.startIndex, to: index) + 1
+        let code = String(scalar.value, radix: 16, uppercase: true)
+        let name = "U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
+        return ValidationIssue(field: field, message: "must not contain control characters (\(name) at character \(position))")
     }
 
     // MARK: - Shared helpers

@@ -47,27 +47,62 @@ extension TongNode {
         try write([LocalWrite(id: recordID, kind: kind, owner: id, scope: .owned(id), fields: ["status": "withdrawn"])])
     }
 
-    /// Bulk import of policies (JSON lines), in batches of one transaction each.
+    /// Bulk import of policies (JSON lines), in batches of one transaction each. Each line is
+    /// imported on its own: a bad line is reported and skipped, the others are written.
     public func importPolicies(lines: [String], batch: Int = 1_000) throws -> (imported: Int, errors: [String]) {
+        try importPolicies(jsonLines: Array(lines.joined(separator: "\n").utf8), batch: batch)
+    }
+
+    /// Bulk import of policies from the bytes of a JSON-lines file. Lines end with LF or CRLF
+    /// (a trailing CR is not part of the record); blank lines are skipped. Each rejected line is
+    /// one error, "line N, byte B: problem", where N counts from 1 and B is the 0-based byte
+    /// offset in the file of the problem: the JSON parser's position for malformed JSON, the
+    /// field's key for a field that fails validation (whose message names a control character
+    /// and its position, e.g. "U+0007 at character 1234").
+    public func importPolicies(jsonLines data: [UInt8], batch: Int = 1_000) throws -> (imported: Int, errors: [String]) {
         var writes: [LocalWrite] = []
         var errors: [String] = []
         var imported = 0
-        for (n, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        var lineNumber = 0
+        var start = 0
+        while start < data.count {
+            lineNumber += 1
+            var end = data[start...].firstIndex(of: 0x0A) ?? data.count
+            let next = end + 1
+            if end > start, data[end - 1] == 0x0D { end -= 1 }
+            let line = data[start..<end]
+            defer { start = next }
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             do {
-                let v = try JSONParser.parse(line)
+                let v = try JSONParser.parse(Array(line))
                 var f = try RecordSchema.policy.validate(v, partial: false, node: id)
                 try checkReferences(f)
                 f["status"] = "active"
                 writes.append(LocalWrite(id: nil, kind: .policy, owner: id, scope: .owned(id), fields: f))
+            } catch let e as JSONParser.Failure {
+                errors.append("line \(lineNumber), byte \(start + e.offset): invalid JSON: \(e.message)")
             } catch let e as NodeError {
-                errors.append("line \(n + 1): \(e.message)")
+                let at = e.fields.keys.sorted().lazy.compactMap { Self.keyOffset(of: $0, in: line) }.first ?? 0
+                errors.append("line \(lineNumber), byte \(start + at): \(e.message)")
             } catch {
-                errors.append("line \(n + 1): \(error)")
+                errors.append("line \(lineNumber), byte \(start): \(error)")
             }
             if writes.count >= batch { imported += try write(writes).count; writes.removeAll() }
         }
         if !writes.isEmpty { imported += try write(writes).count }
         return (imported, errors)
+    }
+
+    /// Offset within `line` of the JSON key `"name"` (the first occurrence), or nil.
+    static func keyOffset(of name: String, in line: ArraySlice<UInt8>) -> Int? {
+        let key = Array("\"\(name)\"".utf8)
+        guard line.count >= key.count else { return nil }
+        var i = line.startIndex
+        while i + key.count <= line.endIndex {
+            if line[i] == key[0], line[i..<i + key.count].elementsEqual(key) { return i - line.startIndex }
+            i += 1
+        }
+        return nil
     }
 
     /// The department must be one of the owner's, known in the directory.

@@ -7,9 +7,12 @@ import GRDBSQLite
 /// and create tables with `tokenize='tong_bigram'`.
 ///
 /// Rules (documents and queries are tokenized identically, so phrases line up):
+/// - every scalar is first folded by `TextFold` (ignorables dropped, NFKC, lower case,
+///   Traditional → Simplified); the rules below see the folded scalars, token offsets stay those
+///   of the original bytes;
 /// - a run of CJK characters emits overlapping bigrams (缓缴社保费 → 缓缴 缴社 社保 保费);
 ///   a lone CJK character emits itself;
-/// - a run of letters/digits emits one token, ASCII lower-cased, full-width Ａ-Ｚ ０-９ folded to ASCII;
+/// - a run of letters/digits emits one whole token (icp100049 is one word: ICP does not match inside it);
 /// - everything else separates tokens.
 ///
 /// Documents additionally get the last character of every multi-character CJK run as a
@@ -17,8 +20,12 @@ import GRDBSQLite
 /// never find a character that only ends a run (社保), because no bigram *starts* with it.
 /// Queries don't get it, otherwise the query 社保 would turn into "社保 OR 保".
 ///
-/// It is `Sendable` without `@unchecked`: it holds no state at all (the fold buffer lives on the
-/// stack of each `tokenize` call), so FTS5 may use one instance from any connection/thread.
+/// It is `Sendable` without `@unchecked`: it holds no state at all (the token buffers live on the
+/// stack of each `tokenize` call, the fold table never changes), so FTS5 may use one instance
+/// from any connection/thread.
+///
+/// Hand-written rather than FTS5's unicode61 or trigram: unicode61 keeps a run of Chinese as one
+/// token and trigram misses every query under three characters (docs/architecture.md).
 public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
     /// Name used in `tokenize='tong_bigram'`.
     public static let name = "tong_bigram"
@@ -69,18 +76,6 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         }
     }
 
-    /// Folds a word scalar to a single ASCII byte when it has one (A→a, Ａ→a, ０→0), else returns nil.
-    @inline(__always)
-    static func asciiFold(_ v: UInt32) -> UInt8? {
-        if v < 0x80 {
-            return (v >= 0x41 && v <= 0x5A) ? UInt8(v + 0x20) : UInt8(v)
-        }
-        if v >= 0xFF10 && v <= 0xFF19 { return UInt8(0x30 + (v - 0xFF10)) }
-        if v >= 0xFF21 && v <= 0xFF3A { return UInt8(0x61 + (v - 0xFF21)) }
-        if v >= 0xFF41 && v <= 0xFF5A { return UInt8(0x61 + (v - 0xFF41)) }
-        return nil
-    }
-
     /// Tokenizes `pText` for FTS5 (the `xTokenize` entry point).
     public func tokenize(
         context: UnsafeMutableRawPointer?,
@@ -93,7 +88,8 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         let isQuery = tokenization.contains(.query)
         let n = Int(nText)
         return pText.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxWordBytes) { buf in
+            // The word buffer, then 8 bytes where the previous and current CJK character sit side by side.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxWordBytes + 8) { buf in
                 Self.scan(
                     bytes: bytes, count: n, buffer: buf.baseAddress!, colocateRunEnd: !isQuery,
                     context: context, callback: tokenCallback)
@@ -101,7 +97,29 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         }
     }
 
-    /// The scanner proper: one pass over the UTF-8 bytes, tokens point into the input wherever possible.
+    /// Writes the UTF-8 form of `v` at `p`; returns its length (1-4).
+    @inline(__always)
+    static func encode(_ v: UInt32, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        if v < 0x80 {
+            p[0] = UInt8(v)
+            return 1
+        }
+        if v < 0x800 {
+            p[0] = UInt8(0xC0 | (v >> 6)); p[1] = UInt8(0x80 | (v & 0x3F))
+            return 2
+        }
+        if v < 0x10000 {
+            p[0] = UInt8(0xE0 | (v >> 12)); p[1] = UInt8(0x80 | ((v >> 6) & 0x3F)); p[2] = UInt8(0x80 | (v & 0x3F))
+            return 3
+        }
+        p[0] = UInt8(0xF0 | (v >> 18)); p[1] = UInt8(0x80 | ((v >> 12) & 0x3F))
+        p[2] = UInt8(0x80 | ((v >> 6) & 0x3F)); p[3] = UInt8(0x80 | (v & 0x3F))
+        return 4
+    }
+
+    /// The scanner proper: one pass over the UTF-8 bytes. Every scalar is folded (`TextFold`)
+    /// before it is classified; token text is the folded form, token offsets are the original
+    /// bytes (so highlight() marks what the document really says, ignorables inside included).
     private static func scan(
         bytes: UnsafePointer<UInt8>,
         count n: Int,
@@ -110,16 +128,21 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         context: UnsafeMutableRawPointer?,
         callback: FTS5TokenCallback
     ) -> CInt {
-        // CJK run state: the previous character and how many characters the run has so far.
+        let table = TextFold.table
+        let map = table.map, expansions = table.expansions
+        let limit = UInt32(TextFold.limit)
+        // CJK run state: how many characters the run has, the previous one's input range, and its
+        // folded bytes, kept right-aligned at pair[0..<4] so that pair[4-prevLen ..< 4+len] is a bigram.
+        let pair = buffer + maxWordBytes
         var cjkCount = 0
         var prevStart = 0
         var prevEnd = 0
-        // Word run state. Until a character needs folding the token is the input bytes themselves.
+        var prevLen = 0
+        // Word run state: folded bytes go to `buffer`.
         var inWord = false
         var wordStart = 0
         var wordEnd = 0
         var tokLen = 0
-        var copied = false
         var full = false
 
         @inline(__always)
@@ -133,10 +156,10 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         func flushCJK() -> CInt {
             defer { cjkCount = 0 }
             if cjkCount == 1 {
-                return emit(bytes + prevStart, prevEnd - prevStart, prevStart, prevEnd, 0)
+                return emit(pair + (4 - prevLen), prevLen, prevStart, prevEnd, 0)
             }
             if cjkCount > 1 && colocateRunEnd {
-                return emit(bytes + prevStart, prevEnd - prevStart, prevStart, prevEnd, FTS5_TOKEN_COLOCATED)
+                return emit(pair + (4 - prevLen), prevLen, prevStart, prevEnd, FTS5_TOKEN_COLOCATED)
             }
             return SQLITE_OK
         }
@@ -145,19 +168,67 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
         func flushWord() -> CInt {
             guard inWord else { return SQLITE_OK }
             inWord = false
-            let p = copied ? UnsafePointer(buffer) : bytes + wordStart
-            return emit(p, tokLen, wordStart, wordEnd, 0)
+            return emit(buffer, tokLen, wordStart, wordEnd, 0)
+        }
+
+        /// One folded scalar `v` that came from input bytes `start ..< end`.
+        @inline(__always)
+        func process(_ v: UInt32, _ start: Int, _ end: Int) -> CInt {
+            switch charClass(v) {
+            case .cjk:
+                let rc = flushWord(); if rc != SQLITE_OK { return rc }
+                let len = encode(v, pair + 4)
+                if cjkCount > 0 {
+                    let rc = emit(pair + (4 - prevLen), prevLen + len, prevStart, end, 0)
+                    if rc != SQLITE_OK { return rc }
+                }
+                // This character becomes the previous one: move it to the right of pair[0..<4].
+                for k in 0..<len { pair[4 - len + k] = pair[4 + k] }
+                prevLen = len
+                cjkCount += 1
+                prevStart = start
+                prevEnd = end
+
+            case .word:
+                let rc = flushCJK(); if rc != SQLITE_OK { return rc }
+                if !inWord {
+                    inWord = true
+                    wordStart = start
+                    tokLen = 0
+                    full = false
+                }
+                wordEnd = end
+                if !full {
+                    let need = v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+                    if tokLen + need > maxWordBytes {
+                        // Over-long word: keep the prefix (the offsets still cover the whole run).
+                        full = true
+                    } else {
+                        tokLen += encode(v, buffer + tokLen)
+                    }
+                }
+
+            case .separator:
+                var rc = flushCJK(); if rc != SQLITE_OK { return rc }
+                rc = flushWord(); if rc != SQLITE_OK { return rc }
+            }
+            return SQLITE_OK
         }
 
         var i = 0
         while i < n {
-            // Decode one scalar; malformed bytes count as one-byte separators.
             let b0 = bytes[i]
+            if b0 < 0x80 {
+                // ASCII: folds to itself or its lower case, never through the table.
+                let rc = process(b0 >= 0x41 && b0 <= 0x5A ? UInt32(b0 + 0x20) : UInt32(b0), i, i + 1)
+                if rc != SQLITE_OK { return rc }
+                i += 1
+                continue
+            }
+            // Decode one scalar; malformed bytes count as one-byte separators.
             var v: UInt32
             var len: Int
-            if b0 < 0x80 {
-                v = UInt32(b0); len = 1
-            } else if b0 & 0xE0 == 0xC0, i + 1 < n, bytes[i + 1] & 0xC0 == 0x80 {
+            if b0 & 0xE0 == 0xC0, i + 1 < n, bytes[i + 1] & 0xC0 == 0x80 {
                 v = (UInt32(b0 & 0x1F) << 6) | UInt32(bytes[i + 1] & 0x3F); len = 2
             } else if b0 & 0xF0 == 0xE0, i + 2 < n, bytes[i + 1] & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 {
                 v = (UInt32(b0 & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
@@ -173,52 +244,19 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
                 v = 0xFFFD; len = 1
             }
             let end = i + len
-
-            switch charClass(v) {
-            case .cjk:
-                let rc = flushWord(); if rc != SQLITE_OK { return rc }
-                if cjkCount > 0 {
-                    // Bigram = previous char + this one: contiguous in the input, no copy needed.
-                    let rc = emit(bytes + prevStart, end - prevStart, prevStart, end, 0)
-                    if rc != SQLITE_OK { return rc }
-                }
-                cjkCount += 1
-                prevStart = i
-                prevEnd = end
-
-            case .word:
-                let rc = flushCJK(); if rc != SQLITE_OK { return rc }
-                if !inWord {
-                    inWord = true
-                    wordStart = i
-                    tokLen = 0
-                    copied = false
-                    full = false
-                }
-                wordEnd = end
-                let folded = asciiFold(v)
-                let outLen = folded == nil ? len : 1
-                if full || tokLen + outLen > maxWordBytes {
-                    // Over-long word: keep the prefix, stop appending so in-place bytes stay contiguous.
-                    full = true
-                } else {
-                    if let f = folded {
-                        if !copied && (len != 1 || f != b0) {
-                            // First character that differs from its input: switch to the buffer.
-                            if tokLen > 0 { buffer.update(from: bytes + wordStart, count: tokLen) }
-                            copied = true
-                        }
-                        if copied { buffer[tokLen] = f }
-                    } else if copied {
-                        buffer.advanced(by: tokLen).update(from: bytes + i, count: len)
-                    }
-                    tokLen += outLen
-                }
-
-            case .separator:
-                var rc = flushCJK(); if rc != SQLITE_OK { return rc }
-                rc = flushWord(); if rc != SQLITE_OK { return rc }
+            let m = v < limit ? map[Int(v)] : 0
+            var rc = SQLITE_OK
+            if m == 0 {
+                rc = process(v, i, end)
+            } else if m == TextFold.ignore {
+                // Dropped: the runs on either side continue as if it were not there.
+            } else if m & TextFold.expansionFlag != 0 {
+                let first = Int((m & ~TextFold.expansionFlag) >> 8)
+                for k in first..<first + Int(m & 0xFF) where rc == SQLITE_OK { rc = process(expansions[k], i, end) }
+            } else {
+                rc = process(m, i, end)
             }
+            if rc != SQLITE_OK { return rc }
             i = end
         }
         var rc = flushCJK(); if rc != SQLITE_OK { return rc }

@@ -22,8 +22,17 @@ public struct SearchRequest: Sendable {
     public var today: String?
     /// Every status value the filter accepts.
     public static let statuses: [String] = ["active", "withdrawn", "in_force", "expired", "not_yet"]
-    /// Page size.
+    /// Page size; above `maxLimit` the page is `maxLimit` long (not an error).
     public var limit: Int = 20
+    /// The largest page a search answers.
+    public static let maxLimit = 100
+    /// How hits are ordered (tests compare against FTS5's own order with `.fts5`).
+    var ranking = SearchRanking.tong
+    /// Full-text totals are exact up to this many matches (the contract asks for at least
+    /// 10,000); past it the pass stops, `total` is this lower bound and `totalExact` is false.
+    public static let exactTotalCap = 10_000
+    /// The cap this request uses (tests lower it).
+    var totalCap = SearchRequest.exactTotalCap
     /// Page start.
     public var offset: Int = 0
     /// Makes an empty request (everything, newest first).
@@ -45,7 +54,7 @@ public struct SearchHit: Sendable {
 
 /// The result of a search.
 public struct SearchResult: Sendable {
-    /// Number of matching records.
+    /// Number of matching records; a lower bound when `totalExact` is false.
     public var total: Int
     /// The requested page.
     public var hits: [SearchHit]
@@ -58,6 +67,10 @@ public struct SearchResult: Sendable {
     /// Counts per validity (`in_force`, `not_yet`, `expired`, `withdrawn`) over all matches, on
     /// the request's `today`; empty without it.
     public var validityFacets: [String: Int] = [:]
+    /// False when more than `SearchRequest.exactTotalCap` records matched the words: then
+    /// `total` and the facet counts are lower bounds, taken over the newest matches, and the
+    /// hits are the best of those (the contract's `"total_exact": false`).
+    public var totalExact = true
 }
 
 extension TongDatabase {
@@ -73,7 +86,7 @@ extension TongDatabase {
             // Nothing searchable (only punctuation, say): an honest empty answer.
             return empty
         }
-        let limit = max(0, min(req.limit, 100))
+        let limit = max(0, min(req.limit, SearchRequest.maxLimit))
         let offset = max(0, min(req.offset, 100_000))
         // Taken before the read transaction starts: the catalog only ever publishes committed
         // rows, so every row it holds is visible to the read below.
@@ -83,14 +96,34 @@ extension TongDatabase {
         return try pool.read { db in
             var facets: FacetCounts
             var page: [Int64] = []
+            var exact = true
             if let match {
-                let scan = SearchScan(snapshot: snapshot, filter: filter)
+                let scan = SearchScan(snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap))
                 try scan.run(db, match: match)
                 facets = scan.facets
+                exact = !scan.overflowed
                 let scores = scan.scores()
-                page = Self.top(scores.count, offset: offset, limit: limit) { i, j in
-                    scores[i] != scores[j] ? scores[i] > scores[j] : scan.rowid(i) > scan.rowid(j)
-                }.map { scan.rowid($0) }
+                let better: (Int, Int) -> Bool = { i, j in
+                    let ti = scan.tier(i), tj = scan.tier(j)
+                    if ti != tj { return ti > tj }
+                    return scores[i] != scores[j] ? scores[i] > scores[j] : scan.rowid(i) > scan.rowid(j)
+                }
+                let compoundTerm = req.ranking.tiers ? SearchQuery.singleCJKTerm(req.q) : nil
+                if let term = compoundTerm {
+                    // A fixed window, so that pages inside it are consistent with each other.
+                    let window = Self.top(scores.count, offset: 0, limit: max(Self.compoundWindow, offset + limit), by: better)
+                    var compound: [Int: Bool] = [:]
+                    for i in window { compound[i] = try Self.onlyInCompounds(db, rowid: scan.rowid(i), term: term) }
+                    let reordered = window.enumerated().sorted { x, y in
+                        let (i, j) = (x.element, y.element)
+                        if scan.tier(i) != scan.tier(j) { return scan.tier(i) > scan.tier(j) }
+                        if compound[i] != compound[j] { return compound[j] == true }
+                        return x.offset < y.offset
+                    }.map(\.element)
+                    page = reordered.dropFirst(offset).prefix(limit).map { scan.rowid($0) }
+                } else {
+                    page = Self.top(scores.count, offset: offset, limit: limit, by: better).map { scan.rowid($0) }
+                }
             } else {
                 facets = FacetCounts(snapshot, day: filter.countDay)
                 var rowids: [Int64] = [], issued: [Int32] = []
@@ -146,8 +179,43 @@ extension TongDatabase {
             }
             return SearchResult(
                 total: facets.total, hits: hits, themeFacets: themes, regionFacets: regions, departmentFacets: departments,
-                validityFacets: validity)
+                validityFacets: validity, totalExact: exact)
         }
+    }
+
+    /// How many of the best hits are checked for compound-only matches (pages within it are
+    /// consistent; past it the bm25/tier order stands).
+    static let compoundWindow = 50
+
+    /// Whether `term` occurs in the row's title and body (first 20,000 characters) only inside
+    /// one longer word: at least two occurrences, and at least 80% of them right after the same
+    /// CJK character (土地增值税, 土地增值税 … for 增值税). A heuristic without a dictionary: a
+    /// standalone word is preceded by varied characters (关于增值税, 免征增值税, 的增值税).
+    static func onlyInCompounds(_ db: Database, rowid: Int64, term: String) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT title, substr(body, 1, 20000) FROM text_fts WHERE rowid = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [rowid]) else { return false }
+        let title: String = row[0] ?? "", body: String = row[1] ?? ""
+        return onlyInCompounds(text: title + "\n" + body, term: term)
+    }
+
+    /// The text-level test of `onlyInCompounds(_:rowid:term:)`; `term` is already folded.
+    static func onlyInCompounds(text: String, term: String) -> Bool {
+        let hay = Array(TextFold.fold(text).unicodeScalars), needle = Array(term.unicodeScalars)
+        guard !needle.isEmpty, hay.count >= needle.count else { return false }
+        var occurrences = 0
+        var before: [UInt32: Int] = [:]
+        var i = 0
+        while i + needle.count <= hay.count {
+            if hay[i] == needle[0], Array(hay[i..<i + needle.count]) == needle {
+                occurrences += 1
+                if i > 0, BigramTokenizer.charClass(hay[i - 1].value) == .cjk { before[hay[i - 1].value, default: 0] += 1 }
+                i += needle.count
+            } else {
+                i += 1
+            }
+        }
+        guard occurrences >= 2, let most = before.values.max() else { return false }
+        return Double(most) >= 0.8 * Double(occurrences)
     }
 
     /// Indexes `offset ..< offset + limit` of `0 ..< n` in the order of `better`, without

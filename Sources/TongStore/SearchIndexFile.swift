@@ -13,7 +13,9 @@ import TongCore
 /// changes the index also moves a generation number in both files (`node_state.search_generation`
 /// and `search.index_state.generation`). At open, an index file that is missing, damaged, or at
 /// another generation (a crash between the two commits, a restored replica, a file copied from
-/// elsewhere) is rebuilt from the records: the replica is the truth, the index follows it.
+/// elsewhere) or built with another text fold (`TextFold.fingerprint`: the OpenCC table and
+/// Unicode normalisation the tokenizer applies) is rebuilt from the records: the replica is the
+/// truth, the index follows it.
 /// Backups need only the replica.
 public enum SearchIndexFile {
     /// What a rebuild at open did.
@@ -27,7 +29,7 @@ public enum SearchIndexFile {
     /// The FTS5 table, in the attached schema.
     static let createSQL = """
         CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, tokenize='tong_bigram');
-        CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);
+        CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, fold TEXT NOT NULL);
         """
 
     /// Checks the attached index against the replica and rebuilds it when it is not current.
@@ -41,9 +43,16 @@ public enum SearchIndexFile {
         if try !db.tableExists("index_state", in: "search") || !db.tableExists("text_fts", in: "search") {
             reason = "the full-text index file was new or missing"
         } else {
-            let theirs = try Int64.fetchOne(db, sql: "SELECT generation FROM search.index_state WHERE id = 1")
-            guard theirs != mine else { return nil }
-            reason = "the full-text index was at generation \(theirs.map(String.init) ?? "none"), the replica at \(mine)"
+            let row = try Row.fetchOne(db, sql: "SELECT generation, fold FROM search.index_state WHERE id = 1")
+            let theirs: Int64? = row?[0], fold: String? = row?[1]
+            if theirs != mine {
+                reason = "the full-text index was at generation \(theirs.map(String.init) ?? "none"), the replica at \(mine)"
+            } else if fold != TextFold.fingerprint {
+                // Documents and queries must be folded alike: a new OpenCC table or Unicode version changes the fold.
+                reason = "the full-text index was built with text fold \(fold ?? "none"), this build folds with \(TextFold.fingerprint)"
+            } else {
+                return nil
+            }
         }
         try db.execute(sql: "DROP TABLE IF EXISTS search.text_fts; DROP TABLE IF EXISTS search.index_state")
         try db.execute(sql: createSQL)
@@ -57,7 +66,8 @@ public enum SearchIndexFile {
         // A fresh generation (random start, so an index file from another replica never matches by chance).
         let generation = Int64.random(in: 1...(Int64.max >> 2))
         try db.execute(sql: "UPDATE main.node_state SET search_generation = ? WHERE id = 1", arguments: [generation])
-        try db.execute(sql: "INSERT INTO search.index_state (id, generation) VALUES (1, ?)", arguments: [generation])
+        try db.execute(
+            sql: "INSERT INTO search.index_state (id, generation, fold) VALUES (1, ?, ?)", arguments: [generation, TextFold.fingerprint])
         return Rebuild(records: count, reason: reason)
     }
 

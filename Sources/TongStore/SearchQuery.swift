@@ -12,21 +12,23 @@ public enum SearchQuery {
     /// everything else, including `"`, `*`, `^`, `:`, parentheses and NUL, only separates terms,
     /// so user input can never become FTS5 syntax. Operator words (AND, OR, NOT, NEAR) end up
     /// inside quotes, where FTS5 treats them as plain words.
-    /// A term that is a single CJK character becomes a prefix query (`"社"*`) because the index
-    /// holds bigrams; every other term becomes a quoted phrase. Terms are ANDed.
+    /// Terms are split after `TextFold` (so ⼈社, 人\u{200B}社 and 人社 are one term, 門 is 门).
+    /// A term that ends with a single CJK character becomes a prefix phrase (`"社"*`,
+    /// `"2022年"*`): the index holds bigrams, and the document may continue the run (2022年度,
+    /// 5G网络, 第3条规定). Every other term becomes a quoted phrase; a letter/digit run must
+    /// match a whole indexed word (ICP does not find icp100049). Terms are ANDed.
     public static func match(for userText: String) -> String? {
         let input = userText.prefix(maxInputCharacters)
         var terms: [String] = []
         var seen = Set<String>()
         var current = String.UnicodeScalarView()
-        var cjkCount = 0
-        var wordCount = 0
+        // Length of the CJK run the term currently ends with (0 when it ends with a word).
+        var trailingCJK = 0
 
         func finishTerm() {
             defer {
                 current = String.UnicodeScalarView()
-                cjkCount = 0
-                wordCount = 0
+                trailingCJK = 0
             }
             guard !current.isEmpty, terms.count < maxTerms else { return }
             let text = String(current)
@@ -35,22 +37,47 @@ public enum SearchQuery {
             var quoted = "\""
             for ch in text { quoted += ch == "\"" ? "\"\"" : String(ch) }
             quoted += "\""
-            terms.append(cjkCount == 1 && wordCount == 0 ? quoted + "*" : quoted)
+            // Ends with one CJK character: the document may continue the run (2022年 in 2022年度).
+            terms.append(trailingCJK == 1 ? quoted + "*" : quoted)
         }
 
         for scalar in input.unicodeScalars {
-            switch BigramTokenizer.charClass(scalar.value) {
-            case .cjk:
-                current.append(scalar)
-                cjkCount += 1
-            case .word:
-                current.append(scalar)
-                wordCount += 1
-            case .separator:
-                finishTerm()
+            // Split on the folded text, exactly as the tokenizer will see it (ignorables vanish).
+            TextFold.forEach(scalar.value) { v in
+                guard let folded = Unicode.Scalar(v) else { return }
+                switch BigramTokenizer.charClass(v) {
+                case .cjk:
+                    current.append(folded)
+                    trailingCJK += 1
+                case .word:
+                    current.append(folded)
+                    trailingCJK = 0
+                case .separator:
+                    finishTerm()
+                }
             }
         }
         finishTerm()
         return terms.isEmpty ? nil : terms.joined(separator: " ")
+    }
+
+    /// The folded text of a query that is one run of two or more CJK characters (增值税), else
+    /// nil. Such queries are checked for compound-only matches when ranking.
+    static func singleCJKTerm(_ userText: String) -> String? {
+        var out = String.UnicodeScalarView()
+        var ended = false
+        for scalar in userText.prefix(maxInputCharacters).unicodeScalars {
+            var ok = true
+            TextFold.forEach(scalar.value) { v in
+                switch BigramTokenizer.charClass(v) {
+                case .cjk:
+                    if ended { ok = false } else if let u = Unicode.Scalar(v) { out.append(u) }
+                case .word: ok = false
+                case .separator: if !out.isEmpty { ended = true }
+                }
+            }
+            if !ok { return nil }
+        }
+        return out.count >= 2 ? String(out) : nil
     }
 }

@@ -213,10 +213,10 @@ struct PolicyCommand: AsyncParsableCommand {
                 defer { lock.release() }
                 let node = try TongNode.open(home: h, logger: Logger(label: "tong"))
                 try node.publishDirectory()
-                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(
-                    String.init)
-                let r = try node.importPolicies(lines: lines)
-                for e in r.errors.prefix(20) { FileHandle.standardError.write(Data("tong: \(e)\n".utf8)) }
+                guard let data = FileManager.default.contents(atPath: file) else { throw NodeError.config("cannot read \(file)") }
+                let r = try node.importPolicies(jsonLines: Array(data))
+                for e in r.errors.prefix(100) { FileHandle.standardError.write(Data("tong: \(file): \(e)\n".utf8)) }
+                if r.errors.count > 100 { FileHandle.standardError.write(Data("tong: … and \(r.errors.count - 100) more\n".utf8)) }
                 print("imported \(r.imported) policies, \(r.errors.count) rejected")
                 if !r.errors.isEmpty { throw ExitCode(2) }
             } catch let e as ExitCode { throw e } catch { fail(error) }

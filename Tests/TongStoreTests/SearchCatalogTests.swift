@@ -68,6 +68,9 @@ import Testing
                 var r = SearchRequest()
                 r.q = q
                 r.limit = 100
+                // The scan must reproduce FTS5's own bm25 order exactly; Tong's tiers are tested
+                // in SearchFidelityTests.
+                r.ranking = .fts5
                 switch f {
                 case 1: r.region = "330100"
                 case 2: r.theme = "social_insurance"; r.status = "active"

@@ -58,6 +58,8 @@ enum APIRoutes {
                 return HTTP.json([
                     "total": .int(Int64(result.total)),
                     "today": .string(today),
+                    // False past SearchRequest.exactTotalCap matches: total is then a lower bound.
+                    "total_exact": .bool(result.totalExact),
                     "items": .array(
                         result.hits.map { hit in
                             var o = TongNode.json(hit.record).objectValue ?? [:]
@@ -163,7 +165,17 @@ enum APIRoutes {
         if let st = s.status, !SearchRequest.statuses.contains(st) {
             problems["status"] = "must be active, withdrawn, in_force, expired or not_yet"
         }
-        if let l = req.query("limit") { if let n = Int(l), (0...100).contains(n) { s.limit = n } else { problems["limit"] = "must be 0-100" } }
+        if let l = req.query("limit") {
+            // Above the cap the page is the cap's size (the contract's "Search fidelity"); only
+            // what is not a count at all is refused.
+            if let n = Int(l), n >= 0 {
+                s.limit = min(n, SearchRequest.maxLimit)
+            } else if !l.isEmpty, l.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                s.limit = SearchRequest.maxLimit  // more digits than an Int holds: still above the cap
+            } else {
+                problems["limit"] = "must be a whole number 0 or more (pages hold at most \(SearchRequest.maxLimit))"
+            }
+        }
         if let o = req.query("offset") {
             if let n = Int(o), (0...100_000).contains(n) { s.offset = n } else { problems["offset"] = "must be 0-100000" }
         }

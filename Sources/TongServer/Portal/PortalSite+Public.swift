@@ -153,7 +153,7 @@ extension PortalSite {
     }
 
     /// What the total of a policy search counts, in words.
-    static func policyTotal(_ n: Int, status: String?) -> String {
+    static func policyTotal(_ n: String, status: String?) -> String {
         switch status.flatMap(PolicyValidity.State.init(rawValue:)) {
         case let st?: "共 \(n) 项\(st.chineseName)政策"
         case nil where status == "active": "共 \(n) 项未废止政策"
@@ -245,6 +245,17 @@ extension PortalSite {
         return v
     }
 
+    /// The total as the portal shows it: exact, or "10,000+" when the search stopped counting.
+    static func totalText(_ total: Int, exact: Bool) -> String {
+        if exact { return String(total) }
+        var digits = Array(String(total)), out = ""
+        while digits.count > 3 {
+            out = "," + String(digits.suffix(3)) + out
+            digits.removeLast(3)
+        }
+        return String(digits) + out + "+"
+    }
+
     /// Previous/next links and the page position.
     func pager(_ base: String, _ s: SearchRequest, page: Int, total: Int) -> PortalHTML {
         let pages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
@@ -268,6 +279,7 @@ extension PortalSite {
             \(facet("/policies", s, key: "department", label: "发文部门", current: s.department, counts: r.departmentFacets, name: departmentName))
             """
         let heading = s.q.isEmpty ? "政策通" : "“\(s.q.prefix(50))”的搜索结果"
+        let count = Self.totalText(r.total, exact: r.totalExact)
         return page(
             pr, title: heading,
             """
@@ -278,7 +290,7 @@ extension PortalSite {
             \(hidden("status", Self.statusParam(s.status)))\
             <button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">\(Self.policyTotal(r.total, status: s.status))</p>\
+            <section><p class="total">\(Self.policyTotal(count, status: s.status))</p>\
             \(r.hits.isEmpty ? "<p>没有找到相关政策，请换个关键词或去掉筛选条件。</p>" : policyList(r.hits))\
             \(pager("/policies", s, page: pageNo, total: r.total))</section></div>
             """)
@@ -405,7 +417,7 @@ extension PortalSite {
             <input id="q" name="q" type="search" value="\(s.q)" maxlength="200">\
             \(hidden("theme", s.theme))\(hidden("department", s.department))<button type="submit">搜索</button></form>
             <div class="layout"><aside>\(facets)</aside>
-            <section><p class="total">共 \(r.total) 个事项</p>\
+            <section><p class="total">共 \(Self.totalText(r.total, exact: r.totalExact)) 个事项</p>\
             \(items.isEmpty ? "<p>暂无办事事项。</p>" as PortalHTML : "<ol class=\"results\">\(items)</ol>" as PortalHTML)\
             \(pager("/services", s, page: pageNo, total: r.total))</section></div>
             """)
