@@ -73,6 +73,8 @@ public enum ApplicationTimeline {
 
     /// The due date in force: the one set by the latest kept move that set one.
     public static func dueOn(_ values: [String: JSONValue]) -> String {
+        // A survey response asks for no answer: it is never due, so never overdue.
+        if values["form"]?.stringValue == "survey" { return "" }
         guard values["form"]?.stringValue == form else { return values["due_on"]?.stringValue ?? "" }
         return replay(values).moves.last { $0.dueOn != nil }?.dueOn ?? ""
     }

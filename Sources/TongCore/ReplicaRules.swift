@@ -169,6 +169,11 @@ public struct ReplicaRules: Sendable {
             if current == nil, set.origin != c.owner, c.owner == receiver, c.kind != .feedback {
                 return .reject("\(set.origin) tried to create \(c.record) in the name of its owner \(c.owner)")
             }
+            // Every id carries its owner (`<owner>`, or `<owner>-…`): a record named with another
+            // node's prefix would squat on ids that node hands out.
+            if c.record != c.owner, !c.record.hasPrefix(c.owner + "-") {
+                return .reject("record \(c.record) does not carry its owner \(c.owner)'s prefix")
+            }
             if let e = current, e.kind != c.kind || e.owner != c.owner {
                 return .reject("record \(c.record) is a \(e.kind.rawValue) of \(e.owner), change says \(c.kind.rawValue) of \(c.owner)")
             }

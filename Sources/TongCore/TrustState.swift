@@ -141,6 +141,11 @@ public final class TrustRegistry: Sendable {
         }
     }
 
+    /// Nodes with a certificate revoked at or before `now` (ms since 1970).
+    public func revokedNodes(now: Int64) -> Set<String> {
+        state.withLock { s in Set(s.0.revoked.values.filter { $0.revokedAt <= now }.map(\.node)) }
+    }
+
     /// Why a peer certificate must be refused at `now` (ms), or nil: revoked at or before now.
     public func refusal(fingerprint: String, now: Int64) -> String? {
         guard let e = state.withLock({ $0.0.revoked[fingerprint] }), e.revokedAt <= now else { return nil }

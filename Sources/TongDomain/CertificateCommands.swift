@@ -224,7 +224,7 @@ public enum CertificateCommands {
         // A running node would not see the list until it restarts: refuse it, naming its addresses.
         let lock = try HomeLock.acquire(databaseFile: home.databaseFile, holder: "pid \(getpid()), tong ca publish-revocations")
         defer { lock.release() }
-        let node = try TongNode.open(home: home, logger: Logger(label: "tong"))
+        let node = try TongNode.open(home: home, logger: Logger(label: "tong"), lockHeld: true)
         defer { try? node.db.close() }
         try node.publishDirectory()
         return try node.installRevocations(v, by: .admin)

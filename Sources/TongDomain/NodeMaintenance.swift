@@ -12,16 +12,13 @@ public enum NodeMaintenance {
         let config = try NodeConfiguration.parse(toml: NodeHome.read(home.configFile, what: "node.toml"))
         guard FileManager.default.fileExists(atPath: home.databaseFile) else { throw NodeError.config("no replica at \(home.databaseFile)") }
         if FileManager.default.fileExists(atPath: file) { throw NodeError.config("\(file) exists; refusing to overwrite") }
-        let db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: TongNode.now())
         guard let passphrase else {
-            try db.backup(to: file)
-            try db.close()
+            try TongDatabase.backup(path: home.databaseFile, nodeID: config.nodeID, to: file)
             return
         }
         let temp = file + ".db-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        try db.backup(to: temp)
-        try db.close()
+        try TongDatabase.backup(path: home.databaseFile, nodeID: config.nodeID, to: temp)
         var keys: [String: String] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: home.sealKeysDir)) ?? []
         for name in names.sorted() where name.hasSuffix(".pem") {

@@ -163,7 +163,10 @@ public struct SyncService: Service {
         let all = caughtUp.seen.withLock { c -> [String: UInt64] in
             c[peer] = max(c[peer] ?? 0, seen); return c
         }
-        let finished = node.neighbours.allSatisfy { all[$0.id] != nil }
+        // A neighbour whose certificate was revoked can never say hello again (refused at TLS):
+        // waiting for it would hold writes forever. It cannot receive our sets either.
+        let revoked = node.trust.revokedNodes(now: TongNode.now())
+        let finished = node.neighbours.allSatisfy { all[$0.id] != nil || revoked.contains($0.id) }
         try node.db.catchUp(seenByPeers: all.values.max() ?? 0, finished: finished)
         if finished {
             node.logger.notice("caught up after restore", metadata: ["counter": .stringConvertible(all.values.max() ?? 0)])

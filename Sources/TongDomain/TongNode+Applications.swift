@@ -149,7 +149,7 @@ extension TongNode {
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state["form"]?.stringValue == ApplicationTimeline.form,
               let dept = r.state["department"]?.stringValue
         else { throw NodeError.notFound("本节点没有申请 \(applicationID)") }
-        try authorizeDepartment(dept, who)
+        try authorizeDecision(dept, who)
         guard departmentSealKey(dept) != nil else { throw NodeError.forbidden("申请 \(applicationID) 不由本节点受理") }
         guard let to = body["status"]?.stringValue.flatMap(ApplicationStatus.init(rawValue:)) else {
             throw NodeError.invalid("status 须为 accepted、returned、approved、rejected 或 paid", fields: ["status": "无效"])
@@ -159,16 +159,34 @@ extension TongNode {
         return ["id": .string(applicationID), "status": .string(to.rawValue)]
     }
 
+    /// Decisions on applications (受理, 补正, 审批, 兑付) are the receiving department's alone: its
+    /// token, not the node admin's (the contract's "办理"; the admin may read the list).
+    /// - Throws: `unauthorized` without a token, `forbidden` for any other principal.
+    func authorizeDecision(_ dept: String, _ who: Principal) throws {
+        switch who {
+        case .department(let d) where d == dept: return
+        case .anonymous: throw NodeError.unauthorized("需要受理部门的令牌")
+        default: throw NodeError.forbidden("只有受理部门 \(dept) 可以对申请作出决定")
+        }
+    }
+
     /// 免申即享: approves confirmed applications of one department in one write (each one
     /// accepted first when it is only delivered). Returns what happened to each id.
     public func approveBatch(_ ids: [String], note: String?, by who: Principal) throws -> JSONValue {
         var writes: [LocalWrite] = []
         var results: [String: JSONValue] = [:]
-        for aid in ids.prefix(1_000) {
+        guard ids.count <= 1_000 else { throw NodeError.invalid("一次最多批量处理 1000 件申请", fields: ["ids": "最多 1000 个"]) }
+        for aid in ids {
             guard let r = try db.record(aid), r.state.kind == .feedback, r.state["form"]?.stringValue == ApplicationTimeline.form,
                   let dept = r.state["department"]?.stringValue
             else { results[aid] = "not_found"; continue }
-            try authorizeDepartment(dept, who)
+            try authorizeDecision(dept, who)
+            // Only 免申即享 confirmations skip the review; an application with answers is decided one by one.
+            let policy = try r.state["about"]?.stringValue.flatMap { try db.record($0) }
+            guard policy?.state["application"]?["mode"]?.stringValue == "confirm" else {
+                results[aid] = "refused: not a 免申即享 confirmation; decide it on its own"
+                continue
+            }
             let status = ApplicationTimeline.replay(r.state.values).status
             let path: [ApplicationStatus] = status == .delivered ? [.accepted, .approved] : [.approved]
             do {

@@ -78,11 +78,35 @@ extension TongNode {
         for d in topology.node(id)?.departments ?? [] {
             guard let deptKey = departmentSealKey(d.id) else { continue }
             for r in try db.feedback(department: d.id, status: "transferred") {
-                guard let last = r.state["transfers"]?.arrayValue?.last, let newID = last["to_record"]?.stringValue,
-                    let copy = try db.record(newID), copy.state.owner == id,
-                    let submitterKey = try db.record(r.state.owner)?.state["seal_key"]?.stringValue
-                else { continue }
-                let downstream = copy.state["status"]?.stringValue ?? "submitted"
+                // Our own transfer is the last entry whose copy this node wrote; entries after it
+                // are the copy's onward transfers, mirrored below.
+                let entries = r.state["transfers"]?.arrayValue ?? []
+                var found: StoredRecord?
+                for e in entries.reversed() {
+                    if let rid = e["to_record"]?.stringValue, let c = try db.record(rid), c.state.owner == id {
+                        found = c
+                        break
+                    }
+                }
+                guard let copy = found, let submitterKey = try db.record(r.state.owner)?.state["seal_key"]?.stringValue else { continue }
+                let newID = copy.state.id
+                // Passed on again: the item's state is the onward copy's (mirrored into ours by the next node).
+                let copyStatus = copy.state["status"]?.stringValue ?? "submitted"
+                let downstream = copyStatus == "transferred" ? copy.state["transfer_status"]?.stringValue ?? "submitted" : copyStatus
+                var chain = entries
+                let known = Set(entries.compactMap { $0["to_record"]?.stringValue })
+                for e in copy.state["transfers"]?.arrayValue ?? [] {
+                    guard let rid = e["to_record"]?.stringValue, !known.contains(rid) else { continue }
+                    var entry: [String: JSONValue] = [
+                        "at": e["at"] ?? "", "from_department": e["from_department"] ?? "", "to_department": e["to_department"] ?? "",
+                        "to_record": .string(rid), "via": .string(newID),
+                    ]
+                    // Its note was sealed to this node (the copy's submitter): seal it again to the citizen's node.
+                    if let s = e["note_sealed"]?.stringValue, let plain = Sealing.open(s, with: nodeSealKey, aad: newID) {
+                        entry["note_sealed"] = .string(try Sealing.seal(plain, to: submitterKey, aad: r.state.id))
+                    }
+                    chain.append(.object(entry))
+                }
                 let theirs = copy.state["replies"]?.arrayValue ?? []
                 var ours = r.state["replies"]?.arrayValue ?? []
                 func key(_ e: JSONValue) -> String { "\(e["at"]?.stringValue ?? "")|\(e["department"]?.stringValue ?? "")" }
@@ -103,6 +127,7 @@ extension TongNode {
                 // `replied_at` is left alone: these answers are the new department's, not an answer time of the first.
                 if ours.count != (r.state["replies"]?.arrayValue ?? []).count { fields["replies"] = .array(ours) }
                 if r.state["transfer_status"]?.stringValue != downstream { fields["transfer_status"] = .string(downstream) }
+                if chain.count != entries.count { fields["transfers"] = .array(chain) }
                 guard !fields.isEmpty else { continue }
                 let scope = Scope.route(from: r.state.owner, to: id)
                 writes.append(LocalWrite(id: r.state.id, kind: .feedback, owner: r.state.owner, scope: scope, fields: fields))

@@ -55,7 +55,12 @@ public final class TongNode: Sendable {
     public var id: String { config.nodeID }
 
     /// Opens a node from its home folder; one clear error if anything is missing or wrong.
-    public static func open(home: NodeHome, logger: Logger, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> TongNode {
+    public static func open(
+        home: NodeHome, logger: Logger, lockHeld: Bool = false, configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) throws -> TongNode {
+        // Nothing under data/ is touched while another process runs on this home (opening may
+        // rebuild the full-text index file, which would pull it from under a running node).
+        if !lockHeld { try HomeLock.ensureStopped(home) }
         var config = try NodeConfiguration.parse(toml: NodeHome.read(home.configFile, what: "node.toml"))
         configure(&config)
         let topology: Topology
@@ -87,7 +92,9 @@ public final class TongNode: Sendable {
                 "secret file is readable by group or others; chmod 600 it",
                 metadata: ["file": .string(file.path), "file.mode": .string(String(file.mode, radix: 8))])
         }
+        // data/ holds the replica (enterprise contacts, sealed items): the service user's only.
         try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
+        _ = chmod(home.path + "/data", 0o700)
         let db: TongDatabase
         do { db = try TongDatabase(path: home.databaseFile, nodeID: config.nodeID, now: Self.now(), holdIfNew: ranBefore) } catch let e as StoreError
         {

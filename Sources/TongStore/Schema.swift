@@ -291,6 +291,8 @@ enum Schema {
                     DROP TABLE IF EXISTS main.text_fts;
                     ALTER TABLE node_state ADD COLUMN search_generation INTEGER NOT NULL DEFAULT 0;
                     """)
+            // Survey responses ask for no answer: never due (ApplicationTimeline.dueOn), never overdue.
+            try db.execute(sql: "UPDATE feedback_index SET due_on = '' WHERE form = 'survey'")
         }
         return m
     }

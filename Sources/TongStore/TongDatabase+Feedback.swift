@@ -218,7 +218,7 @@ extension TongDatabase {
                 db,
                 sql: """
                     SELECT department, form = 'application', sum(open), sum(open = 1 AND due_on != '' AND due_on < ?)
-                    FROM feedback_index WHERE department >= ? AND department < ? GROUP BY 1, 2
+                    FROM feedback_index WHERE department >= ? AND department < ? AND form != 'survey' GROUP BY 1, 2
                     """, arguments: [today, node + "-", node + "."]
             ).map { ($0[0], ($0[1] as Int64) != 0, $0[2], $0[3]) }
         }

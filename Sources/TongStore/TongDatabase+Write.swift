@@ -35,6 +35,16 @@ extension TongDatabase {
             }
             for (w, state) in zip(writes, plan.results) {
                 if let a = w.application {
+                    // One open application per enterprise and policy, checked in the writing
+                    // transaction: two concurrent submissions cannot both pass a check made before it.
+                    let earlier = try String.fetchAll(
+                        db, sql: "SELECT feedback_id FROM enterprise_application WHERE enterprise = ? AND policy = ?",
+                        arguments: [a.enterprise, a.policy])
+                    for fid in earlier where fid != state.id {
+                        if let e = try Self.load(db, id: fid), ApplicationTimeline.replay(e.state.values).status.isOpen {
+                            throw StoreError(.conflict, "该企业已有一件未办结的申请（\(fid)）")
+                        }
+                    }
                     try db.execute(
                         sql: "INSERT INTO enterprise_application (feedback_id, enterprise, policy, created_at) VALUES (?, ?, ?, ?)",
                         arguments: [state.id, a.enterprise, a.policy, now])

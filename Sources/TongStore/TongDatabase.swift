@@ -101,6 +101,19 @@ public final class TongDatabase: Sendable {
         }
     }
 
+    /// Online backup of the replica at `path` (node `nodeID`) to `target`, with SQLite's backup
+    /// API from a plain connection: safe beside a running node, and it touches neither the
+    /// replica's schema nor its full-text index file (the backup needs only the replica).
+    /// - Throws: as `checkReplica`; `DatabaseError` when `target` cannot be written.
+    public static func backup(path: String, nodeID: String, to target: String) throws {
+        try checkReplica(path: path, nodeID: nodeID)
+        let source = try DatabaseQueue(path: path, configuration: configuration(readonly: false))
+        defer { try? source.close() }
+        let destination = try DatabaseQueue(path: target)
+        try source.backup(to: destination)
+        try destination.close()
+    }
+
     /// The full-text index's own file beside the replica: `data/tong.sqlite` → `data/tong.search.sqlite`.
     public static func searchIndexPath(for path: String) -> String {
         (path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) : path) + ".search.sqlite"

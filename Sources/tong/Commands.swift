@@ -211,7 +211,7 @@ struct PolicyCommand: AsyncParsableCommand {
                 // search (its in-memory catalog), so the import refuses it, naming its addresses.
                 let lock = try HomeLock.acquire(databaseFile: h.databaseFile, holder: "pid \(getpid()), tong policy import")
                 defer { lock.release() }
-                let node = try TongNode.open(home: h, logger: Logger(label: "tong"))
+                let node = try TongNode.open(home: h, logger: Logger(label: "tong"), lockHeld: true)
                 try node.publishDirectory()
                 guard let data = FileManager.default.contents(atPath: file) else { throw NodeError.config("cannot read \(file)") }
                 let r = try node.importPolicies(jsonLines: Array(data))

@@ -14,14 +14,15 @@ import Testing
             let link = PeerConnection(client: client, host: "127.0.0.1", port: port, expectedNodeID: "330000")
             for k in 0..<20 {
                 let r = try await link.request(method: k.isMultiple(of: 2) ? "GET" : "POST", path: k.isMultiple(of: 2) ? "/whoami" : "/upload",
-                                               body: k.isMultiple(of: 2) ? nil : [UInt8](repeating: 0x41, count: 1_000 * k))
+                                               body: k.isMultiple(of: 2) ? nil : [UInt8](repeating: 0x41, count: 1_000 * k),
+                                               timeout: PeerTransportTests.loaded)
                 #expect(r.status == 200)
                 #expect(String(decoding: r.body, as: UTF8.self) == (k.isMultiple(of: 2) ? "100000" : String(1_000 * k)))
             }
             #expect(await link.connections == 1)
             // Dropped under it (as a peer's idle timeout or restart would): the next request reconnects.
             await link.close()
-            let r = try await link.request(method: "GET", path: "/whoami", body: nil)
+            let r = try await link.request(method: "GET", path: "/whoami", body: nil, timeout: PeerTransportTests.loaded)
             #expect(String(decoding: r.body, as: UTF8.self) == "100000")
             #expect(await link.connections == 2)
         }
@@ -32,7 +33,9 @@ import Testing
         let client = try PeerClient(credentials: fed.a, group: MultiThreadedEventLoopGroup.singleton)
         try await PeerTransportTests.withServer(fed.b) { port in
             let link = PeerConnection(client: client, host: "127.0.0.1", port: port, expectedNodeID: "320000")
-            await #expect(throws: PeerError.self) { _ = try await link.request(method: "GET", path: "/whoami", body: nil) }
+            await #expect(throws: PeerError.self) {
+                _ = try await link.request(method: "GET", path: "/whoami", body: nil, timeout: PeerTransportTests.loaded)
+            }
         }
     }
 
@@ -42,7 +45,7 @@ import Testing
         try await PeerTransportTests.withServer(fed.b) { port in
             let link = PeerConnection(client: client, host: "127.0.0.1", port: port, expectedNodeID: "330000")
             await #expect(throws: PeerError.self) { _ = try await link.request(method: "GET", path: "/slow", body: nil, timeout: .milliseconds(300)) }
-            let r = try await link.request(method: "GET", path: "/whoami", body: nil)
+            let r = try await link.request(method: "GET", path: "/whoami", body: nil, timeout: PeerTransportTests.loaded)
             #expect(String(decoding: r.body, as: UTF8.self) == "100000")
         }
     }

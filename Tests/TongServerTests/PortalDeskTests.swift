@@ -389,6 +389,30 @@ import TongCore
             let api = try await f.request("GET", "330100", "/api/v1/feedback/\(s.receipt)")
             #expect(api.json?["status"] == "transferred" && api.json?["handling_status"] == "replied", "\(api.text)")
 
+            // Passed on again, Jiangsu to the national ministry: the receipt names the last department,
+            // lists both transfers, and shows the ministry's answer and its closing.
+            let onward = try await f.request(
+                "POST", "320000", "/api/v1/feedback/\(copy)/transfer", token: try f.fed.departmentToken("320000-dof"),
+                body: ["department": "100000-mof", "note": "涉及中央政策，请财政部答复"])
+            #expect(onward.status == 200, "\(onward.text)")
+            var second = ""
+            try await eventually {
+                let at = try f.node("100000").db.feedback(department: "100000-mof")
+                second = at.first { $0.state["transferred_from"]?.stringValue == copy }?.state.id ?? ""
+                return !second.isEmpty
+            }
+            let last = try await f.request(
+                "POST", "100000", "/api/v1/feedback/\(second)/reply", token: try f.fed.departmentToken("100000-mof"),
+                body: ["content": "财政部最终答复：可以缓缴。", "close": true])
+            #expect(last.status == 200, "\(last.text)")
+            try await eventually {
+                let j = try await f.request("GET", "330100", "/api/v1/feedback/\(s.receipt)").json
+                return j?["handling_department"] == "100000-mof" && j?["handling_status"] == "closed"
+                    && j?["transfers"]?.arrayValue?.count == 2
+            }
+            let receipt = try await citizen.get("/receipt/\(s.receipt)").body
+            #expect(receipt.contains("财政部最终答复") && receipt.contains("说明：涉及中央政策"), "\(receipt)")
+
             // Supervision counts the transfer and never counts it overdue against the first department.
             zhejiang.clockOverride.withLock { $0 = TongNode.now() + 60 * 86_400_000 }
             try zhejiang.publishSupervision()

@@ -75,7 +75,10 @@ extension PortalSite {
                 return "<label class=\"choice\"><input type=\"radio\" name=\"rating\" value=\"\(r.value)\"\(checked)> \(r.name)</label>"
             })\(err("rating"))</fieldset>
             """
-        let general: PortalHTML = errors.isEmpty ? .empty : "<p class=\"banner error\" role=\"alert\">提交未成功，请按提示修改后重新提交。</p>"
+        // A form sent twice (its one-time token used) says so; other refusals point at their fields.
+        let general: PortalHTML =
+            errors.isEmpty
+            ? .empty : "<p class=\"banner error\" role=\"alert\">\(errors["once"] ?? "提交未成功，请按提示修改后重新提交。")</p>"
         // One token per form shown: posting it twice (a reload, a double click) files once.
         let once = values?["once"].flatMap { $0.utf8.count == 64 ? $0 : nil } ?? PortalSessions.randomToken()
         let isEvaluation = kind == "evaluation"
