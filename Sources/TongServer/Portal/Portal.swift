@@ -39,10 +39,11 @@ enum Portal {
 
     /// A bare error page for errors raised outside the portal's own handlers (e.g. no route).
     static func errorPage(_ e: HTTPProblem) -> Response {
+        let message = PortalText.problemMessage(status: e.status, detail: e.detail)
         let html: PortalHTML = """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
             <title>出错了</title><link rel="stylesheet" href="/static/tong.css"></head><body><main class="wrap">\
-            <h1>\(PortalSite.statusTitle(e.status))</h1><p class="error">\(PortalText.problemMessage(status: e.status, detail: e.detail))</p><p><a href="/">返回首页</a></p></main></body></html>
+            <h1>\(PortalSite.statusTitle(e.status))</h1><p class="error">\(message)</p><p><a href="/">返回首页</a></p></main></body></html>
             """
         var headers = PortalSite.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
