@@ -45,6 +45,14 @@ package enum WebhookTarget {
         }
         guard let host = u.host, !host.isEmpty, u.user == nil, u.password == nil else { return "webhook 地址须含主机名，且不得含用户名或密码" }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        if let port = u.port, !(1...65_535).contains(port) { return "webhook 地址的端口须在 1–65535 之间" }
+        // Numeric hosts only as a dotted quad or an IPv6 literal: resolvers read `2130706433`,
+        // `0x7f.1` or `127.1` as addresses that HTTP clients then refuse, or reach differently.
+        let numeric = !bare.contains(":") && bare.lowercased().allSatisfy { "0123456789abcdefx.".contains($0) }
+            && bare.split(separator: ".").last.map { $0.allSatisfy(\.isNumber) || $0.lowercased().hasPrefix("0x") } == true
+        if numeric, address(bare) == nil || bare.split(separator: ".").contains(where: { $0.count > 1 && $0.hasPrefix("0") }) {
+            return "webhook 地址的主机须为域名或规范的 IP 地址（如 203.0.113.5）"
+        }
         let allowances = allow.compactMap(Allowance.init)
         var addresses: [[UInt8]] = []
         if let a = address(bare) {
@@ -97,6 +105,8 @@ package enum WebhookTarget {
     package static func isRestricted(_ a: [UInt8]) -> Bool {
         if a.count == 16 {
             if a[0..<10].allSatisfy({ $0 == 0 }), a[10] == 0xFF, a[11] == 0xFF { return isRestricted(Array(a[12...])) }
+            // NAT64 (RFC 6052, 64:ff9b::/96) carries an IPv4 address in its last four bytes.
+            if a[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { return isRestricted(Array(a[12...])) }
             let blocked: [([UInt8], Int)] = [
                 ([UInt8](repeating: 0, count: 16), 128), ([UInt8](repeating: 0, count: 15) + [1], 128),
                 ([0xFC] + [UInt8](repeating: 0, count: 15), 7), ([0xFE, 0x80] + [UInt8](repeating: 0, count: 14), 10),

@@ -154,4 +154,19 @@ import TongCore
         }
         return false
     }
+
+    /// Numeric host spellings that resolvers read as addresses but HTTP clients refuse (or reach
+    /// differently), NAT64 addresses that embed a private IPv4 one, and impossible ports are all
+    /// refused when the webhook is registered, even where loopback is allowed.
+    @Test func oddWebhookHostsAndPortsAreRefused() {
+        let odd = [
+            "http://2130706433/h", "http://0x7f.1/h", "http://127.1/h", "http://017.0.0.1/h", "http://[64:ff9b::a00:1]/h",
+            "http://example.com:0/h", "http://example.com:99999/h",
+        ]
+        for url in odd { #expect(WebhookTarget.refusal(url, allow: ["127.0.0.1"], resolve: false) != nil, "\(url)") }
+        #expect(WebhookTarget.refusal("http://127.0.0.1:8080/h", allow: ["127.0.0.1"], resolve: false) == nil)
+        #expect(WebhookTarget.refusal("https://8.8.8.8/hook", allow: [], resolve: false) == nil)
+        #expect(WebhookTarget.refusal("https://hooks.example.com:8443/x", allow: [], resolve: false) == nil)
+    }
+
 }
