@@ -187,12 +187,12 @@ extension TongDatabase {
     /// consistent; past it the bm25/tier order stands).
     static let compoundWindow = 50
 
-    /// Whether `term` occurs in the row's title and body (first 20,000 characters) only inside
+    /// Whether `term` occurs in the row's title and body (first 3,000 characters) only inside
     /// one longer word: at least two occurrences, and at least 80% of them right after the same
     /// CJK character (土地增值税, 土地增值税 … for 增值税). A heuristic without a dictionary: a
     /// standalone word is preceded by varied characters (关于增值税, 免征增值税, 的增值税).
     static func onlyInCompounds(_ db: Database, rowid: Int64, term: String) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT title, substr(body, 1, 20000) FROM text_fts WHERE rowid = ?")
+        let statement = try db.cachedStatement(sql: "SELECT title, substr(body, 1, 3000) FROM text_fts WHERE rowid = ?")
         guard let row = try Row.fetchOne(statement, arguments: [rowid]) else { return false }
         let title: String = row[0] ?? "", body: String = row[1] ?? ""
         return onlyInCompounds(text: title + "\n" + body, term: term)
@@ -200,15 +200,15 @@ extension TongDatabase {
 
     /// The text-level test of `onlyInCompounds(_:rowid:term:)`; `term` is already folded.
     static func onlyInCompounds(text: String, term: String) -> Bool {
-        let hay = Array(TextFold.fold(text).unicodeScalars), needle = Array(term.unicodeScalars)
+        let hay = TextFold.foldScalars(text), needle = term.unicodeScalars.map(\.value)
         guard !needle.isEmpty, hay.count >= needle.count else { return false }
         var occurrences = 0
         var before: [UInt32: Int] = [:]
         var i = 0
         while i + needle.count <= hay.count {
-            if hay[i] == needle[0], Array(hay[i..<i + needle.count]) == needle {
+            if hay[i] == needle[0], hay[i..<i + needle.count].elementsEqual(needle) {
                 occurrences += 1
-                if i > 0, BigramTokenizer.charClass(hay[i - 1].value) == .cjk { before[hay[i - 1].value, default: 0] += 1 }
+                if i > 0, BigramTokenizer.charClass(hay[i - 1]) == .cjk { before[hay[i - 1], default: 0] += 1 }
                 i += needle.count
             } else {
                 i += 1

@@ -65,6 +65,34 @@ public enum TextFold {
         return String(out)
     }
 
+    /// The folded scalars of `text` (re-ranking reads a few documents per query this way; one
+    /// table read per non-ASCII scalar, no closure, no intermediate string).
+    static func foldScalars(_ text: String) -> [UInt32] {
+        let t = table
+        let map = t.map, expansions = t.expansions
+        var out: [UInt32] = []
+        out.reserveCapacity(text.utf8.count / 2)
+        for s in text.unicodeScalars {
+            let v = s.value
+            if v < 0x80 {
+                out.append(v >= 0x41 && v <= 0x5A ? v + 0x20 : v)
+                continue
+            }
+            let m = v < UInt32(limit) ? map[Int(v)] : 0
+            if m == 0 {
+                out.append(v)
+            } else if m == ignore {
+                continue
+            } else if m & expansionFlag != 0 {
+                let first = Int((m & ~expansionFlag) >> 8)
+                for k in first..<first + Int(m & 0xFF) { out.append(expansions[k]) }
+            } else {
+                out.append(m)
+            }
+        }
+        return out
+    }
+
     /// How many Traditional → Simplified character mappings came from OpenCC (0 when its data
     /// could not be opened: then only NFKC, case and ignorable folding apply).
     public static var traditionalMappings: Int { table.traditionalMappings }
