@@ -14,7 +14,26 @@ enum Projection {
 
     static func status(_ v: [String: JSONValue]) -> String { v["status"]?.stringValue == "withdrawn" ? "withdrawn" : "active" }
 
-    /// Rewrites the projection rows of one record. `isNew` skips the deletes on the hot insert path.
+    /// The text indexed for tags: the strings of a JSON array joined by spaces ("" for anything else).
+    static func tags(_ v: JSONValue?) -> String { (v?.stringArray ?? []).joined(separator: " ") }
+
+    /// `tong_tags(json)`: `tags` over a JSON text, for the full-text table's source view.
+    static let tagsFunction = DatabaseFunction("tong_tags", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]), let v = try? JSONParser.parse(Array(text.utf8)) else { return "" }
+        return tags(v)
+    }
+
+    /// Removes a record's row from the full-text index. With external content FTS5 finds the
+    /// tokens to remove by reading the row's current text from `text_fts_source`, so this must
+    /// run before the record row changes; a row that was never indexed is not in the view, and
+    /// FTS5 then removes nothing.
+    static func unindex(_ db: Database, rowid: Int64) throws {
+        try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid])
+    }
+
+    /// Rewrites the projection rows of one record. An existing record's full-text row was
+    /// already removed by `save` (`unindex`, before the record row changed); `isNew` is kept for
+    /// callers and says whether the record was just created.
     ///
     /// The index rows are upserts, never `INSERT OR REPLACE`: a REPLACE (which may delete a row
     /// under a foreign key) runs in a statement journal, and opening one makes SQLite call every
@@ -28,7 +47,6 @@ enum Projection {
             // A record can be incomplete when an edit overtook its creation after a restore;
             // it becomes searchable once its title (a service item's name) arrives.
             guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return }
-            if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
             let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
@@ -53,7 +71,7 @@ enum Projection {
             try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [
                     rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
-                    (v["tags"]?.stringArray ?? []).joined(separator: " "),
+                    tags(v["tags"]),
                 ])
             try catalog.stage(
                 db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,

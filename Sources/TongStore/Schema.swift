@@ -252,6 +252,36 @@ enum Schema {
                     FROM record WHERE kind = 'department';
                     """)
         }
+        m.registerMigration("v5-search-external-content") { db in
+            // The full-text index stops keeping its own copy of the text: FTS5 reads a page's
+            // titles and bodies (highlight, snippet) from `record.doc` through a view, and keeps
+            // only the index and the per-row token counts (docs/architecture.md, "Full text").
+            // The view yields exactly what Projection indexes: title (a service item's name),
+            // document number (its code), body, tags joined by spaces (`tong_tags`), for the rows
+            // that are indexed (a text title), so FTS5 can remove a row's old tokens by reading it.
+            try db.execute(
+                sql: """
+                    DROP TABLE text_fts;
+                    CREATE VIEW text_fts_source AS SELECT
+                        rowid AS rid,
+                        json_extract(doc, CASE kind WHEN 'policy' THEN '$.title' ELSE '$.name' END) AS title,
+                        CASE json_type(doc, CASE kind WHEN 'policy' THEN '$.doc_number' ELSE '$.code' END)
+                            WHEN 'text' THEN json_extract(doc, CASE kind WHEN 'policy' THEN '$.doc_number' ELSE '$.code' END)
+                            ELSE '' END AS doc_number,
+                        CASE json_type(doc, '$.body') WHEN 'text' THEN json_extract(doc, '$.body') ELSE '' END AS body,
+                        tong_tags(json_extract(doc, '$.tags')) AS tags
+                    FROM record
+                    WHERE kind IN ('policy', 'service_item')
+                        AND json_type(doc, CASE kind WHEN 'policy' THEN '$.title' ELSE '$.name' END) = 'text';
+                    CREATE VIRTUAL TABLE text_fts USING fts5(
+                        title, doc_number, body, tags, tokenize='tong_bigram', content='text_fts_source', content_rowid='rid');
+                    -- Pending index data up to 64 MiB before FTS5 writes a segment (default 1 MiB): a
+                    -- pushed batch becomes one segment at its commit instead of one per MiB, so
+                    -- there are fewer segments to merge. It is memory only while a write is open.
+                    INSERT INTO text_fts (text_fts, rank) VALUES ('hashsize', 67108864);
+                    INSERT INTO text_fts (text_fts) VALUES ('rebuild');
+                    """)
+        }
         return m
     }
 }

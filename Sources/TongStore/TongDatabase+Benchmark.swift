@@ -30,7 +30,7 @@ extension TongDatabase {
             themes: Projection.themeMask(v["themes"]), audiences: Projection.audienceMask(v["audiences"]),
             status: Projection.status(v), issuedOn: v["issued_on"]?.stringValue ?? "",
             title: title, docNumber: v["doc_number"]?.stringValue ?? "", body: v["body"]?.stringValue ?? "",
-            tags: (v["tags"]?.stringArray ?? []).joined(separator: " "))
+            tags: Projection.tags(v["tags"]))
     }
 
     /// The benchmark's baseline: creates a fresh node database at `path` (same tables, indexes,

@@ -38,6 +38,7 @@ extension TongDatabase {
         let conflicts = r.fields.values.reduce(0) { $0 + $1.losers.count }
         let id: Int64
         if let rowid {
+            if r.kind == .policy || r.kind == .serviceItem { try Projection.unindex(db, rowid: rowid) }
             try db.cachedStatement(sql: "UPDATE record SET version = ?, meta = ?, doc = ?, conflicts = ?, updated_at = ? WHERE rowid = ?")
                 .execute(arguments: [c.version, c.meta, c.doc, conflicts, now, rowid])
             id = rowid

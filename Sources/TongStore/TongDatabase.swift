@@ -79,6 +79,7 @@ public final class TongDatabase: Sendable {
         config.readonly = readonly
         config.prepareDatabase { db in
             db.add(tokenizer: BigramTokenizer.self)
+            db.add(function: Projection.tagsFunction)
             try SearchScan.register(db)
             // WAL with synchronous=FULL: a commit that returned is on disk (rule 10).
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = FULL") }
