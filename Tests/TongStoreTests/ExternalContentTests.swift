@@ -41,7 +41,7 @@ import Testing
         // Highlights read the text from the record.
         req.q = "水电气"
         let hit = try #require(try db.search(req).hits.first)
-        #expect(hit.titleMarked?.contains(SearchHit.markOpen + "水电" + SearchHit.markClose) == true)
+        #expect(hit.titleMarked?.contains(SearchHit.markOpen + "水电气" + SearchHit.markClose) == true, "\(hit.titleMarked ?? "-")")
         #expect(hit.snippetMarked == nil || hit.snippetMarked?.isEmpty == false)
         // A rebuild from the view (what the migration does) answers exactly the same.
         let before = try SearchCatalogTests.requests().map { try db.search($0) }
