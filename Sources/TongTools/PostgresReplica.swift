@@ -77,6 +77,19 @@ struct PostgresReplica {
                 [.ownerAccountID: NSNumber(value: pw.pointee.pw_uid), .groupOwnerAccountID: NSNumber(value: pw.pointee.pw_gid)], ofItemAtPath: dir)
         }
         let pg = PostgresReplica(bin: bin, dir: dir, serverUser: user)
+        do {
+            try pg.initAndStart()
+        } catch {
+            // A publisher already running must not outlive a subscriber that failed to start.
+            pg.stop()
+            throw error
+        }
+        return pg
+    }
+
+    /// Creates and starts both clusters.
+    private func initAndStart() throws {
+        let pg = self
         for (name, port) in [("publisher", pg.ports.publisher), ("subscriber", pg.ports.subscriber)] {
             try pg.server(["initdb", "-D", "\(dir)/\(name)", "-A", "trust", "-U", "tong", "-E", "UTF8", "--locale=C", "--no-sync"])
             let conf = """
@@ -94,7 +107,6 @@ struct PostgresReplica {
             try h.close()
             try pg.server(["pg_ctl", "-D", "\(dir)/\(name)", "-l", "\(dir)/\(name).log", "-w", "-t", "60", "start"])
         }
-        return pg
     }
 
     /// Stops both servers at once (nothing in them is kept) and removes their folder.
