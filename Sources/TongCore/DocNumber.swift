@@ -11,6 +11,7 @@ public enum DocNumber {
     /// Canonicalises a document number: trims, collapses whitespace, converts full-width digits, and rewrites `<prefix>[2020]6号` brackets to
     /// 〔〕; nil when empty, over 64 Characters, or containing control characters.
     public static func normalize(_ s: String) -> String? {
+        if let same = alreadyNormal(s) { return same }
         // Tab, CR and LF are treated as whitespace (pasted text); every other control character means corrupt input.
         if s.unicodeScalars.contains(where: { Validation.isControl($0) && !"\t\n\r".unicodeScalars.contains($0) }) {
             return nil
@@ -30,6 +31,23 @@ public enum DocNumber {
         let out = String(rewriteYearBrackets(chars))
         guard out.count <= maxLength else { return nil }
         return out
+    }
+
+    /// `s` itself when normalising cannot change it, decided in one pass over its scalars: every
+    /// one printable ASCII other than ( ) [ ], a CJK ideograph, or 〔 〕. Such a string has no
+    /// whitespace, control or full-width digit, each scalar is one Character, and its only
+    /// brackets are already 〔〕, so `rewriteYearBrackets` gives it back unchanged. Nil: ask the
+    /// full rules (which also refuse what is too long). Received policies all pass here.
+    static func alreadyNormal(_ s: String) -> String? {
+        var n = 0
+        for u in s.unicodeScalars {
+            let v = u.value
+            let ascii = v >= 0x21 && v <= 0x7E && v != 0x28 && v != 0x29 && v != 0x5B && v != 0x5D
+            guard ascii || (v >= 0x4E00 && v <= 0x9FFF) || v == 0x3014 || v == 0x3015 else { return nil }
+            n += 1
+            if n > maxLength { return nil }
+        }
+        return n > 0 ? s : nil
     }
 
     /// Whether `s` already contains the canonical `〔YYYY〕N号` year pattern after normalisation.

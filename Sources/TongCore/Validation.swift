@@ -37,9 +37,7 @@ public enum Validation {
 
     /// Whether `s` is an absolute http(s) URL with a host, no whitespace/control characters, at most 2048 bytes.
     public static func url(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 2048,
-            !s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
-        else { return false }
+        guard !s.isEmpty, s.utf8.count <= 2048, !hasControlOrWhitespace(s) else { return false }
         let lower = s.lowercased()
         let rest: Substring
         if lower.hasPrefix("https://") {
@@ -167,6 +165,22 @@ public enum Validation {
 
     @inline(__always)
     static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// Whether `s` holds a control character or any Unicode whitespace. ASCII (all of nearly
+    /// every URL) is decided from the byte; only other scalars need the Unicode property lookup.
+    /// Every received policy's `source_url` passes here.
+    static func hasControlOrWhitespace(_ s: String) -> Bool {
+        let ascii = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            for b in bytes {
+                if b >= 0x80 { return nil }
+                // C0 controls, space and DEL; \t \n \v \f \r are C0 too.
+                if b <= 0x20 || b == 0x7F { return true }
+            }
+            return false
+        }
+        if let decided = ascii ?? nil { return decided }
+        return s.unicodeScalars.contains(where: { isControl($0) || $0.properties.isWhitespace })
+    }
 
     /// C0 controls, DEL and C1 controls: never legitimate in identifiers or single-line text.
     static func isControl(_ u: Unicode.Scalar) -> Bool {

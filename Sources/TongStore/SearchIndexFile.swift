@@ -32,6 +32,9 @@ public enum SearchIndexFile {
         CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, fold TEXT NOT NULL);
         """
 
+    /// FTS5's in-memory pending data before it writes a segment, bytes (64 MiB).
+    static let hashSize = 64 << 20
+
     /// Checks the attached index against the replica and rebuilds it when it is not current.
     /// Runs in a write transaction when the replica opens, after the migrations and once
     /// `node_state` exists.
@@ -56,6 +59,9 @@ public enum SearchIndexFile {
         }
         try db.execute(sql: "DROP TABLE IF EXISTS search.text_fts; DROP TABLE IF EXISTS search.index_state")
         try db.execute(sql: createSQL)
+        // One segment per large push rather than one per MiB of pending data (FTS5 `hashsize`,
+        // measured in the fourth session's apply figures: less CPU and fewer merges).
+        try db.execute(sql: "INSERT INTO search.text_fts (text_fts, rank) VALUES ('hashsize', ?)", arguments: [Self.hashSize])
         var count = 0
         let rows = try Row.fetchCursor(
             db, sql: "SELECT \(TongDatabase.recordColumns) FROM record WHERE kind IN ('policy', 'service_item') ORDER BY rowid")

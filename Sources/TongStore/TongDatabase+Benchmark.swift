@@ -9,9 +9,9 @@ extension TongDatabase {
     package struct BaselineRow: Sendable {
         /// The record id.
         package let id: String
-        var kind: String, owner: String, version: String, meta: String, doc: String, conflicts: Int
-        var region: String, department: String, themes: Int64, audiences: Int64, status: String, issuedOn: String
-        var title: String, docNumber: String, body: String, tags: String
+        package var kind: String, owner: String, version: String, meta: String, doc: String, conflicts: Int
+        package var region: String, department: String, themes: Int64, audiences: Int64, status: String, issuedOn: String
+        package var title: String, docNumber: String, body: String, tags: String
     }
 
     /// The rows applying `change` of `origin` to an empty store would write (nil unless it
@@ -36,11 +36,12 @@ extension TongDatabase {
     /// The benchmark's baseline: creates a fresh node database at `path` (same tables, indexes,
     /// tokenizer and connection settings) and inserts `rows` with prepared statements in one
     /// transaction. Returns the time of the insert transaction alone.
-    package static func benchmarkBaseline(path: String, rows: [BaselineRow], now: Int64) throws -> Duration {
+    package static func benchmarkBaseline(path: String, rows: [BaselineRow], now: Int64, ftsOptions: [(String, Int)] = []) throws -> Duration {
         // A node database: same schema, indexes, tokenizer and connection settings as the
         // receiver's by construction; only the code path that fills it differs.
         let db = try TongDatabase(path: path, nodeID: "999999", now: now)
         defer { try? db.close() }
+        try db.setSearchIndexOptions(ftsOptions)
         let pool = db.pool
         let clock = ContinuousClock()
         let start = clock.now
@@ -59,6 +60,37 @@ extension TongDatabase {
             try SearchIndexFile.touch(db)
         }
         return clock.now - start
+    }
+
+    /// Sets FTS5 options of the full-text table (`hashsize`, `automerge`, `crisismerge`, `pgsz`);
+    /// the benchmark's knob `TONG_BENCH_FTS` for measuring them. Stored in the table's config.
+    package func setSearchIndexOptions(_ options: [(String, Int)]) throws {
+        try pool.write { db in
+            for (k, v) in options { try db.execute(sql: "INSERT INTO text_fts (text_fts, rank) VALUES (?, ?)", arguments: [k, v]) }
+        }
+    }
+
+    /// Bytes of the replica and its full-text index file (each with its WAL) after a truncating
+    /// checkpoint, and the pages of each table and index in both (SQLite's `dbstat`, empty where
+    /// it is not compiled in), largest first.
+    package func diskUsage() throws -> (fileBytes: Int, tables: [(name: String, bytes: Int)]) {
+        try checkpoint()
+        let fm = FileManager.default
+        let index = Self.searchIndexPath(for: path)
+        let bytes = [path, path + "-wal", index, index + "-wal"]
+            .compactMap { (try? fm.attributesOfItem(atPath: $0))?[.size] as? NSNumber }.reduce(0) { $0 + $1.intValue }
+        let tables =
+            (try? pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT name, sum(pgsize) FROM (SELECT name, pgsize FROM dbstat('main') UNION ALL
+                                                       SELECT name, pgsize FROM dbstat('search'))
+                        GROUP BY name ORDER BY 2 DESC
+                        """
+                ).map { ($0[0] as String, $0[1] as Int) }
+            }) ?? []
+        return (bytes, tables)
     }
 
     /// The stored `record` columns of one record (id, kind, owner, version, meta, doc), so the

@@ -14,10 +14,23 @@ extension Benchmark {
         var seconds: Double
         var baselineSeconds: Double
         var wireBytes: Int
+        /// The receiver's database file and WAL after a truncating checkpoint, bytes.
+        var diskBytes: Int = 0
+        /// The largest tables and indexes of the receiver's file (`dbstat`), bytes.
+        var diskTables: [(name: String, bytes: Int)] = []
+        /// PostgreSQL logical replication of the same rows (nil unless asked for).
+        var postgres: PostgresOutcome?
+        var bytesPerRecord: Double { Double(diskBytes) / Double(records) }
         var recordsPerSecond: Double { Double(records) / seconds }
         var baselinePerSecond: Double { Double(records) / baselineSeconds }
         var ratio: Double { recordsPerSecond / baselinePerSecond }
         var wireBytesPerChange: Double { Double(wireBytes) / Double(records) }
+    }
+
+    /// The `apply_pg` figure: measured, or skipped with the reason.
+    enum PostgresOutcome: Sendable {
+        case measured(PostgresReplica.Figures)
+        case skipped(String)
     }
 
     static let applyTopology = """
@@ -43,11 +56,18 @@ extension Benchmark {
     /// province (330000) receives them as the push route does: parse the body, decode and
     /// verify every set, apply each push in one transaction. Then the same rows go into a
     /// fresh database with a plain prepared-statement bulk insert, for comparison.
-    static func runApply(records n: Int, dir: String) async throws -> ApplyFigures {
+    /// With `postgres`, the same rows are then replicated by PostgreSQL (`PostgresReplica`).
+    static func runApply(records n: Int, dir: String, postgres: Bool = false) async throws -> ApplyFigures {
         progress("apply: laying out a 3-node federation and signing a backlog of \(n) policies")
         _ = try FederationLayout.create(topologyText: applyTopology, out: dir, force: true)
         let receiver = try TongNode.open(home: NodeHome(path: dir + "/330000"), logger: quietLogger)
         defer { try? receiver.db.close() }
+        // TONG_BENCH_FTS=hashsize:8388608,automerge:8 sets FTS5 options on both databases (to measure them).
+        let ftsOptions: [(String, Int)] = (ProcessInfo.processInfo.environment["TONG_BENCH_FTS"] ?? "").split(separator: ",").compactMap {
+            let kv = $0.split(separator: ":")
+            return kv.count == 2 ? Int(kv[1]).map { (String(kv[0]), $0) } : nil
+        }
+        try receiver.db.setSearchIndexOptions(ftsOptions)
         let creds = try PeerCredentials.load(home: dir + "/330100")
         let signer = ChangeSigner(
             nodeID: "330100", key: try P256.Signing.PrivateKey(pemRepresentation: creds.privateKeyPEM),
@@ -108,7 +128,8 @@ extension Benchmark {
         let cpu1 = cpuSeconds()
         pushes = []
 
-        let baseline = try TongDatabase.benchmarkBaseline(path: dir + "/baseline.sqlite", rows: rows, now: now)
+        let baseline = try TongDatabase.benchmarkBaseline(
+            path: dir + "/baseline.sqlite", rows: rows, now: now, ftsOptions: ftsOptions)
         progress("apply: baseline \(num(seconds(baseline), 2)) s (\(num(cpuSeconds() - cpu1, 2)) s CPU incl. schema setup)")
         // The comparison is only fair if both wrote the same thing.
         for k in [0, n / 2, n - 1] {
@@ -116,8 +137,34 @@ extension Benchmark {
                 throw NodeError.config("bench: baseline row \(rows[k].id) differs from what the sync path stored")
             }
         }
+        let disk = try receiver.db.diskUsage()
+        var pg: PostgresOutcome?
+        if postgres { pg = runPostgres(rows: rows, dir: dir + "_pg") }
         return ApplyFigures(
             records: n, sets: setCount, pushes: pushCount,
-            seconds: applySeconds, baselineSeconds: seconds(baseline), wireBytes: wireBytes)
+            seconds: applySeconds, baselineSeconds: seconds(baseline), wireBytes: wireBytes,
+            diskBytes: disk.fileBytes, diskTables: disk.tables, postgres: pg)
+    }
+
+    /// Replicates `rows` with PostgreSQL; any failure to set it up is a skip with its reason,
+    /// never a failed benchmark.
+    static func runPostgres(rows: [TongDatabase.BaselineRow], dir: String) -> PostgresOutcome {
+        let pg: PostgresReplica
+        do { pg = try PostgresReplica.start(dir: dir) } catch {
+            progress("apply_pg: skipped: \(error)")
+            return .skipped("\(error)")
+        }
+        defer { pg.stop() }
+        progress("apply_pg: \(rows.count) rows by logical replication into a pg_trgm GIN index (\(pg.bin))")
+        do {
+            let f = try pg.replicate(rows)
+            progress(
+                "apply_pg: publisher COPY \(num(f.publisherSeconds, 2)) s; commit to last row at the subscriber \(num(f.seconds, 2)) s; "
+                    + "subscriber table \(f.tableBytes / 1_048_576) MiB, indexes \(f.indexBytes / 1_048_576) MiB")
+            return .measured(f)
+        } catch {
+            progress("apply_pg: failed: \(error)")
+            return .skipped("\(error)")
+        }
     }
 }

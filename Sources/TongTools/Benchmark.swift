@@ -11,7 +11,7 @@ public enum Benchmark {
     public static func run(quick: Bool, json: Bool) async throws {
         let env = ProcessInfo.processInfo.environment
         // Overrides let one scenario be profiled or sized alone; the contract's figures use none.
-        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,convergence,search,idle,delivery").split(separator: ",").map(String.init))
+        let only = Set((env["TONG_BENCH_ONLY"] ?? "apply,apply_pg,convergence,search,idle,delivery").split(separator: ",").map(String.init))
         let applyRecords = env["TONG_BENCH_APPLY_RECORDS"].flatMap(Int.init) ?? (quick ? 5_000 : 100_000)
         let searchRecords = env["TONG_BENCH_SEARCH_RECORDS"].flatMap(Int.init) ?? (quick ? 50_000 : 1_000_000)
         let writes = quick ? 40 : 200
@@ -28,7 +28,10 @@ public enum Benchmark {
         var search: SearchFigures?
         var idle: IdleFigures?
         var delivery: DeliveryFigures?
-        if only.contains("apply") { apply = try await runApply(records: applyRecords, dir: root + "/apply") }
+        // apply_pg replicates apply's rows and is set beside apply's rate of the same run, so it runs apply too.
+        if only.contains("apply") || only.contains("apply_pg") {
+            apply = try await runApply(records: applyRecords, dir: root + "/apply", postgres: only.contains("apply_pg"))
+        }
         if only.contains("search") { search = try await runSearch(records: searchRecords, queries: queries, dir: root + "/search") }
         let idleSeconds = env["TONG_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? (quick ? 15 : 60)
         let deliveryEnterprises = env["TONG_BENCH_DELIVERY_ENTERPRISES"].flatMap(Int.init) ?? (quick ? 10_000 : 100_000)
@@ -61,8 +64,31 @@ public enum Benchmark {
                 "\"apply\": {\"records\": \(a.records), \"records_per_s\": \(num(a.recordsPerSecond)), "
                     + "\"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
                     + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), "
-                    + "\"pushes\": \(a.pushes), \"sets\": \(a.sets)}"
+                    + "\"pushes\": \(a.pushes), \"sets\": \(a.sets), \"bytes_per_policy\": \(num(a.bytesPerRecord, 0)), "
+                    + "\"disk_bytes\": \(a.diskBytes)}"
             )
+        }
+        switch apply?.postgres {
+        case .measured(let pg)?:
+            let tongRate = apply?.recordsPerSecond ?? .nan
+            let tongBytes = apply?.bytesPerRecord ?? .nan
+            var fields: [String] = []
+            fields.append("\"records\": \(pg.records)")
+            fields.append("\"records_per_s\": \(num(pg.recordsPerSecond))")
+            fields.append("\"tong_records_per_s\": \(num(tongRate))")
+            fields.append("\"ratio_to_pg\": \(num(tongRate / pg.recordsPerSecond, 3))")
+            fields.append("\"seconds\": \(num(pg.seconds, 2))")
+            fields.append("\"publisher_copy_s\": \(num(pg.publisherSeconds, 2))")
+            fields.append("\"bytes_per_policy\": \(num(pg.bytesPerRecord, 0))")
+            fields.append("\"table_bytes\": \(pg.tableBytes)")
+            fields.append("\"index_bytes\": \(pg.indexBytes)")
+            fields.append("\"tong_bytes_per_policy\": \(num(tongBytes, 0))")
+            fields.append("\"version\": \"\(pg.version)\"")
+            parts.append("\"apply_pg\": {" + fields.joined(separator: ", ") + "}")
+        case .skipped(let why)?:
+            parts.append("\"apply_pg\": {\"skipped\": \(String(decoding: CanonicalJSON.encode(.string(why)), as: UTF8.self))}")
+        case nil:
+            break
         }
         if let c = convergence {
             parts.append(
@@ -108,6 +134,21 @@ public enum Benchmark {
                 "              ratio \(num(a.ratio, 3)) (target >= 0.5: \(mark(a.ratio >= 0.5))); "
                     + "\(num(a.wireBytesPerChange, 0)) wire bytes per change"
             )
+            lines.append("              on disk after a checkpoint: \(num(a.bytesPerRecord, 0)) bytes per policy (database + WAL)")
+        }
+        switch apply?.postgres {
+        case .measured(let pg)?:
+            let ratio = apply.map { $0.recordsPerSecond / pg.recordsPerSecond } ?? .nan
+            lines.append(
+                "apply_pg      PostgreSQL logical replication, \(pg.records) rows into a pg_trgm GIN index: \(num(pg.recordsPerSecond, 0)) rows/s "
+                    + "(commit to last row \(num(pg.seconds, 2)) s)")
+            lines.append(
+                "              Tong / PostgreSQL: \(num(ratio, 3)) (target >= 1.0: \(mark(ratio >= 1))); subscriber "
+                    + "\(num(pg.bytesPerRecord, 0)) bytes per policy (table + indexes)")
+        case .skipped(let why)?:
+            lines.append("apply_pg      skipped: \(why)")
+        case nil:
+            break
         }
         if let c = convergence {
             lines.append(

@@ -30,4 +30,26 @@ import TongCore
         #expect(DocNumber.normalize(String(repeating: "文", count: 65)) == nil)
         #expect(DocNumber.normalize(String(repeating: "文", count: 64)) != nil)
     }
+
+    /// Numbers already in normal form take a one-pass shortcut; it must agree with the full rules.
+    @Test func normalFormsComeBackUnchanged() {
+        for s in ["国办发〔2020〕6号", "浙人社发〔2022〕15号", "ABC-12/3", "〔2020〕", "国办发〔20201〕6号", "财税〔2020〕1234567890123号"] {
+            #expect(DocNumber.normalize(s) == s, "\(s)")
+        }
+        #expect(DocNumber.normalize("国办发〔2020]6号") == "国办发〔2020〕6号")
+        #expect(DocNumber.normalize("国办发〔2020〕６号") == "国办发〔2020〕6号")
+        #expect(DocNumber.normalize(String(repeating: "a", count: 65)) == nil)
+        #expect(DocNumber.normalize(String(repeating: "a", count: 64)) == String(repeating: "a", count: 64))
+    }
+
+    /// URLs: ASCII is decided byte by byte, anything else by Unicode's whitespace property.
+    @Test func urlWhitespaceAndControls() {
+        #expect(Validation.url("https://www.gov.cn/zhengce/content/2020-02/06.htm"))
+        #expect(!Validation.url("https://www.gov.cn/a b"))
+        #expect(!Validation.url("https://www.gov.cn/a\tb"))
+        #expect(!Validation.url("https://www.gov.cn/a\u{7F}"))
+        #expect(!Validation.url("https://www.gov.cn/a\u{85}"))
+        #expect(!Validation.url("https://www.gov.cn/a\u{3000}"))
+        #expect(Validation.url("https://www.gov.cn/政策"))
+    }
 }
