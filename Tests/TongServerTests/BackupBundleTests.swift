@@ -11,12 +11,7 @@ import TongCore
 @Suite struct BackupBundleTests {
     /// A stopped single-node home with one policy and its sealing keys made.
     static func home() throws -> NodeHome {
-        let root = NSTemporaryDirectory() + "tong-bundle-\(UUID().uuidString.prefix(8))"
-        _ = try FederationLayout.create(topologyText: TestTree.toml(["330000"]), out: root, force: true) { c in
-            c.http = "127.0.0.1:0"
-            c.peer = "127.0.0.1:0"
-        }
-        let home = NodeHome(path: root + "/330000")
+        let home = try TestTree.singleHome("bundle")
         let node = try TongNode.open(home: home, logger: Logger(label: "test"))
         try node.publishDirectory()
         _ = try node.create(kind: .policy, body: policyBody("备份前的政策", dept: "330000-hrss"), by: .admin)

@@ -15,6 +15,17 @@ import TongCore
 /// The one tree every server test draws its federation from: national, two provinces, their
 /// capitals and a Hangzhou district, each with its departments.
 enum TestTree {
+    /// A single-node home (330000) laid out in a fresh temporary folder named after `label`,
+    /// with ports left to the system; nothing started.
+    static func singleHome(_ label: String) throws -> NodeHome {
+        let root = NSTemporaryDirectory() + "tong-\(label)-\(UUID().uuidString.prefix(8))"
+        _ = try FederationLayout.create(topologyText: toml(["330000"]), out: root, force: true) { c in
+            c.http = "127.0.0.1:0"
+            c.peer = "127.0.0.1:0"
+        }
+        return NodeHome(path: root + "/330000")
+    }
+
     static let nodes: [Topology.Node] = [
         .init(id: "100000", name: "国家政务服务平台", departments: [.init(id: "100000-mof", name: "财政部")]),
         .init(

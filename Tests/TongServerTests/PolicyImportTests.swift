@@ -11,12 +11,7 @@ import TongCore
 /// byte offset of the problem, the good lines imported; date and limit messages that state the rule.
 @Suite struct PolicyImportTests {
     static func node() throws -> TongNode {
-        let root = NSTemporaryDirectory() + "tong-import-\(UUID().uuidString.prefix(8))"
-        _ = try FederationLayout.create(topologyText: TestTree.toml(["330000"]), out: root, force: true) { c in
-            c.http = "127.0.0.1:0"
-            c.peer = "127.0.0.1:0"
-        }
-        let node = try TongNode.open(home: NodeHome(path: root + "/330000"), logger: Logger(label: "test"))
+        let node = try TongNode.open(home: try TestTree.singleHome("import"), logger: Logger(label: "test"))
         try node.publishDirectory()
         return node
     }
