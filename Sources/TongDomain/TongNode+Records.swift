@@ -33,6 +33,13 @@ extension TongNode {
             }
         }
         try checkReferences(fields, owner: owner)
+        // A patch that moves one end of a date range is checked against the other end as stored.
+        let merged = existing.state.values.merging(fields) { $1 }
+        for (from, to) in [("effective_from", "effective_to"), ("apply_from", "apply_to")] where fields[from] != nil || fields[to] != nil {
+            if let f = merged[from]?.stringValue, let t = merged[to]?.stringValue, !f.isEmpty, !t.isEmpty, t < f {
+                throw NodeError.invalid("\(to) is before \(from) (\(t) < \(f))", fields: [to: "is before \(from)"])
+            }
+        }
         return try write([LocalWrite(id: recordID, kind: kind, owner: owner, scope: .owned(owner), fields: fields)])[0]
     }
 

@@ -39,6 +39,11 @@ import TongCore
             // Patch, then withdraw: withdrawn stays findable as withdrawn.
             let patched = try await f.request("PATCH", "330000", "/api/v1/policies/\(id)", token: admin, body: ["title": "关于缓缴社保费的通知（修订）"])
             #expect(patched.status == 200 && patched.json?["title"] == "关于缓缴社保费的通知（修订）")
+            // A patch moving one end of the validity before the stored other end is refused, as a create would be.
+            let from = try #require(patched.json?["effective_from"]?.stringValue)
+            let backwards = try await f.request("PATCH", "330000", "/api/v1/policies/\(id)", token: admin, body: ["effective_to": "1990-01-01"])
+            #expect(backwards.status == 422 && backwards.json?["errors"]?["effective_to"] != nil, "\(backwards.text)")
+            #expect(try await f.request("GET", "330000", "/api/v1/policies/\(id)").json?["effective_from"]?.stringValue == from)
             #expect(try await f.request("DELETE", "330000", "/api/v1/policies/\(id)", token: admin).status == 204)
             #expect(try await f.request("GET", "330000", "/api/v1/policies/\(id)").json?["status"] == "withdrawn")
             #expect(try await f.request("GET", "330000", "/api/v1/policies?status=withdrawn").json?["total"] == 1)
