@@ -183,38 +183,56 @@ public struct SyncService: Service {
         var needAck = true
         var directoryPublished = false
         var seen = -1
+        var failures = 0
+        var lastFailure = ""
+        var retryAt: Int64 = 0
         while !Task.isCancelled {
             let g = node.notifier.current
             var now = TongNode.now()
-            do {
-                if (try? node.db.state().restorePending) != true {
-                    if !directoryPublished {
-                        // Once caught up; a node whose own certificate cannot sign logs why and waits for a new one.
-                        try node.publishDirectoryWhenPossible()
-                        directoryPublished = true
+            if now >= retryAt {
+                do {
+                    if (try? node.db.state().restorePending) != true {
+                        if !directoryPublished {
+                            // Once caught up; a node whose own certificate cannot sign logs why and waits for a new one.
+                            try node.publishDirectoryWhenPossible()
+                            directoryPublished = true
+                        }
+                        if g != seen {
+                            seen = g
+                            statsDirty = true
+                            needAck = true
+                        }
+                        if needAck || now - lastStats >= 60_000 {
+                            _ = try node.acknowledgeArrivals()
+                            _ = try node.mirrorTransfers()
+                            needAck = false
+                        }
+                        if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {
+                            try node.publishSupervision()
+                            try node.db.pruneIdempotency(before: now - TongNode.idempotencyLifetimeMs)
+                            lastStats = TongNode.now()
+                            statsDirty = false
+                        }
                     }
-                    if g != seen {
-                        seen = g
-                        statsDirty = true
-                        needAck = true
-                    }
-                    if needAck || now - lastStats >= 60_000 {
-                        _ = try node.acknowledgeArrivals()
-                        _ = try node.mirrorTransfers()
-                        needAck = false
-                    }
-                    if statsDirty && now - lastStats >= 2_000 || now - lastStats >= 60_000 {
-                        try node.publishSupervision()
-                        try node.db.pruneIdempotency(before: now - TongNode.idempotencyLifetimeMs)
-                        lastStats = TongNode.now()
-                        statsDirty = false
+                    failures = 0
+                    lastFailure = ""
+                } catch {
+                    // A node that cannot write (its certificate revoked, the disk full) must not spin:
+                    // retry after 2 s, 4 s, … up to a minute, and log a failure once until it changes.
+                    failures += 1
+                    let message = "\(error)"
+                    if message != lastFailure {
+                        node.logger.error("housekeeping failed", metadata: ["error": .string(message)])
+                        lastFailure = message
                     }
                 }
-            } catch {
-                node.logger.error("housekeeping failed", metadata: ["error": .string("\(error)")])
             }
             now = TongNode.now()
-            let due = (statsDirty ? lastStats + 2_000 : lastStats + 60_000) - now
+            var due = (statsDirty ? lastStats + 2_000 : lastStats + 60_000) - now
+            if failures > 0 {
+                if retryAt <= now { retryAt = now + Int64(min(60_000, 2_000 << min(failures - 1, 5))) }
+                due = max(due, retryAt - now)
+            }
             await node.notifier.wait(changedFrom: g, until: .now + .milliseconds(max(10, due)))
         }
     }
