@@ -80,22 +80,13 @@ import TongCore
         func call(_ method: String, _ id: String, _ path: String, token: String? = nil, body: JSONValue? = nil) throws -> (
             status: Int, json: JSONValue?
         ) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://\(http[id]!)\(path)"]
+            var args = ["-X", method, "http://\(http[id]!)\(path)"]
             if let token { args += ["-H", "Authorization: Bearer \(token)"] }
             if let body {
                 args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: CanonicalJSON.encode(body), as: UTF8.self)]
             }
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
-            guard let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else { return (0, nil) }
-            return (code, try? JSONParser.parse(String(text[..<nl])))
+            let r = FaultTests.curl(args)
+            return (r.status, try? JSONParser.parse(r.body))
         }
 
         func get(_ id: String, _ path: String) throws -> (status: Int, json: JSONValue?) { try call("GET", id, path) }

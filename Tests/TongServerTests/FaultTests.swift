@@ -11,24 +11,14 @@ import TongCore
 @Suite(.serialized) struct FaultTests {
     /// A POST with curl, so the Content-Type header is exactly what the test says (or absent).
     static func curlPost(_ url: String, body: String, contentType: String?, token: String? = nil) throws -> (status: Int, body: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The body from a file: a large one does not fit on a command line.
         let file = NSTemporaryDirectory() + "tong-body-\(UUID().uuidString)"
         try body.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        var args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", url, "--data-binary", "@" + file]
+        var args = ["-X", "POST", url, "--data-binary", "@" + file]
         args += ["-H", contentType.map { "Content-Type: \($0)" } ?? "Content-Type:"]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else { return (0, text) }
-        return (code, String(text[..<nl]))
+        return curl(args)
     }
 
     @Test func jsonRoutesRefuseBodiesThatAreNotApplicationJSON() async throws {
@@ -58,10 +48,14 @@ import TongCore
     }
 
     /// A GET with curl: the status and the body.
-    static func curlGet(_ url: String) -> (status: Int, body: String) {
+    static func curlGet(_ url: String) -> (status: Int, body: String) { curl([url]) }
+
+    /// Runs curl with `args` (silent, body to stdout, the status code on a last line of its own):
+    /// the status (0 when curl could not run or reach the server) and the body.
+    static func curl(_ args: [String]) -> (status: Int, body: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", url]
+        p.arguments = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}"] + args
         let out = Pipe()
         p.standardOutput = out
         guard (try? p.run()) != nil else { return (0, "") }
