@@ -40,7 +40,7 @@ public final class TongDatabase: Sendable {
     public init(path: String, nodeID: String, now: Int64, holdIfNew: Bool = false) throws {
         let searchFile = Self.searchIndexPath(for: path)
         do {
-            try Self.discardDamagedSearchIndex(searchFile)
+            let discarded = try Self.discardDamagedSearchIndex(searchFile)
             pool = try DatabasePool(path: path, configuration: Self.configuration(readonly: false, searchFile: searchFile))
             // A damaged file must stop the node here, with one line, not fail every request later.
             if let problem = try pool.read({ db in try Self.quickCheck(db) }) {
@@ -62,7 +62,9 @@ public final class TongDatabase: Sendable {
                     }
                 }
             }
-            searchIndexRebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
+            var rebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
+            if discarded { rebuild?.reason = "the full-text index file was damaged (quick_check) and was discarded" }
+            searchIndexRebuild = rebuild
         } catch let e as DatabaseError {
             if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
@@ -121,8 +123,10 @@ public final class TongDatabase: Sendable {
 
     /// Removes the index file (and its WAL) when SQLite finds it damaged or cannot open it: it
     /// is derived data, rebuilt from the replica at open, so damage there must not stop a node.
-    static func discardDamagedSearchIndex(_ file: String) throws {
-        guard FileManager.default.fileExists(atPath: file) else { return }
+    /// - Returns: true when a damaged file was removed.
+    @discardableResult
+    static func discardDamagedSearchIndex(_ file: String) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: file) else { return false }
         var damaged: Bool
         do {
             let q = try DatabaseQueue(path: file, configuration: configuration(readonly: false))  // read-only cannot open a WAL file without its -shm
@@ -136,6 +140,7 @@ public final class TongDatabase: Sendable {
                 try FileManager.default.removeItem(atPath: f)
             }
         }
+        return damaged
     }
 
     /// Connection settings. `searchFile`, when given, is attached as schema `search` (the

@@ -159,6 +159,7 @@ import Testing
         try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: index))
         db = try TongDatabase(path: path, nodeID: "330000", now: 8)
         #expect(db.searchIndexRebuild?.records == 3)
+        #expect(db.searchIndexRebuild?.reason.contains("damaged") == true)
         #expect(try titles(db, "稳岗") == ["稳岗返还通知"])
         try db.close()
     }
