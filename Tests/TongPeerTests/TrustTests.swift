@@ -206,12 +206,15 @@ import X509
         let clean = try PeerCertificatePolicy(caPEM: fed.ca.certificatePEM, trust: TrustRegistry())
         try await Self.withServer(fed.b, policy: clean) { port in
             let client = try PeerClient(credentials: fed.a, group: group, policy: clean)
-            let r = try await client.request(method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil)
+            let r = try await client.request(
+                method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil,
+                timeout: PeerTransportTests.loaded)
             #expect(String(decoding: r.body, as: UTF8.self) == "100000")
             // The client still pins the node it meant to reach.
             await #expect(throws: PeerError.self) {
                 _ = try await client.request(
-                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "320000", body: nil, timeout: .seconds(5))
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "320000", body: nil,
+                    timeout: PeerTransportTests.loaded)
             }
         }
         // The server knows the client's certificate is revoked: the handshake fails.
@@ -221,7 +224,8 @@ import X509
             let client = try PeerClient(credentials: fed.a, group: group, policy: clean)
             do {
                 _ = try await client.request(
-                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil, timeout: .seconds(5))
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil,
+                    timeout: PeerTransportTests.loaded)
                 Issue.record("a revoked client was served")
             } catch let e as PeerError {
                 #expect([.tlsFailed, .connectionClosed].contains(e.code), "\(e)")
@@ -234,7 +238,8 @@ import X509
             let client = try PeerClient(credentials: fed.a, group: group, policy: clientPolicy)
             do {
                 _ = try await client.request(
-                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil, timeout: .seconds(5))
+                    method: "GET", host: "127.0.0.1", port: port, path: "/whoami", expectedNodeID: "330000", body: nil,
+                    timeout: PeerTransportTests.loaded)
                 Issue.record("a client talked to a revoked server")
             } catch let e as PeerError {
                 #expect(e.code == .tlsFailed, "\(e)")
