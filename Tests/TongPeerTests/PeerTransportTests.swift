@@ -141,6 +141,8 @@ import Testing
             } catch let error as PeerError {
                 #expect(error.code == .timeout, "\(error)")
             }
+            // Let the abandoned handler finish before the server is cancelled (swift-nio #3481).
+            try await Task.sleep(for: .seconds(3.5))
         }
     }
 
