@@ -84,6 +84,9 @@ public enum Benchmark {
             fields.append("\"index_bytes\": \(pg.indexBytes)")
             fields.append("\"tong_bytes_per_policy\": \(num(tongBytes, 0))")
             fields.append("\"version\": \"\(pg.version)\"")
+            fields.append("\"lc_ctype\": \"\(pg.ctype)\"")
+            fields.append("\"title_trigrams\": \(pg.titleTrigrams.all)")
+            fields.append("\"title_trigrams_non_ascii\": \(pg.titleTrigrams.nonASCII)")
             parts.append("\"apply_pg\": {" + fields.joined(separator: ", ") + "}")
         case .skipped(let why)?:
             parts.append("\"apply_pg\": {\"skipped\": \(String(decoding: CanonicalJSON.encode(.string(why)), as: UTF8.self))}")
@@ -145,6 +148,9 @@ public enum Benchmark {
             lines.append(
                 "              Tong / PostgreSQL: \(num(ratio, 3)) (target >= 1.0: \(mark(ratio >= 1))); subscriber "
                     + "\(num(pg.bytesPerRecord, 0)) bytes per policy (table + indexes)")
+            lines.append(
+                "              LC_CTYPE \(pg.ctype): the last title gives \(pg.titleTrigrams.all) trigrams, "
+                    + "\(pg.titleTrigrams.nonASCII) of them Chinese (0: Chinese text is not indexed)")
         case .skipped(let why)?:
             lines.append("apply_pg      skipped: \(why)")
         case nil:

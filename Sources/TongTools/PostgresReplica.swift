@@ -23,6 +23,11 @@ struct PostgresReplica {
         var indexBytes: Int
         /// `postgres --version`.
         var version: String
+        /// The subscriber's `LC_CTYPE` (see `PostgresReplica.ctype`).
+        var ctype: String = ""
+        /// Trigrams pg_trgm takes from the last row's title (`show_trgm`), and how many of
+        /// them hold a non-ASCII character: zero means Chinese text is not indexed.
+        var titleTrigrams = (all: 0, nonASCII: 0)
         /// Rows per second, commit to visible.
         var recordsPerSecond: Double { Double(records) / seconds }
         /// Bytes on disk per replicated row at the subscriber (table + indexes).
@@ -39,6 +44,13 @@ struct PostgresReplica {
     /// The user the servers run as (nil: this process's own user).
     let serverUser: String?
     let ports = (publisher: 5432, subscriber: 5433)
+    /// The clusters' `LC_CTYPE`. pg_trgm takes trigrams only from characters the ctype calls
+    /// alphanumeric: under `C` no Chinese character is one, so the GIN index would hold the
+    /// ASCII words alone (document-number digits, Latin words) and the comparison would set a
+    /// full bigram index against an index of almost nothing. `C.UTF-8` (glibc) classifies CJK
+    /// ideographs as letters. Collation stays `C`. `TONG_BENCH_PG_CTYPE=C` reproduces the
+    /// earlier, ASCII-only figure.
+    var ctype: String { ProcessInfo.processInfo.environment["TONG_BENCH_PG_CTYPE"] ?? "C.UTF-8" }
 
     /// The folder holding `initdb`, `pg_ctl`, `postgres` and `psql`: from PATH (symlinks
     /// resolved, as Debian links them into /usr/local/bin or /usr/bin), else the newest
@@ -91,7 +103,9 @@ struct PostgresReplica {
     private func initAndStart() throws {
         let pg = self
         for (name, port) in [("publisher", pg.ports.publisher), ("subscriber", pg.ports.subscriber)] {
-            try pg.server(["initdb", "-D", "\(dir)/\(name)", "-A", "trust", "-U", "tong", "-E", "UTF8", "--locale=C", "--no-sync"])
+            try pg.server([
+                "initdb", "-D", "\(dir)/\(name)", "-A", "trust", "-U", "tong", "-E", "UTF8", "--locale=C", "--lc-ctype=\(pg.ctype)", "--no-sync",
+            ])
             let conf = """
 
                 # tong bench: local sockets only, in this folder; logical replication.
@@ -167,9 +181,19 @@ struct PostgresReplica {
         let sizes = try psql(ports.subscriber, "SELECT pg_table_size('policy') || ' ' || pg_indexes_size('policy');")
             .split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let version = (try? run(bin + "/postgres", ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "postgres"
-        return Figures(
+        let trigrams = try psql(
+            ports.subscriber,
+            "SELECT cardinality(t) || ' ' || cardinality(array(SELECT x FROM unnest(t) x WHERE x ~ '[^\\x01-\\x7f]' OR x ~ '^0x')) "
+                + "|| ' ' || current_setting('lc_ctype') FROM (SELECT show_trgm(title) t FROM policy WHERE id = '\(lastID)') s;"
+        ).split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var figures = Figures(
             records: rows.count, seconds: visible - pubTimes[1], publisherSeconds: pubTimes[1] - pubTimes[0],
             tableBytes: sizes.first ?? 0, indexBytes: sizes.dropFirst().first ?? 0, version: version)
+        if trigrams.count == 3, let all = Int(trigrams[0]), let nonASCII = Int(trigrams[1]) {
+            figures.titleTrigrams = (all, nonASCII)
+            figures.ctype = trigrams[2]
+        }
+        return figures
     }
 
     /// A DO block that returns once `condition` holds, checked every `poll` seconds, and fails
