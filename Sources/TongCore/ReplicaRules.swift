@@ -152,10 +152,12 @@ public struct ReplicaRules: Sendable {
     }
 
     public func planApply(
-        _ set: ChangeSet, at receiver: String, topology: Topology, seen: UInt64? = nil,
+        _ set: ChangeSet, at receiver: String, topology: Topology, seen: UInt64? = nil, admitted: ChangeSetVerdict? = nil,
         load: (String) throws -> RecordState?
     ) rethrows -> SetOutcome {
-        if case .rejected(let why) = admit(set, at: receiver, topology: topology) { return .reject(why) }
+        // `admitted`: `admit` of this set, receiver and topology, computed ahead (it is pure:
+        // the store runs it for a whole push on both cores before its write transaction).
+        if case .rejected(let why) = admitted ?? admit(set, at: receiver, topology: topology) { return .reject(why) }
         if checksContent, case .rejected(let why) = checkCounters(set, at: receiver, seen: seen) { return .reject(why) }
         var staged: [String: Int] = [:]
         var records: [(id: String, state: RecordState, existed: Bool)] = []

@@ -19,9 +19,12 @@ extension TongNode {
         let now = Date()
         var parsed: [(SignedChangeSet, [UInt8])] = []
         var malformed = 0
-        for (k, wire) in push.sets.enumerated() {
-            // Parsed once, by PushBody; the bytes are kept for the log as received.
-            guard let v = push.parsed?[k] ?? (try? JSONParser.parse(wire)), let s = SignedChangeSet(wire: v) else {
+        // Each set's JSON parsed once (by PushBody, else here); its payload decoded on every core.
+        let values: [JSONValue?] = push.parsed.map { $0.map(Optional.some) } ?? push.sets.map { try? JSONParser.parse($0) }
+        let decoded = values.concurrentMap { v in v.flatMap { SignedChangeSet(wire: $0) } }
+        for (s, wire) in zip(decoded, push.sets) {
+            // The bytes are kept for the log as received.
+            guard let s else {
                 malformed += 1
                 continue
             }

@@ -18,15 +18,20 @@ enum Projection {
     /// title (a service item's name), document number (its code), body, tags.
     /// - Returns: false, writing nothing, for a record without its title yet (an edit that
     ///   overtook its creation after a restore); it becomes searchable once the title arrives.
-    static func writeText(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool) throws -> Bool {
+    /// With `job`, the row goes to the index file's own writer (`SearchIndexJob`) instead.
+    static func writeText(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, job: SearchIndexJob? = nil) throws -> Bool {
         let v = r.values, isPolicy = r.kind == .policy
         guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return false }
+        let text = SearchIndexJob.Text(
+            rowid: rowid, isNew: isNew, title: title, docNumber: v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "",
+            body: v["body"]?.stringValue ?? "", tags: (v["tags"]?.stringArray ?? []).joined(separator: " "))
+        if let job {
+            job.add(text)
+            return true
+        }
         if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
         try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                rowid, title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
-                (v["tags"]?.stringArray ?? []).joined(separator: " "),
-            ])
+            .execute(arguments: [rowid, text.title, text.docNumber, text.body, text.tags])
         return true
     }
 
@@ -36,14 +41,19 @@ enum Projection {
     /// under a foreign key) runs in a statement journal, and opening one makes SQLite call every
     /// virtual table's xSavepoint; FTS5 answers that by flushing its pending index data into a
     /// new segment. Per record, that made applying a backlog three times slower.
-    static func write(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, catalog: SearchCatalog) throws {
+    ///
+    /// With `job` (a received batch), the full-text row and the catalog entry wait for the index
+    /// file's own writer (`SearchIndexJob`); the projection tables are written here as always.
+    static func write(
+        _ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, catalog: SearchCatalog, job: SearchIndexJob? = nil
+    ) throws {
         let v = r.values
         switch r.kind {
         case .policy, .serviceItem:
             let isPolicy = r.kind == .policy
             // A record can be incomplete when an edit overtook its creation after a restore;
             // it becomes searchable once its title (a service item's name) arrives.
-            guard try writeText(db, rowid: rowid, record: r, isNew: isNew) else { return }
+            guard try writeText(db, rowid: rowid, record: r, isNew: isNew, job: job) else { return }
             let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
             let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
@@ -67,7 +77,12 @@ enum Projection {
                         """
                 ).execute(arguments: [rowid, region, department, themes, audiences, status])
             }
-            if try catalog.stage(
+            if let job {
+                job.stage(
+                    .init(
+                        rowid: rowid, kind: r.kind, region: region, department: department, themes: themes, audiences: audiences,
+                        status: status, issuedOn: issuedOn, validity: isPolicy ? validity : PolicyValidity(from: "", to: "")))
+            } else if try catalog.stage(
                 db, rowid: rowid, kind: r.kind, region: region, department: department, themes: themes,
                 audiences: audiences, status: status, issuedOn: issuedOn, validity: isPolicy ? validity : PolicyValidity(from: "", to: ""))
             {

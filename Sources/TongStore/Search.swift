@@ -93,6 +93,7 @@ extension TongDatabase {
         let snapshot = catalog.snapshot()
         let filter = SearchFilter(req, kind: kind, snapshot: snapshot)
         if filter.impossible { return empty }
+        searchWriter.drain()  // a received batch's index rows are committed on the index writer
         return try pool.read { db in
             var facets: FacetCounts
             var page: [Int64] = []

@@ -146,9 +146,10 @@ final class SearchCatalog: Sendable {
     @discardableResult
     func stage(
         _ db: Database, rowid: Int64, kind: RecordKind, region: String, department: String, themes: Int64, audiences: Int64,
-        status: String, issuedOn: String, validity: PolicyValidity
+        status: String, issuedOn: String, validity: PolicyValidity, docsize known: Data?? = nil
     ) throws -> Bool {
-        let docsize = try Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?"), arguments: [rowid])
+        // `known`: the row's token counts as the index writer read them (`SearchIndexJob`); else read here.
+        let docsize = try known ?? Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?"), arguments: [rowid])
         let hook = state.withLock { s in
             s.pending[rowid] = Self.entry(
                 &s, kind: kind, region: region, department: department, themes: themes, audiences: audiences,

@@ -33,7 +33,9 @@ extension TongDatabase {
 
     /// Writes a record and its projections; returns its row id.
     @discardableResult
-    static func save(_ db: Database, _ r: RecordState, rowid: Int64?, now: Int64, catalog: SearchCatalog) throws -> Int64 {
+    static func save(
+        _ db: Database, _ r: RecordState, rowid: Int64?, now: Int64, catalog: SearchCatalog, job: SearchIndexJob? = nil
+    ) throws -> Int64 {
         let c = RecordCodec.encode(r)
         let conflicts = r.fields.values.reduce(0) { $0 + $1.losers.count }
         let id: Int64
@@ -48,7 +50,7 @@ extension TongDatabase {
             .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
             id = db.lastInsertedRowID
         }
-        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil, catalog: catalog)
+        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil, catalog: catalog, job: job)
         return id
     }
 

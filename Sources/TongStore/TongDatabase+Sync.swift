@@ -47,7 +47,13 @@ extension TongDatabase {
         batch: [IncomingSet], from peer: String, epoch: String, after: Int64, upto: Int64, topology: Topology,
         now: Int64
     ) throws -> BatchOutcome {
-        try writing { db in
+        // Content and scope checks are pure: run them for the whole push on every core first.
+        let rules = self.rules, nodeID = self.nodeID
+        let admissions = batch.concurrentMap { inc -> ChangeSetVerdict? in
+            if case .rejected = inc.verdict { return nil }
+            return rules.admit(inc.signed.set, at: nodeID, topology: topology)
+        }
+        return try writingWithIndexJob { db, job in
             let current = try Self.cursor(db, peer: peer)
             let effective = (current?.epoch == epoch) ? current!.seq : 0
             guard after == effective, upto >= after else {
@@ -55,7 +61,7 @@ extension TongDatabase {
             }
             var applied = 0, duplicates = 0
             var rejected: [(String, String, String)] = []
-            for inc in batch {
+            for (inc, admitted) in zip(batch, admissions) {
                 let s = inc.signed
                 let setID = s.id
                 if case .rejected(let why) = inc.verdict {
@@ -71,7 +77,7 @@ extension TongDatabase {
                 do {
                     failure = try Self.applyChanges(
                         db, s.set, at: nodeID, topology: topology, rules: rules, now: now, catalog: catalog,
-                        enterprises: enterprises)
+                        enterprises: enterprises, job: job, admitted: admitted)
                 } catch let e as StoreError {
                     failure = e.message
                 }
@@ -108,12 +114,13 @@ extension TongDatabase {
     /// returns a reason if the set is to be rejected whole (then nothing of it is written).
     static func applyChanges(
         _ db: Database, _ set: ChangeSet, at receiver: String, topology: Topology, rules: ReplicaRules,
-        now: Int64, catalog: SearchCatalog, enterprises: EnterpriseCatalog
+        now: Int64, catalog: SearchCatalog, enterprises: EnterpriseCatalog, job: SearchIndexJob? = nil,
+        admitted: ChangeSetVerdict? = nil
     ) throws -> String? {
         var rowids: [String: Int64] = [:]
         var before: [String: RecordState] = [:]
         let seen = try UInt64.fetchOne(db.cachedStatement(sql: "SELECT counter FROM origin_seen WHERE origin = ?"), arguments: [set.origin])
-        let outcome = try rules.planApply(set, at: receiver, topology: topology, seen: seen) { id in
+        let outcome = try rules.planApply(set, at: receiver, topology: topology, seen: seen, admitted: admitted) { id in
             guard let r = try load(db, id: id) else { return nil }
             rowids[id] = r.rowid
             before[id] = r.state
@@ -124,7 +131,7 @@ extension TongDatabase {
             return why
         case .apply(let records, let maxCounter):
             for r in records {
-                try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog)
+                try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog, job: job)
                 try enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
             }
             if maxCounter > 0 {

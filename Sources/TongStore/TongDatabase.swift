@@ -20,6 +20,8 @@ public final class TongDatabase: Sendable {
     /// Set when opening rebuilt the full-text index (its file was new, missing, damaged or out of
     /// step with the replica): how many records were indexed and why. Nil when it was current.
     public let searchIndexRebuild: SearchIndexFile.Rebuild?
+    /// The index file's own writer, for received batches (`SearchIndexWriter`).
+    let searchWriter: SearchIndexWriter
 
     /// This node's persistent sync state.
     public struct NodeState: Sendable, Equatable {
@@ -65,6 +67,7 @@ public final class TongDatabase: Sendable {
             var rebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
             if discarded { rebuild?.reason = "the full-text index file was damaged (quick_check) and was discarded" }
             searchIndexRebuild = rebuild
+            searchWriter = try SearchIndexWriter(path: searchFile)
         } catch let e as DatabaseError {
             if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(e.resultCode) {
                 throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
@@ -202,6 +205,9 @@ public final class TongDatabase: Sendable {
     /// Runs `updates` in one write transaction; a full disk (or size limit) becomes
     /// `StoreError(.storageFull)` and a malformed page `StoreError(.corrupt)`, both naming the file.
     func writing<T>(_ updates: (Database) throws -> T) throws -> T {
+        // A local write may touch the index through the attached schema: the index writer's
+        // last job must have committed (else this would wait on its lock).
+        searchWriter.drain()
         do { return try pool.write(updates) } catch let e as DatabaseError {
             switch e.resultCode {
             case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
@@ -210,6 +216,53 @@ public final class TongDatabase: Sendable {
             }
         }
     }
+
+    /// Runs `updates` in one write transaction with a `SearchIndexJob`: the full-text rows it
+    /// adds are written by the index file's own writer on the other core meanwhile. The
+    /// replica commits first, then the index (on the index writer, after this returns); on any
+    /// error before the replica's commit both roll back. Errors as `writing`. Should the index
+    /// alone fail to commit, the next job rebuilds it from the replica first (and a restart
+    /// would, since its generation is behind).
+    func writingWithIndexJob<T>(_ updates: (Database, SearchIndexJob) throws -> T) throws -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                searchWriter.drain()
+                if searchWriter.takeBehind() != nil {
+                    // The last job's index commit failed: the replica is ahead. Rebuild from it first.
+                    try db.inTransaction {
+                        _ = try SearchIndexFile.ensure(db)
+                        return .commit
+                    }
+                }
+                let job = SearchIndexJob(writer: searchWriter)
+                var result: T?
+                do {
+                    // Deferred: the replica's transaction must not lock the index file the job writes.
+                    try db.inTransaction(.deferred) {
+                        result = try updates(db, job)
+                        try job.finish(db, catalog: catalog)
+                        return .commit
+                    }
+                } catch {
+                    job.rollback()
+                    throw error
+                }
+                job.commitLater()
+                guard let result else { throw StoreError(.unusable, "write transaction ended without a result") }
+                return result
+            }
+        } catch let e as DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
+            default: throw e
+            }
+        }
+    }
+
+    /// Waits until the full-text index holds everything applied so far (the index writer's last
+    /// job committed). Searches do this themselves; the benchmark stops its clock after it.
+    public func settleSearchIndex() { searchWriter.drain() }
 
     /// Fault injection for tests: caps the file at its current size plus `extraPages` pages
     /// (`PRAGMA max_page_count` on the writer), so the next writes that grow it fail as on a
@@ -276,9 +329,13 @@ public final class TongDatabase: Sendable {
 
     /// Runs the checkpoint that folds the WAL into the main file (used before backups and on stop).
     public func checkpoint() throws {
+        searchWriter.drain()
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate, on: nil) }  // nil: every attached file too
     }
 
     /// Closes the database.
-    public func close() throws { try pool.close() }
+    public func close() throws {
+        try searchWriter.close()
+        try pool.close()
+    }
 }

@@ -123,6 +123,8 @@ extension Benchmark {
                         + "rejected \(outcome.rejected.first?.reason ?? "-")")
             }
         }
+        // Indexed, not only stored: the last push's full-text commit runs on the index writer.
+        receiver.db.settleSearchIndex()
         let applySeconds = seconds(clock.now - t0)
         progress("apply: \(n) records in \(num(applySeconds, 2)) s (\(num(cpuSeconds() - cpu0, 2)) s CPU); baseline bulk insert of the same rows")
         let cpu1 = cpuSeconds()
