@@ -15,8 +15,12 @@ public struct NodeConfiguration: Sendable {
     /// pushed at once; this only bounds how long a missed push stays missed, and what an idle
     /// link costs (docs/performance.md, idle).
     public var syncIntervalMs: Int64 = 15_000
-    /// Delay before pushing a new local write, to batch bursts (milliseconds).
-    public var pushDelayMs: Int64 = 50
+    /// Extra wait before pushing a change that arrived after the last push, to batch bursts
+    /// (milliseconds; `[sync] push_delay_ms`). 0 by default: a change is pushed at once, and the
+    /// changes that arrive while a push is in flight travel together in the next one, which
+    /// batches a burst without a timer. A 50 ms default added up to 50 ms per hop to the
+    /// convergence tail (docs/performance.md, fifth session).
+    public var pushDelayMs: Int64 = 0
     /// Working days to answer, by feedback form (`consultation`, `complaint`, `evaluation`, `suggestion`, `survey`).
     /// `application` (办理) is `[applications] due_days`: working days from delivery (or a
     /// resubmission after 补正) to a decision.

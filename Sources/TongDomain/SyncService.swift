@@ -126,7 +126,7 @@ public struct SyncService: Service {
                     // Something changed since we last looked: loop at once (after a short
                     // coalescing delay so a burst of writes travels as one batch).
                     seenGeneration = g
-                    try? await Task.sleep(for: .milliseconds(node.config.pushDelayMs))
+                    if node.config.pushDelayMs > 0 { try? await Task.sleep(for: .milliseconds(node.config.pushDelayMs)) }
                     continue
                 }
                 let ms = max(0, until - now)
