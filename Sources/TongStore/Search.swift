@@ -93,7 +93,7 @@ extension TongDatabase {
         let snapshot = catalog.snapshot()
         let filter = SearchFilter(req, kind: kind, snapshot: snapshot)
         if filter.impossible { return empty }
-        searchWriter.drain()  // a received batch's index rows are committed on the index writer
+        try repairIndexIfBehind()  // and waits for a received batch's index commit (SearchIndexWriter)
         return try pool.read { db in
             var facets: FacetCounts
             var page: [Int64] = []

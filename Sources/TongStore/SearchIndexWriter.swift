@@ -47,8 +47,11 @@ final class SearchIndexWriter: Sendable {
         queue.writeWithoutTransaction { _ in }
     }
 
-    /// Why the index fell behind the replica (a job's commit failed), once; nil when it did not.
-    func takeBehind() -> String? { behind.withLock { b in defer { b = nil }; return b } }
+    /// Whether a job's commit failed after its replica's (the index is behind until rebuilt).
+    var isBehind: Bool { behind.withLock { $0 != nil } }
+
+    /// After the rebuild committed.
+    func clearBehind() { behind.withLock { $0 = nil } }
 
     fileprivate func markBehind(_ why: String) { behind.withLock { $0 = why } }
 
@@ -107,6 +110,8 @@ final class SearchIndexJob: @unchecked Sendable {
     private var staged: [Staged] = []
     private var pendingChars = 0
     private(set) var isEmpty = true
+    /// Whether `finish` tied the index's commit to the replica's.
+    private var hooked = false
 
     /// Texts are handed to the index writer in groups of about this many characters, so the
     /// two cores overlap without a dispatch per record.
@@ -162,8 +167,13 @@ final class SearchIndexJob: @unchecked Sendable {
     func finish(_ db: Database, catalog: SearchCatalog) throws {
         handOff()
         let result = writer.queue.writeWithoutTransaction { _ in shared.withLock { $0 } }
-        if let failure = result.failure { throw failure }
+        // A batch with no text (only directory or feedback sets) needs nothing of the index file.
         guard !isEmpty || !staged.isEmpty else { return }
+        if let failure = result.failure { throw failure }
+        // Queued at the replica's commit, before the catalog publishes (GRDB notifies in
+        // registration order), so a search that sees the new entries waits for their text.
+        hooked = true
+        db.afterNextTransaction(onCommit: { _ in self.commitLater() }, onRollback: { _ in self.rollback() })
         for s in staged {
             _ = try catalog.stage(
                 db, rowid: s.rowid, kind: s.kind, region: s.region, department: s.department, themes: s.themes,
@@ -182,7 +192,7 @@ final class SearchIndexJob: @unchecked Sendable {
     /// of a large push's apply, and the next push's replica work overlaps it. Searches wait for
     /// it (`SearchIndexWriter.drain`). A failed commit rolls back and marks the index behind:
     /// the next job rebuilds it before anything else.
-    func commitLater() {
+    private func commitLater() {
         let writer = self.writer
         writer.queue.asyncWriteWithoutTransaction { db in
             guard db.isInsideTransaction else { return }
@@ -191,6 +201,12 @@ final class SearchIndexJob: @unchecked Sendable {
                 writer.markBehind("the full-text index's commit failed after the replica's: \(error)")
             }
         }
+    }
+
+    /// Ends the index's (empty) transaction when the batch had no text, so nothing was tied to the
+    /// replica's commit.
+    func endIfUnused() {
+        if !hooked { rollback() }
     }
 
     /// Rolls the index's transaction back (the replica's rolled back, or failed).

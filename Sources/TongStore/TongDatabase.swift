@@ -205,10 +205,20 @@ public final class TongDatabase: Sendable {
     /// Runs `updates` in one write transaction; a full disk (or size limit) becomes
     /// `StoreError(.storageFull)` and a malformed page `StoreError(.corrupt)`, both naming the file.
     func writing<T>(_ updates: (Database) throws -> T) throws -> T {
-        // A local write may touch the index through the attached schema: the index writer's
-        // last job must have committed (else this would wait on its lock).
-        searchWriter.drain()
-        do { return try pool.write(updates) } catch let e as DatabaseError {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                // A local write may touch the index through the attached schema: the index
+                // writer's last job must have committed (else this would wait on its lock).
+                try prepareIndex(db)
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try updates(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError(.unusable, "write transaction ended without a result") }
+                return result
+            }
+        } catch let e as DatabaseError {
             switch e.resultCode {
             case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
             case .SQLITE_CORRUPT, .SQLITE_NOTADB: throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
@@ -226,14 +236,7 @@ public final class TongDatabase: Sendable {
     func writingWithIndexJob<T>(_ updates: (Database, SearchIndexJob) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                searchWriter.drain()
-                if searchWriter.takeBehind() != nil {
-                    // The last job's index commit failed: the replica is ahead. Rebuild from it first.
-                    try db.inTransaction {
-                        _ = try SearchIndexFile.ensure(db)
-                        return .commit
-                    }
-                }
+                try prepareIndex(db)
                 let job = SearchIndexJob(writer: searchWriter)
                 var result: T?
                 do {
@@ -247,7 +250,8 @@ public final class TongDatabase: Sendable {
                     job.rollback()
                     throw error
                 }
-                job.commitLater()
+                // The index's commit was queued by the replica's commit (`SearchIndexJob.finish`).
+                job.endIfUnused()
                 guard let result else { throw StoreError(.unusable, "write transaction ended without a result") }
                 return result
             }
@@ -258,6 +262,33 @@ public final class TongDatabase: Sendable {
             default: throw e
             }
         }
+    }
+
+    /// Called in the replica's writer before each write transaction: waits for the index
+    /// writer's last job, and rebuilds the index from the replica when that job's commit failed
+    /// or the generations differ (nothing else writes either file meanwhile). The flag is
+    /// cleared only once the rebuild committed.
+    /// - Throws: `DatabaseError` from the rebuild.
+    func prepareIndex(_ db: Database) throws {
+        searchWriter.drain()
+        let behind = searchWriter.isBehind
+        if !behind {
+            let mine = try Int64.fetchOne(db, sql: "SELECT search_generation FROM main.node_state WHERE id = 1")
+            let theirs = try Int64.fetchOne(db, sql: "SELECT generation FROM search.index_state WHERE id = 1")
+            if mine == theirs { return }
+        }
+        try db.inTransaction(.immediate) {
+            _ = try SearchIndexFile.ensure(db)
+            return .commit
+        }
+        if behind { searchWriter.clearBehind() }
+    }
+
+    /// Repairs the index when the index writer's last commit failed (a search found it behind).
+    func repairIndexIfBehind() throws {
+        searchWriter.drain()
+        guard searchWriter.isBehind else { return }
+        try pool.writeWithoutTransaction { db in try prepareIndex(db) }
     }
 
     /// Waits until the full-text index holds everything applied so far (the index writer's last
@@ -329,12 +360,15 @@ public final class TongDatabase: Sendable {
 
     /// Runs the checkpoint that folds the WAL into the main file (used before backups and on stop).
     public func checkpoint() throws {
-        searchWriter.drain()
-        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate, on: nil) }  // nil: every attached file too
+        _ = try pool.writeWithoutTransaction { db in
+            searchWriter.drain()
+            return try db.checkpoint(.truncate, on: nil)
+        }  // nil: every attached file too
     }
 
     /// Closes the database.
     public func close() throws {
+        defer { try? pool.close() }
         try searchWriter.close()
         try pool.close()
     }
