@@ -24,14 +24,17 @@ enum Projection {
         guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return false }
         let text = SearchIndexJob.Text(
             rowid: rowid, isNew: isNew, title: title, docNumber: v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "",
-            body: v["body"]?.stringValue ?? "", tags: (v["tags"]?.stringArray ?? []).joined(separator: " "))
+            body: v["body"]?.stringValue ?? "", tags: (v["tags"]?.stringArray ?? []).joined(separator: " "),
+            facets: SearchFacets.document(
+                region: v["region"]?.stringValue ?? r.owner, department: v["department"]?.stringValue ?? "",
+                themes: themeMask(v["themes"]), audiences: audienceMask(v["audiences"])))
         if let job {
             job.add(text)
             return true
         }
         if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
-        try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [rowid, text.title, text.docNumber, text.body, text.tags])
+        try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [rowid, text.title, text.docNumber, text.body, text.tags, text.facets])
         return true
     }
 

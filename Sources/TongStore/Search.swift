@@ -35,6 +35,9 @@ public struct SearchRequest: Sendable {
     var totalCap = SearchRequest.exactTotalCap
     /// Page start.
     public var offset: Int = 0
+    /// Whether filters also go to FTS5 as hidden tokens (`SearchFacets`); tests turn it off to
+    /// compare with the catalog-only pass.
+    var facetTokens = true
     /// Makes an empty request (everything, newest first).
     public init() {}
 }
@@ -99,8 +102,11 @@ extension TongDatabase {
             var page: [Int64] = []
             var exact = true
             if let match {
-                let scan = SearchScan(snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap))
-                try scan.run(db, match: match)
+                // Filters as hidden tokens too: FTS5 intersects them with the words (SearchFacets).
+                let clause = req.facetTokens ? SearchFacets.clause(req) : (text: "", phrases: 0)
+                let scan = SearchScan(
+                    snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases)
+                try scan.run(db, match: clause.phrases > 0 ? "(\(match))" + clause.text : match)
                 facets = scan.facets
                 exact = !scan.overflowed
                 let scores = scan.scores()

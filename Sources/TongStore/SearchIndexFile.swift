@@ -28,9 +28,14 @@ public enum SearchIndexFile {
 
     /// The FTS5 table, in the attached schema.
     static let createSQL = """
-        CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, tokenize='tong_bigram');
+        CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, facets, tokenize='tong_bigram');
         CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, fold TEXT NOT NULL);
         """
+
+    /// What an index file must have been built with to be used: the text fold
+    /// (`TextFold.fingerprint`) and the table's columns (the hidden `facets` column,
+    /// `SearchFacets`, came in the fifth session). Stored in `index_state.fold`.
+    static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets" }
 
     /// FTS5's in-memory pending data before it writes a segment, bytes (64 MiB).
     static let hashSize = 64 << 20
@@ -50,9 +55,9 @@ public enum SearchIndexFile {
             let theirs: Int64? = row?[0], fold: String? = row?[1]
             if theirs != mine {
                 reason = "the full-text index was at generation \(theirs.map(String.init) ?? "none"), the replica at \(mine)"
-            } else if fold != TextFold.fingerprint {
+            } else if fold != Self.format {
                 // Documents and queries must be folded alike: a new OpenCC table or Unicode version changes the fold.
-                reason = "the full-text index was built with text fold \(fold ?? "none"), this build folds with \(TextFold.fingerprint)"
+                reason = "the full-text index was built as \(fold ?? "none"), this build needs \(Self.format)"
             } else {
                 return nil
             }
@@ -73,7 +78,7 @@ public enum SearchIndexFile {
         let generation = Int64.random(in: 1...(Int64.max >> 2))
         try db.execute(sql: "UPDATE main.node_state SET search_generation = ? WHERE id = 1", arguments: [generation])
         try db.execute(
-            sql: "INSERT INTO search.index_state (id, generation, fold) VALUES (1, ?, ?)", arguments: [generation, TextFold.fingerprint])
+            sql: "INSERT INTO search.index_state (id, generation, fold) VALUES (1, ?, ?)", arguments: [generation, Self.format])
         return Rebuild(records: count, reason: reason)
     }
 

@@ -78,6 +78,8 @@ final class SearchIndexJob: @unchecked Sendable {
         var docNumber: String
         var body: String
         var tags: String
+        /// The hidden filter tokens (`SearchFacets.document`).
+        var facets: String
     }
 
     /// A catalog entry waiting for its row's token counts (`text_fts_docsize.sz`).
@@ -147,11 +149,12 @@ final class SearchIndexJob: @unchecked Sendable {
                 var sizes: [(Int64, Data?)] = []
                 sizes.reserveCapacity(texts.count)
                 let delete = try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?")
-                let insert = try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
                 let docsize = try db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?")
                 for t in texts {
                     if !t.isNew { try delete.execute(arguments: [t.rowid]) }
-                    try insert.execute(arguments: [t.rowid, t.title, t.docNumber, t.body, t.tags])
+                    try insert.execute(arguments: [t.rowid, t.title, t.docNumber, t.body, t.tags, t.facets])
                     sizes.append((t.rowid, try Data.fetchOne(docsize, arguments: [t.rowid])))
                 }
                 shared.withLock { s in for (r, d) in sizes { s.docsizes[r] = d } }

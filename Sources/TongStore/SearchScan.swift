@@ -143,6 +143,9 @@ final class SearchScan {
     let snapshot: SearchCatalog.Snapshot
     let filter: SearchFilter
     let ranking: SearchRanking
+    /// Phrases at the end of the query that are filter tokens (`SearchFacets`), not words:
+    /// they narrow the matches but take no part in scores, tiers or document counts.
+    let facetPhrases: Int
     private let acc: UnsafeMutablePointer<Accumulator>
     private let pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
     private let pageCount: Int
@@ -153,7 +156,8 @@ final class SearchScan {
     /// a phrase is common and its exact count would cost a walk of its whole doclist.
     static let phraseCountCap = 20_000
 
-    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong, cap: Int = .max) {
+    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong, cap: Int = .max, facetPhrases: Int = 0) {
+        self.facetPhrases = facetPhrases
         self.snapshot = snapshot
         self.filter = filter
         self.ranking = ranking
@@ -192,7 +196,7 @@ final class SearchScan {
     private func start(_ api: Fts5ExtensionApi, _ fts: OpaquePointer) {
         let a = acc
         a.pointee.started = true
-        let phrases = Int(api.xPhraseCount(fts))
+        let phrases = max(1, Int(api.xPhraseCount(fts)) - facetPhrases)
         a.pointee.phrases = phrases
         a.pointee.phraseTokens = (0..<Int32(phrases)).reduce(0) { $0 + api.xPhraseSize(fts, $1) }
         var n: Int64 = 0, tokens: Int64 = 0
@@ -200,7 +204,8 @@ final class SearchScan {
         _ = api.xColumnTotalSize(fts, -1, &tokens)
         a.pointee.rowCount = n
         a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
-        if phrases > 1 {
+        // With filter phrases, FTS5's matches are not the word's documents: count them apart.
+        if phrases > 1 || facetPhrases > 0 {
             phraseHits = (0..<phrases).map { i in
                 // [count, cap]: the callback stops the walk (SQLITE_DONE) at the cap.
                 var counter = [0, Self.phraseCountCap]
@@ -289,7 +294,7 @@ final class SearchScan {
     func scores() -> [Double] {
         let a = acc.pointee
         let phrases = a.phrases
-        let hits = phrases > 1 ? phraseHits : [a.matched]
+        let hits = phrases > 1 || facetPhrases > 0 ? phraseHits : [a.matched]
         let n = Double(a.rowCount)
         let idf = hits.map { h -> Double in
             let v = log((n - Double(h) + 0.5) / (Double(h) + 0.5))

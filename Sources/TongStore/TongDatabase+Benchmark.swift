@@ -50,12 +50,15 @@ extension TongDatabase {
                 sql: "INSERT INTO record (id, kind, owner, version, meta, doc, conflicts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             let index = try db.makeStatement(
                 sql: "INSERT INTO policy_index (rowid, region, department, themes, audiences, status, issued_on) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            let fts = try db.makeStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags) VALUES (?, ?, ?, ?, ?)")
+            let fts = try db.makeStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
             for r in rows {
                 try record.execute(arguments: [r.id, r.kind, r.owner, r.version, r.meta, r.doc, r.conflicts, now])
                 let rowid = db.lastInsertedRowID
                 try index.execute(arguments: [rowid, r.region, r.department, r.themes, r.audiences, r.status, r.issuedOn])
-                try fts.execute(arguments: [rowid, r.title, r.docNumber, r.body, r.tags])
+                try fts.execute(arguments: [
+                    rowid, r.title, r.docNumber, r.body, r.tags,
+                    SearchFacets.document(region: r.region, department: r.department, themes: r.themes, audiences: r.audiences),
+                ])
             }
             try SearchIndexFile.touch(db)
         }

@@ -110,6 +110,55 @@ import Testing
         #expect(compared > 1_000)  // the requests do find things
     }
 
+    /// Filters also travel to FTS5 as hidden tokens (`SearchFacets`): exact, so every row FTS5
+    /// hands the scan passes the filter, and narrower than the words alone.
+    @Test func filterTokensAreExactAndNarrowTheMatches() throws {
+        let db = try TongDatabase(path: tempDir() + "/t.sqlite", nodeID: "330000", now: 1)
+        for chunk in 0..<4 {
+            _ = try db.write(Self.corpus(150, seed: UInt64(chunk + 11)), signer: signer("330000"), topology: storeTopology, now: 2)
+        }
+        var checked = 0
+        for q in ["企业", "社保 缓缴", "lpr", "复工复产"] {
+            for f in 0..<6 {
+                var r = SearchRequest()
+                r.q = q
+                switch f {
+                case 0: r.region = "330000"
+                case 1: r.region = "330100"
+                case 2: r.region = "330203"; r.theme = "social_insurance"
+                case 3: r.audience = "micro"
+                case 4: r.department = "330000-hrss"
+                default: r.theme = "rent_relief"; r.audience = "individual"; r.region = "330200"
+                }
+                let snapshot = db.catalog.snapshot()
+                let filter = SearchFilter(r, kind: .policy, snapshot: snapshot)
+                let match = try #require(SearchQuery.match(for: q))
+                let clause = SearchFacets.clause(r)
+                #expect(clause.phrases > 0)
+                let narrowed = SearchScan(snapshot: snapshot, filter: filter, facetPhrases: clause.phrases)
+                let plain = SearchScan(snapshot: snapshot, filter: filter)
+                try db.pool.read { d in
+                    try narrowed.run(d, match: "(\(match))" + clause.text)
+                    try plain.run(d, match: match)
+                }
+                #expect(narrowed.matched == narrowed.count, "\(q) #\(f): FTS5 handed rows the filter rejects")
+                #expect(narrowed.count == plain.count, "\(q) #\(f)")
+                #expect(Set((0..<narrowed.count).map(narrowed.rowid)) == Set((0..<plain.count).map(plain.rowid)))
+                // Not for the whole province (330000 is every region here) nor the one department the corpus has.
+                if f != 0, f != 4 { #expect(narrowed.matched < plain.matched, "\(q) #\(f): the tokens did not narrow") }
+                checked += narrowed.count
+            }
+        }
+        #expect(checked > 100)
+        // And through `search`, with the tokens on and off, the same answers.
+        for var r in Self.requests() {
+            let on = try db.search(r)
+            r.facetTokens = false
+            let off = try db.search(r)
+            #expect(on.total == off.total && on.hits.map(\.record.rowid) == off.hits.map(\.record.rowid))
+        }
+    }
+
     @Test func followsEditsAndIsRebuiltOnOpen() throws {
         let path = tempDir() + "/t.sqlite"
         var db = try TongDatabase(path: path, nodeID: "330000", now: 1)

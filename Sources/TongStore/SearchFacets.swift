@@ -1,0 +1,77 @@
+import TongCore
+
+/// Filter values as tokens of a hidden full-text column (`text_fts.facets`), so that a search
+/// with words and a filter lets FTS5 intersect the doclists (skipping through the common word's
+/// doclist with its index) instead of walking every row that holds the word and rejecting it
+/// against the catalog one by one. The catalog still checks every filter on every kept row:
+/// the tokens only narrow what FTS5 hands it, so a row the filter accepts must carry them.
+///
+/// Tokens are ASCII letters and digits (the tokenizer keeps such a run whole and never folds
+/// it, docs/architecture.md "Search text normalisation"):
+/// - region, following `TongDatabase.regionRange` (GB/T 2260 codes): `xrp` + the first two
+///   digits (a province's filter covers its whole range), `xrc` + the first four (a city's),
+///   `xre` + the whole code (a county's, and any code that is not six digits or is 100000);
+/// - department: `xd` + the id's UTF-8 bytes in hex (ids hold `-`, which splits tokens);
+/// - theme and audience: `xt` / `xa` + the bit's index (`Theme.bit`, `Audience.bit`).
+///
+/// The column is last, so the other columns keep their numbers and weights; its tokens count
+/// in a row's length as FTS5's bm25 counts every column (a handful beside hundreds of body tokens).
+enum SearchFacets {
+    /// The `facets` text of a row.
+    static func document(region: String, department: String, themes: Int64, audiences: Int64) -> String {
+        var tokens: [String] = []
+        if let (province, city) = divisions(region) {
+            tokens.append("xrp" + province)
+            tokens.append("xrc" + city)
+        }
+        tokens.append("xre" + hex(region))
+        if !department.isEmpty { tokens.append("xd" + hex(department)) }
+        for b in 0..<63 where themes & (1 << b) != 0 { tokens.append("xt\(b)") }
+        for b in 0..<63 where audiences & (1 << b) != 0 { tokens.append("xa\(b)") }
+        return tokens.joined(separator: " ")
+    }
+
+    /// The tokens a request's filters require (all of them), for `facets : "…"` phrases.
+    static func required(_ req: SearchRequest) -> [String] {
+        var tokens: [String] = []
+        if let r = req.region {
+            if let (province, city) = divisions(r) {
+                tokens.append(r.hasSuffix("0000") ? "xrp" + province : r.hasSuffix("00") ? "xrc" + city : "xre" + hex(r))
+            } else {
+                tokens.append("xre" + hex(r))
+            }
+        }
+        if let d = req.department, !d.isEmpty { tokens.append("xd" + hex(d)) }
+        if let t = req.theme, let bit = Theme(rawValue: t)?.bit { tokens.append("xt\(bit.trailingZeroBitCount)") }
+        if let a = req.audience, let bit = Audience(rawValue: a)?.bit { tokens.append("xa\(bit.trailingZeroBitCount)") }
+        return tokens
+    }
+
+    /// The clause appended to a words query (`(words) AND facets : "…" AND …`), and how many
+    /// phrases it adds (they come after the words' phrases, so the scan knows to skip them).
+    static func clause(_ req: SearchRequest) -> (text: String, phrases: Int) {
+        let tokens = required(req)
+        return (tokens.map { " AND facets : \"\($0)\"" }.joined(), tokens.count)
+    }
+
+    /// Province and city prefixes of a six-digit division code other than 100000 (the
+    /// national level), as `regionRange` reads them; nil for anything else.
+    private static func divisions(_ code: String) -> (String, String)? {
+        let u = Array(code.utf8)
+        guard u.count == 6, u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), code != "100000" else { return nil }
+        return (String(code.prefix(2)), String(code.prefix(4)))
+    }
+
+    /// The text's UTF-8 bytes in lowercase hex (a digits-only code stays readable: `xre` + hex
+    /// of "330106" is `xre333330313036`).
+    private static func hex(_ s: String) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count * 2)
+        for b in s.utf8 {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
