@@ -204,8 +204,9 @@ final class SearchScan {
         _ = api.xColumnTotalSize(fts, -1, &tokens)
         a.pointee.rowCount = n
         a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
-        // With filter phrases, FTS5's matches are not the word's documents: count them apart.
-        if phrases > 1 || facetPhrases > 0 {
+        // One phrase: its IDF is the same for every row and does not change the order, so the
+        // count of matches stands in (with filter phrases it is not the word's own count).
+        if phrases > 1 {
             phraseHits = (0..<phrases).map { i in
                 // [count, cap]: the callback stops the walk (SQLITE_DONE) at the cap.
                 var counter = [0, Self.phraseCountCap]
@@ -294,7 +295,7 @@ final class SearchScan {
     func scores() -> [Double] {
         let a = acc.pointee
         let phrases = a.phrases
-        let hits = phrases > 1 || facetPhrases > 0 ? phraseHits : [a.matched]
+        let hits = phrases > 1 ? phraseHits : [a.matched]
         let n = Double(a.rowCount)
         let idf = hits.map { h -> Double in
             let v = log((n - Double(h) + 0.5) / (Double(h) + 0.5))

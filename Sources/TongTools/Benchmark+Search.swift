@@ -126,6 +126,11 @@ extension Benchmark {
             all += times
             byKind.append((kind, times.count, percentile(times, 50), percentile(times, 99)))
             progress("search: \(kind): p50 \(num(percentile(times, 50))) ms, p99 \(num(percentile(times, 99))) ms")
+            for (i, r) in reqs.enumerated() {
+                let mine = stride(from: i, to: times.count, by: reqs.count).map { times[$0] }
+                let filters = [r.region.map { "region \($0)" }, r.theme.map { "theme \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                progress("search:   \"\(r.q)\" \(filters): p50 \(num(percentile(mine, 50))) ms, max \(num(mine.max() ?? .nan)) ms")
+            }
         }
         let peak = memory().hwm
         return SearchFigures(
