@@ -16,7 +16,8 @@ extension Benchmark {
         var p99: Double
         var byKind: [(name: String, count: Int, p50: Double, p99: Double)]
         var peakMB: Double
-        var loadPerSecond: Double { Double(records) / loadSeconds }
+        /// Records loaded per second; 0 when a kept corpus was reused (`TONG_BENCH_SEARCH_DB`: nothing loaded).
+        var loadPerSecond: Double { loadSeconds > 1 ? Double(records) / loadSeconds : 0 }
     }
 
     /// The query mix: each kind gets an equal share of the queries, cycling through its list.
