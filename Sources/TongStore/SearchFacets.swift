@@ -10,8 +10,11 @@ import TongCore
 /// it, docs/architecture.md "Search text normalisation"):
 /// - region, following `TongDatabase.regionRange` (GB/T 2260 codes): `xrp` + the first two
 ///   digits (a province's filter covers its whole range), `xrc` + the first four (a city's),
-///   `xre` + the whole code (a county's, and any code that is not six digits or is 100000);
-/// - department: `xd` + the id's UTF-8 bytes in hex (ids hold `-`, which splits tokens);
+///   `xre` + the whole code (a county's, and 100000); `xrh` + the UTF-8 bytes in hex for a code
+///   that is not six digits (the API refuses those; kept exact all the same);
+/// - department: `xd` + FNV-1a (32 bits, hex) of the id (ids hold `-`, which splits tokens).
+///   Two ids with one hash would only make FTS5 hand the scan rows the catalog then rejects:
+///   the catalog decides, the token narrows;
 /// - theme and audience: `xt` / `xa` + the bit's index (`Theme.bit`, `Audience.bit`).
 ///
 /// The column is last, so the other columns keep their numbers and weights; its tokens count
@@ -24,8 +27,8 @@ enum SearchFacets {
             tokens.append("xrp" + province)
             tokens.append("xrc" + city)
         }
-        tokens.append("xre" + hex(region))
-        if !department.isEmpty { tokens.append("xd" + hex(department)) }
+        tokens.append(exact(region))
+        if !department.isEmpty { tokens.append(departmentToken(department)) }
         for b in 0..<63 where themes & (1 << b) != 0 { tokens.append("xt\(b)") }
         for b in 0..<63 where audiences & (1 << b) != 0 { tokens.append("xa\(b)") }
         return tokens.joined(separator: " ")
@@ -36,12 +39,12 @@ enum SearchFacets {
         var tokens: [String] = []
         if let r = req.region {
             if let (province, city) = divisions(r) {
-                tokens.append(r.hasSuffix("0000") ? "xrp" + province : r.hasSuffix("00") ? "xrc" + city : "xre" + hex(r))
+                tokens.append(r.hasSuffix("0000") ? "xrp" + province : r.hasSuffix("00") ? "xrc" + city : exact(r))
             } else {
-                tokens.append("xre" + hex(r))
+                tokens.append(exact(r))
             }
         }
-        if let d = req.department, !d.isEmpty { tokens.append("xd" + hex(d)) }
+        if let d = req.department, !d.isEmpty { tokens.append(departmentToken(d)) }
         if let t = req.theme, let bit = Theme(rawValue: t)?.bit { tokens.append("xt\(bit.trailingZeroBitCount)") }
         if let a = req.audience, let bit = Audience(rawValue: a)?.bit { tokens.append("xa\(bit.trailingZeroBitCount)") }
         return tokens
@@ -62,8 +65,21 @@ enum SearchFacets {
         return (String(code.prefix(2)), String(code.prefix(4)))
     }
 
-    /// The text's UTF-8 bytes in lowercase hex (a digits-only code stays readable: `xre` + hex
-    /// of "330106" is `xre333330313036`).
+    /// The token of one exact region code: six digits as they are, anything else in hex.
+    private static func exact(_ code: String) -> String {
+        let u = code.utf8
+        return u.count == 6 && u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) ? "xre" + code : "xrh" + hex(code)
+    }
+
+    /// FNV-1a, 32 bits, of the id's UTF-8 bytes, as 8 hex digits after `xd`.
+    private static func departmentToken(_ id: String) -> String {
+        var h: UInt32 = 0x811C_9DC5
+        for b in id.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        let s = String(h, radix: 16)
+        return "xd" + String(repeating: "0", count: 8 - s.count) + s
+    }
+
+    /// The text's UTF-8 bytes in lowercase hex.
     private static func hex(_ s: String) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

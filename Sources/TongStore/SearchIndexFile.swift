@@ -35,7 +35,7 @@ public enum SearchIndexFile {
     /// What an index file must have been built with to be used: the text fold
     /// (`TextFold.fingerprint`) and the table's columns (the hidden `facets` column,
     /// `SearchFacets`, came in the fifth session). Stored in `index_state.fold`.
-    static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets" }
+    static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets facets=2" }
 
     /// FTS5's in-memory pending data before it writes a segment, bytes (64 MiB).
     static let hashSize = 64 << 20
