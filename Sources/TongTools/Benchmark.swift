@@ -65,7 +65,9 @@ public enum Benchmark {
                     + "\"baseline_records_per_s\": \(num(a.baselinePerSecond)), "
                     + "\"ratio\": \(num(a.ratio, 3)), \"wire_bytes_per_change\": \(num(a.wireBytesPerChange)), "
                     + "\"pushes\": \(a.pushes), \"sets\": \(a.sets), \"bytes_per_policy\": \(num(a.bytesPerRecord, 0)), "
-                    + "\"disk_bytes\": \(a.diskBytes)}"
+                    + "\"disk_bytes\": \(a.diskBytes), \"disk_bytes_per_policy_by_table\": {"
+                    + a.diskTables.prefix(10).map { "\"\($0.name)\": \(num(Double($0.bytes) / Double(a.records), 0))" }
+                    .joined(separator: ", ") + "}}"
             )
         }
         switch apply?.postgres {
