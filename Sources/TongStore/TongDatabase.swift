@@ -219,11 +219,17 @@ public final class TongDatabase: Sendable {
                 return result
             }
         } catch let e as DatabaseError {
-            switch e.resultCode {
-            case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
-            default: throw e
-            }
+            throw storeError(e)
+        }
+    }
+
+    /// A full disk (or size limit) as `StoreError(.storageFull)`, a malformed page as
+    /// `StoreError(.corrupt)`, both naming the replica; any other error as it is.
+    private func storeError(_ e: DatabaseError) -> any Error {
+        switch e.resultCode {
+        case .SQLITE_FULL: StoreError(.storageFull, "database or disk is full: \(path)")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
+        default: e
         }
     }
 
@@ -256,11 +262,7 @@ public final class TongDatabase: Sendable {
                 return result
             }
         } catch let e as DatabaseError {
-            switch e.resultCode {
-            case .SQLITE_FULL: throw StoreError(.storageFull, "database or disk is full: \(path)")
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: throw StoreError(.corrupt, Self.corruptMessage(path, e.message ?? "\(e)"))
-            default: throw e
-            }
+            throw storeError(e)
         }
     }
 
