@@ -84,7 +84,7 @@ extension TongDatabase {
     /// in every policy costs one walk over its doclist and no per-row table reads.
     public func search(_ req: SearchRequest, kind: RecordKind = .policy) throws -> SearchResult {
         let empty = SearchResult(total: 0, hits: [], themeFacets: [:], regionFacets: [:], departmentFacets: [:])
-        let match = SearchQuery.match(for: req.q)
+        let match = SearchQuery.match(for: req.q).map(SearchQuery.visible)
         if !req.q.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, match == nil {
             // Nothing searchable (only punctuation, say): an honest empty answer.
             return empty

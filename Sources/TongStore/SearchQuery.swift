@@ -61,6 +61,10 @@ public enum SearchQuery {
         return terms.isEmpty ? nil : terms.joined(separator: " ")
     }
 
+    /// `match` restricted to the visible columns: the hidden `facets` column holds filter
+    /// tokens (`SearchFacets`) that a typed `xrp33` must not find.
+    static func visible(_ match: String) -> String { "{title doc_number body tags} : (" + match + ")" }
+
     /// The folded text of a query that is one run of two or more CJK characters (增值税), else
     /// nil. Such queries are checked for compound-only matches when ranking.
     static func singleCJKTerm(_ userText: String) -> String? {

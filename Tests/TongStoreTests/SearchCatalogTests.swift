@@ -150,6 +150,14 @@ import Testing
             }
         }
         #expect(checked > 100)
+        // The hidden tokens are not words: typing one finds nothing (every row carries xrp33).
+        var byDepartment = SearchRequest()
+        byDepartment.department = "330000-hrss"
+        for token in ["xrp33", "xrc3301", "xre330106", "xt0", "xa0"] + SearchFacets.required(byDepartment) {
+            var r = SearchRequest()
+            r.q = token
+            #expect(try db.search(r).total == 0, "\(token) was found as a word")
+        }
         // And through `search`, with the tokens on and off, the same answers.
         for var r in Self.requests() {
             let on = try db.search(r)
