@@ -106,6 +106,11 @@ public final class TongNode: Sendable {
                 "records": .stringConvertible(r.records), "reason": .string(r.reason),
             ])
         }
+        db.onSearchIndexRebuild { [logger] r in
+            logger.warning("full-text index rebuilt while running", metadata: [
+                "records": .stringConvertible(r.records), "reason": .string(r.reason),
+            ])
+        }
         return try TongNode(
             config: config, topology: topology, db: db, credentials: creds, auth: auth,
             nodeSealKey: nodeKey, departmentSealKeys: deptKeys, logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import TongCore
 
 /// The one database facade of a node: its SQLite replica. Every write method is one
@@ -22,6 +23,9 @@ public final class TongDatabase: Sendable {
     public let searchIndexRebuild: SearchIndexFile.Rebuild?
     /// The index file's own writer, for received batches (`SearchIndexWriter`).
     let searchWriter: SearchIndexWriter
+    /// Told of every rebuild of the full-text index while the replica is open (not the one at
+    /// open, which `searchIndexRebuild` reports).
+    private let rebuildObserver = Mutex<(@Sendable (SearchIndexFile.Rebuild) -> Void)?>(nil)
 
     /// This node's persistent sync state.
     public struct NodeState: Sendable, Equatable {
@@ -266,6 +270,12 @@ public final class TongDatabase: Sendable {
         }
     }
 
+    /// Registers `observer` for rebuilds of the full-text index while the replica is open (a
+    /// failed index commit, or generations apart), so the node can log them.
+    public func onSearchIndexRebuild(_ observer: @escaping @Sendable (SearchIndexFile.Rebuild) -> Void) {
+        rebuildObserver.withLock { $0 = observer }
+    }
+
     /// Called in the replica's writer before each write transaction: waits for the index
     /// writer's last job, and rebuilds the index from the replica when that job's commit failed
     /// or the generations differ (nothing else writes either file meanwhile). The flag is
@@ -279,11 +289,13 @@ public final class TongDatabase: Sendable {
             let theirs = try Int64.fetchOne(db, sql: "SELECT generation FROM search.index_state WHERE id = 1")
             if mine == theirs { return }
         }
+        var rebuild: SearchIndexFile.Rebuild?
         try db.inTransaction(.immediate) {
-            _ = try SearchIndexFile.ensure(db)
+            rebuild = try SearchIndexFile.ensure(db)
             return .commit
         }
         if behind { searchWriter.clearBehind() }
+        if let rebuild, let observer = rebuildObserver.withLock({ $0 }) { observer(rebuild) }
     }
 
     /// Repairs the index when the index writer's last commit failed (a search found it behind).

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import TongCore
@@ -68,6 +69,8 @@ import Testing
             try d.execute(sql: "UPDATE index_state SET generation = generation - 1")
         }
         try index.close()
+        let rebuilds = Mutex<[SearchIndexFile.Rebuild]>([])
+        db.onSearchIndexRebuild { r in rebuilds.withLock { $0.append(r) } }
         // The next received batch finds the generations apart and rebuilds from the replica first.
         #expect(try ReceivedContentTests.push(db, s, after: 1, [
             ReceivedContentTests.change(2, "330000-p2", Self.policy("技能提升补贴", "职业技能培训补贴"))
@@ -81,5 +84,8 @@ import Testing
             try Int64.fetchOne(d, sql: "SELECT generation FROM index_state")
         }
         #expect(generations == indexed)
+        // Said, for the node's log: one rebuild, with why.
+        let said = rebuilds.withLock { $0 }
+        #expect(said.count == 1 && said.first?.reason.contains("generation") == true && said.first?.records == 1)
     }
 }
