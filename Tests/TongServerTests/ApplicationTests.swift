@@ -183,7 +183,7 @@ import TongCore
 }
 
 /// Polls an async condition every 50 ms until it holds; fails after `seconds`.
-func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return }

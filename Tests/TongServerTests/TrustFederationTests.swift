@@ -23,7 +23,8 @@ import TongPeer
     }
 
     /// Waits for `condition`, failing the test with `what` if it never holds.
-    static func eventually(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) async throws {
+    /// 60 s: the whole suite starts at once on two cores, and a first sync then took over 20 s once.
+    static func eventually(_ what: String, seconds: Double = 60, _ condition: () throws -> Bool) async throws {
         do { try await DemoRunner.waitUntil(seconds: seconds, condition) } catch {
             Issue.record("never happened: \(what)")
             throw error
