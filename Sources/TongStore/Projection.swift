@@ -14,20 +14,34 @@ enum Projection {
 
     static func status(_ v: [String: JSONValue]) -> String { v["status"]?.stringValue == "withdrawn" ? "withdrawn" : "active" }
 
+    /// What search filters on, read once per record: for the projection row, the catalog entry
+    /// and the full-text row's hidden filter tokens (`SearchFacets`).
+    struct Filters {
+        var region: String, department: String, themes: Int64, audiences: Int64
+        init(_ r: RecordState) {
+            let v = r.values
+            region = v["region"]?.stringValue ?? r.owner
+            department = v["department"]?.stringValue ?? ""
+            themes = Projection.themeMask(v["themes"])
+            audiences = Projection.audienceMask(v["audiences"])
+        }
+    }
+
     /// Rewrites the full-text row of a policy or service item (in the attached index file):
     /// title (a service item's name), document number (its code), body, tags.
     /// - Returns: false, writing nothing, for a record without its title yet (an edit that
     ///   overtook its creation after a restore); it becomes searchable once the title arrives.
     /// With `job`, the row goes to the index file's own writer (`SearchIndexJob`) instead.
-    static func writeText(_ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, job: SearchIndexJob? = nil) throws -> Bool {
+    static func writeText(
+        _ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, filters: Filters? = nil, job: SearchIndexJob? = nil
+    ) throws -> Bool {
         let v = r.values, isPolicy = r.kind == .policy
         guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return false }
+        let f = filters ?? Filters(r)
         let text = SearchIndexJob.Text(
             rowid: rowid, isNew: isNew, title: title, docNumber: v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "",
             body: v["body"]?.stringValue ?? "", tags: (v["tags"]?.stringArray ?? []).joined(separator: " "),
-            facets: SearchFacets.document(
-                region: v["region"]?.stringValue ?? r.owner, department: v["department"]?.stringValue ?? "",
-                themes: themeMask(v["themes"]), audiences: audienceMask(v["audiences"])))
+            facets: SearchFacets.document(region: f.region, department: f.department, themes: f.themes, audiences: f.audiences))
         if let job {
             job.add(text)
             return true
@@ -56,9 +70,10 @@ enum Projection {
             let isPolicy = r.kind == .policy
             // A record can be incomplete when an edit overtook its creation after a restore;
             // it becomes searchable once its title (a service item's name) arrives.
-            guard try writeText(db, rowid: rowid, record: r, isNew: isNew, job: job) else { return }
-            let region = v["region"]?.stringValue ?? r.owner, department = v["department"]?.stringValue ?? ""
-            let themes = themeMask(v["themes"]), audiences = audienceMask(v["audiences"]), status = status(v)
+            let filters = Filters(r)
+            guard try writeText(db, rowid: rowid, record: r, isNew: isNew, filters: filters, job: job) else { return }
+            let region = filters.region, department = filters.department
+            let themes = filters.themes, audiences = filters.audiences, status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""
             let validity = PolicyValidity(from: v["effective_from"]?.stringValue ?? "", to: v["effective_to"]?.stringValue ?? "")
             if isPolicy {

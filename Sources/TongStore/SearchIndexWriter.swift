@@ -17,8 +17,8 @@ import TongCore
 /// Order of commits: the replica first, then the index (the replica is the truth). The
 /// generation number (`SearchIndexFile`) moves in both: a crash between the two commits
 /// leaves the index one generation behind, and the next open rebuilds it. Should the index's
-/// commit fail after the replica's (a full disk), the job says so and the caller rebuilds the
-/// index at once (`TongDatabase.apply`).
+/// commit fail after the replica's (a full disk), the writer is marked behind and the next
+/// write or search rebuilds the index from the replica (`TongDatabase.prepareIndex`).
 final class SearchIndexWriter: Sendable {
     let queue: DatabaseQueue
     /// Set when a job's commit failed after its replica's (the index is behind): the next job
@@ -63,9 +63,9 @@ final class SearchIndexWriter: Sendable {
 
 /// One batch's full-text rows, written by the `SearchIndexWriter` while the replica's writer
 /// goes on. The replica's writer adds texts (`add`) and the catalog entries that wait for their
-/// row's token counts (`stage`); `finish` waits for the index writer, stages the catalog and
-/// moves the generation inside the replica's transaction; `commit` or `rollback` ends the
-/// index's transaction after the replica's.
+/// row's token counts (`stage`); `finish` waits for the index writer, stages the catalog,
+/// moves the generation inside the replica's transaction and ties the index's commit (or
+/// rollback) to the replica's; `endIfUnused` ends the empty transaction of a batch without text.
 ///
 /// Everything but the writer-side state is touched from the replica writer's queue only.
 final class SearchIndexJob: @unchecked Sendable {
