@@ -120,7 +120,7 @@ public final class BigramTokenizer: FTS5CustomTokenizer, Sendable {
     /// The scanner proper: one pass over the UTF-8 bytes. Every scalar is folded (`TextFold`)
     /// before it is classified; token text is the folded form, token offsets are the original
     /// bytes (so highlight() marks what the document really says, ignorables inside included).
-    private static func scan(
+    static func scan(
         bytes: UnsafePointer<UInt8>,
         count n: Int,
         buffer: UnsafeMutablePointer<UInt8>,

@@ -27,32 +27,63 @@ enum Projection {
         }
     }
 
+    /// The visible full-text columns of a policy or service item, exactly as indexed: title (a
+    /// service item's name), document number (its code), body and tags (space-separated); nil
+    /// without a title.
+    static func searchText(_ r: RecordState) -> (title: String, docNumber: String, body: String, tags: String)? {
+        let v = r.values, isPolicy = r.kind == .policy
+        guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return nil }
+        return (
+            title, v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "", v["body"]?.stringValue ?? "",
+            (v["tags"]?.stringArray ?? []).joined(separator: " ")
+        )
+    }
+
     /// Rewrites the full-text row of a policy or service item (in the attached index file):
     /// title (a service item's name), document number (its code), body, tags.
     /// - Returns: false, writing nothing, for a record without its title yet (an edit that
     ///   overtook its creation after a restore); it becomes searchable once the title arrives.
     /// With `job`, the row goes to the index file's own writer (`SearchIndexJob`) instead.
+    /// `previous` is the record as it was before this change (nil for a new record): the
+    /// index keeps no copy of the text, so the old row is deleted by its old values.
     static func writeText(
-        _ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, filters: Filters? = nil, job: SearchIndexJob? = nil
+        _ db: Database, rowid: Int64, record r: RecordState, previous: RecordState?, filters: Filters? = nil, job: SearchIndexJob? = nil
     ) throws -> Bool {
-        let v = r.values, isPolicy = r.kind == .policy
-        guard let title = v[isPolicy ? "title" : "name"]?.stringValue else { return false }
-        let f = filters ?? Filters(r)
-        let text = SearchIndexJob.Text(
-            rowid: rowid, isNew: isNew, title: title, docNumber: v[isPolicy ? "doc_number" : "code"]?.stringValue ?? "",
-            body: v["body"]?.stringValue ?? "", tags: (v["tags"]?.stringArray ?? []).joined(separator: " "),
-            facets: SearchFacets.document(region: f.region, department: f.department, themes: f.themes, audiences: f.audiences))
+        guard let columns = textColumns(r, filters: filters) else { return false }
+        let old = previous.flatMap { textColumns($0) }
         if let job {
-            job.add(text)
+            job.add(SearchIndexJob.Text(rowid: rowid, columns: columns, old: old))
             return true
         }
-        if !isNew { try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?").execute(arguments: [rowid]) }
-        try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [rowid, text.title, text.docNumber, text.body, text.tags, text.facets])
+        try replaceText(db, rowid: rowid, columns, old: old)
         return true
     }
 
-    /// Rewrites the projection rows of one record. `isNew` skips the deletes on the hot insert path.
+    /// The full-text row of a record as indexed, nil for one without a title (not indexed).
+    static func textColumns(_ r: RecordState, filters: Filters? = nil) -> SearchIndexJob.Text.Columns? {
+        guard let visible = searchText(r) else { return nil }
+        let f = filters ?? Filters(r)
+        return .init(
+            title: visible.title, docNumber: visible.docNumber, body: visible.body, tags: visible.tags,
+            facets: SearchFacets.document(region: f.region, department: f.department, themes: f.themes, audiences: f.audiences))
+    }
+
+    /// Replaces a row of the contentless `text_fts`: FTS5's `'delete'` command with the values
+    /// the row was indexed with (`old`; exactly those, or the index keeps stale tokens), then
+    /// the new row. `db` is a connection where `text_fts` resolves to the index (the replica's
+    /// writer with the file attached, or the index writer's own).
+    static func replaceText(_ db: Database, rowid: Int64, _ columns: SearchIndexJob.Text.Columns, old: SearchIndexJob.Text.Columns?) throws {
+        if let old {
+            try db.cachedStatement(
+                sql: "INSERT INTO text_fts (text_fts, rowid, title, doc_number, body, tags, facets) VALUES ('delete', ?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: StatementArguments([rowid] + old.values.map { $0 as (any DatabaseValueConvertible) }))
+        }
+        try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: StatementArguments([rowid] + columns.values.map { $0 as (any DatabaseValueConvertible) }))
+    }
+
+    /// Rewrites the projection rows of one record; `previous` is the record before this change
+    /// (nil when it is new), whose full-text row is replaced.
     ///
     /// The index rows are upserts, never `INSERT OR REPLACE`: a REPLACE (which may delete a row
     /// under a foreign key) runs in a statement journal, and opening one makes SQLite call every
@@ -62,7 +93,7 @@ enum Projection {
     /// With `job` (a received batch), the full-text row and the catalog entry wait for the index
     /// file's own writer (`SearchIndexJob`); the projection tables are written here as always.
     static func write(
-        _ db: Database, rowid: Int64, record r: RecordState, isNew: Bool, catalog: SearchCatalog, job: SearchIndexJob? = nil
+        _ db: Database, rowid: Int64, record r: RecordState, previous: RecordState?, catalog: SearchCatalog, job: SearchIndexJob? = nil
     ) throws {
         let v = r.values
         switch r.kind {
@@ -71,7 +102,7 @@ enum Projection {
             // A record can be incomplete when an edit overtook its creation after a restore;
             // it becomes searchable once its title (a service item's name) arrives.
             let filters = Filters(r)
-            guard try writeText(db, rowid: rowid, record: r, isNew: isNew, filters: filters, job: job) else { return }
+            guard try writeText(db, rowid: rowid, record: r, previous: previous, filters: filters, job: job) else { return }
             let region = filters.region, department = filters.department
             let themes = filters.themes, audiences = filters.audiences, status = status(v)
             let issuedOn = isPolicy ? v["issued_on"]?.stringValue ?? "" : ""

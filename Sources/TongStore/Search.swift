@@ -103,7 +103,7 @@ extension TongDatabase {
             var exact = true
             if let match {
                 // Filters as hidden tokens too: FTS5 intersects them with the words (SearchFacets).
-                let clause = req.facetTokens ? SearchFacets.clause(req) : (text: "", phrases: 0)
+                let clause = req.facetTokens ? SearchFacets.clause(req, filter: filter, snapshot: snapshot) : (text: "", phrases: 0)
                 let scan = SearchScan(
                     snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases)
                 try scan.run(db, match: clause.phrases > 0 ? "(\(match))" + clause.text : match)
@@ -132,42 +132,23 @@ extension TongDatabase {
                     page = Self.top(scores.count, offset: offset, limit: limit, by: better).map { scan.rowid($0) }
                 }
             } else {
-                facets = FacetCounts(snapshot, day: filter.countDay)
-                var rowids: [Int64] = [], issued: [Int32] = []
-                for (p, page) in snapshot.pages.enumerated() {
-                    guard let entries = page?.entries else { continue }
-                    let base = Int64(p << SearchCatalog.Page.shift)
-                    for slot in 0..<SearchCatalog.Page.size {
-                        let e = entries[slot]
-                        guard e.isPresent, filter.accepts(e) else { continue }
-                        facets.add(e)
-                        rowids.append(base + Int64(slot))
-                        issued.append(e.issued)
-                    }
-                }
                 // Policies newest first by date of issue, service items newest first by arrival.
-                let byDate = kind == .policy
-                page = Self.top(rowids.count, offset: offset, limit: limit) { i, j in
-                    byDate && issued[i] != issued[j] ? issued[i] > issued[j] : rowids[i] > rowids[j]
-                }.map { rowids[$0] }
+                let walk = Self.walk(snapshot, filter: filter, keep: offset + limit, byDate: kind == .policy)
+                facets = walk.facets
+                page = Array(walk.best.dropFirst(offset).prefix(limit))
             }
             var hits: [SearchHit] = []
-            var marked: [Int64: (String?, String?)] = [:]
-            if let match, !page.isEmpty {
-                // Mark-up only for the page: highlight()/snippet() re-tokenize the document.
-                let statement = try db.cachedStatement(
-                    sql: """
-                        SELECT highlight(text_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)'),
-                               snippet(text_fts, 2, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 40)
-                        FROM text_fts WHERE text_fts MATCH ? AND rowid = ?
-                        """)
-                for rowid in page {
-                    if let row = try Row.fetchOne(statement, arguments: [match, rowid]) { marked[rowid] = (row[0], row[1]) }
-                }
-            }
+            // Mark-up only for the page, from each hit's own text (SearchMarkup: FTS5's
+            // highlight()/snippet() would run the phrase query again for every row).
+            let markup = match == nil ? nil : SearchMarkup(query: req.q)
             for rowid in page {
                 guard let rec = try Self.load(db, rowid: rowid) else { continue }
-                hits.append(SearchHit(record: rec, titleMarked: marked[rowid]?.0, snippetMarked: marked[rowid]?.1))
+                var hit = SearchHit(record: rec, titleMarked: nil, snippetMarked: nil)
+                if let markup, let text = Projection.searchText(rec.state) {
+                    hit.titleMarked = markup.highlight(text.title)
+                    hit.snippetMarked = markup.snippet(text.body)
+                }
+                hits.append(hit)
             }
             var themes: [String: Int] = [:], regions: [String: Int] = [:], departments: [String: Int] = [:]
             for t in Theme.allCases {
@@ -190,6 +171,40 @@ extension TongDatabase {
         }
     }
 
+    /// A search without words: every catalog entry the filter accepts is counted into the
+    /// facets, and the best `keep` (newest first) are kept, in page order. The pages are split
+    /// between the cores (`concurrentMap`: two halves walked at once, each with its own counts,
+    /// merged after), since at a million rows the walk is the whole cost of the request.
+    static func walk(_ snapshot: SearchCatalog.Snapshot, filter: SearchFilter, keep: Int, byDate: Bool) -> (facets: FacetCounts, best: [Int64]) {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, snapshot.pages.count / 16))
+        let parts = Array(0..<workers).concurrentMap(minimumCount: 2) { w -> (FacetCounts, [Int64], [Int32]) in
+            var facets = FacetCounts(snapshot, day: filter.countDay)
+            var rowids: [Int64] = [], issued: [Int32] = []
+            for p in stride(from: w, to: snapshot.pages.count, by: workers) {
+                guard let entries = snapshot.pages[p]?.entries else { continue }
+                let base = Int64(p << SearchCatalog.Page.shift)
+                for slot in 0..<SearchCatalog.Page.size {
+                    let e = entries[slot]
+                    guard e.isPresent, filter.accepts(e) else { continue }
+                    facets.add(e)
+                    rowids.append(base + Int64(slot))
+                    issued.append(e.issued)
+                }
+            }
+            let best = top(rowids.count, offset: 0, limit: keep) { i, j in
+                byDate && issued[i] != issued[j] ? issued[i] > issued[j] : rowids[i] > rowids[j]
+            }
+            return (facets, best.map { rowids[$0] }, best.map { issued[$0] })
+        }
+        var facets = parts[0].0
+        for part in parts.dropFirst() { facets.merge(part.0) }
+        let rowids = parts.flatMap(\.1), issued = parts.flatMap(\.2)
+        let best = top(rowids.count, offset: 0, limit: keep) { i, j in
+            byDate && issued[i] != issued[j] ? issued[i] > issued[j] : rowids[i] > rowids[j]
+        }
+        return (facets, best.map { rowids[$0] })
+    }
+
     /// How many of the best hits are checked for compound-only matches (pages within it are
     /// consistent; past it the bm25/tier order stands).
     static let compoundWindow = 50
@@ -199,7 +214,12 @@ extension TongDatabase {
     /// CJK character (土地增值税, 土地增值税 … for 增值税). A heuristic without a dictionary: a
     /// standalone word is preceded by varied characters (关于增值税, 免征增值税, 的增值税).
     static func onlyInCompounds(_ db: Database, rowid: Int64, term: String) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT title, substr(body, 1, 3000) FROM text_fts WHERE rowid = ?")
+        // From the record (the index keeps no copy of the text); JSON read by SQLite, not decoded whole.
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT coalesce(json_extract(doc, '$.title'), json_extract(doc, '$.name')), substr(json_extract(doc, '$.body'), 1, 3000)
+                FROM record WHERE rowid = ?
+                """)
         guard let row = try Row.fetchOne(statement, arguments: [rowid]) else { return false }
         let title: String = row[0] ?? "", body: String = row[1] ?? ""
         return onlyInCompounds(text: title + "\n" + body, term: term)

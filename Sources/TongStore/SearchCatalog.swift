@@ -64,6 +64,35 @@ final class SearchCatalog: Sendable {
         var pages: [Page?] = []
         var regions: [String] = []
         var departments: [String] = []
+        /// Present entries in all, and per region id, department id, theme bit and audience bit:
+        /// how selective a filter is (`SearchFacets.clause` leaves out a filter token that most
+        /// rows carry).
+        var present = 0
+        var regionCounts: [Int] = []
+        var departmentCounts: [Int] = []
+        var themeCounts = [Int](repeating: 0, count: 32)
+        var audienceCounts = [Int](repeating: 0, count: 32)
+
+        /// Adds (`sign` 1) or removes (-1) a present entry from the counts.
+        mutating func count(_ e: Entry, _ sign: Int) {
+            guard e.isPresent else { return }
+            present += sign
+            let r = Int(e.region), d = Int(e.department)
+            if r >= regionCounts.count { regionCounts += Array(repeating: 0, count: r + 1 - regionCounts.count) }
+            if d >= departmentCounts.count { departmentCounts += Array(repeating: 0, count: d + 1 - departmentCounts.count) }
+            regionCounts[r] += sign
+            departmentCounts[d] += sign
+            var bits = e.themes
+            while bits != 0 {
+                themeCounts[bits.trailingZeroBitCount] += sign
+                bits &= bits - 1
+            }
+            bits = e.audiences
+            while bits != 0 {
+                audienceCounts[bits.trailingZeroBitCount] += sign
+                bits &= bits - 1
+            }
+        }
 
         @inline(__always)
         func entry(_ rowid: Int64) -> Entry? {
@@ -104,7 +133,11 @@ final class SearchCatalog: Sendable {
             for (p, slots) in byPage {
                 if p >= snapshot.pages.count { snapshot.pages += Array(repeating: nil, count: p + 1 - snapshot.pages.count) }
                 let page = Page(copying: snapshot.pages[p])
-                for (slot, e) in slots { page.entries[slot] = e }
+                for (slot, e) in slots {
+                    snapshot.count(page.entries[slot], -1)
+                    snapshot.count(e, 1)
+                    page.entries[slot] = e
+                }
                 snapshot.pages[p] = page
             }
         }

@@ -34,26 +34,50 @@ enum SearchFacets {
         return tokens.joined(separator: " ")
     }
 
-    /// The tokens a request's filters require (all of them), for `facets : "…"` phrases.
-    static func required(_ req: SearchRequest) -> [String] {
-        var tokens: [String] = []
+    /// The tokens a request's filters require (all of them), for `facets : "…"` phrases, each
+    /// with the share of the catalog's rows that carry it (0...1; 0 for an empty catalog).
+    static func required(_ req: SearchRequest, filter: SearchFilter, snapshot: SearchCatalog.Snapshot) -> [(token: String, share: Double)] {
+        let all = Double(max(1, snapshot.present))
+        func share(_ n: Int) -> Double { Double(n) / all }
+        func bitShare(_ counts: [Int], _ mask: UInt32?) -> Double { mask.map { share(counts[$0.trailingZeroBitCount & 31]) } ?? 1 }
+        var tokens: [(String, Double)] = []
         if let r = req.region {
+            let n = filter.regions.map { accepted in
+                zip(accepted, snapshot.regionCounts).reduce(0) { $0 + ($1.0 ? $1.1 : 0) }
+            } ?? snapshot.present
             if let (province, city) = divisions(r) {
-                tokens.append(r.hasSuffix("0000") ? "xrp" + province : r.hasSuffix("00") ? "xrc" + city : exact(r))
+                tokens.append((r.hasSuffix("0000") ? "xrp" + province : r.hasSuffix("00") ? "xrc" + city : exact(r), share(n)))
             } else {
-                tokens.append(exact(r))
+                tokens.append((exact(r), share(n)))
             }
         }
-        if let d = req.department, !d.isEmpty { tokens.append(departmentToken(d)) }
-        if let t = req.theme, let bit = Theme(rawValue: t)?.bit { tokens.append("xt\(bit.trailingZeroBitCount)") }
-        if let a = req.audience, let bit = Audience(rawValue: a)?.bit { tokens.append("xa\(bit.trailingZeroBitCount)") }
+        if let d = req.department, !d.isEmpty {
+            let n = filter.department.map { Int($0) < snapshot.departmentCounts.count ? snapshot.departmentCounts[Int($0)] : 0 } ?? 0
+            tokens.append((departmentToken(d), share(n)))
+        }
+        if let t = req.theme, let bit = Theme(rawValue: t)?.bit {
+            tokens.append(("xt\(bit.trailingZeroBitCount)", bitShare(snapshot.themeCounts, filter.themes)))
+        }
+        if let a = req.audience, let bit = Audience(rawValue: a)?.bit {
+            tokens.append(("xa\(bit.trailingZeroBitCount)", bitShare(snapshot.audienceCounts, filter.audiences)))
+        }
         return tokens
     }
 
+    /// Filter tokens carried by more than this share of the rows are left out of the query: FTS5
+    /// would seek through their doclists once per row the words match (a few microseconds each)
+    /// to confirm what the catalog then checks again in nanoseconds. Measured at 1M policies
+    /// (docs/performance.md, sixth session): 个体工商户 in the whole province (xrp33, every row)
+    /// and one theme took 20-30 ms with every token, 9-12 ms without the province's.
+    static let maxTokenShare = 0.9
+
     /// The clause appended to a words query (`(words) AND facets : "…" AND …`), and how many
     /// phrases it adds (they come after the words' phrases, so the scan knows to skip them).
-    static func clause(_ req: SearchRequest) -> (text: String, phrases: Int) {
-        let tokens = required(req)
+    /// Only selective tokens go in (`maxTokenShare`); the catalog checks every filter anyway.
+    static func clause(
+        _ req: SearchRequest, filter: SearchFilter, snapshot: SearchCatalog.Snapshot, maxShare: Double = maxTokenShare
+    ) -> (text: String, phrases: Int) {
+        let tokens = required(req, filter: filter, snapshot: snapshot).filter { $0.share <= maxShare }.map(\.token)
         return (tokens.map { " AND facets : \"\($0)\"" }.joined(), tokens.count)
     }
 

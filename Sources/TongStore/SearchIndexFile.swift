@@ -28,14 +28,15 @@ public enum SearchIndexFile {
 
     /// The FTS5 table, in the attached schema.
     static let createSQL = """
-        CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, facets, tokenize='tong_bigram');
+        CREATE VIRTUAL TABLE search.text_fts USING fts5(title, doc_number, body, tags, facets, tokenize='tong_bigram', content='');
         CREATE TABLE search.index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, fold TEXT NOT NULL);
         """
 
     /// What an index file must have been built with to be used: the text fold
     /// (`TextFold.fingerprint`) and the table's columns (the hidden `facets` column,
-    /// `SearchFacets`, came in the fifth session). Stored in `index_state.fold`.
-    static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets facets=2" }
+    /// `SearchFacets`, came in the fifth session; no copy of the text, `content=''`, in the
+    /// sixth). Stored in `index_state.fold`.
+    static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets facets=2 content=none" }
 
     /// FTS5's in-memory pending data before it writes a segment, bytes (64 MiB).
     static let hashSize = 64 << 20
@@ -72,7 +73,7 @@ public enum SearchIndexFile {
             db, sql: "SELECT \(TongDatabase.recordColumns) FROM record WHERE kind IN ('policy', 'service_item') ORDER BY rowid")
         while let row = try rows.next() {
             let r = try TongDatabase.decode(row)
-            if try Projection.writeText(db, rowid: r.rowid, record: r.state, isNew: true) { count += 1 }
+            if try Projection.writeText(db, rowid: r.rowid, record: r.state, previous: nil) { count += 1 }
         }
         // A fresh generation (random start, so an index file from another replica never matches by chance).
         let generation = Int64.random(in: 1...(Int64.max >> 2))

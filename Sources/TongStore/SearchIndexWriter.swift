@@ -72,14 +72,23 @@ final class SearchIndexJob: @unchecked Sendable {
     /// One full-text row: a policy's title, document number, body and tags (a service item's
     /// name and code in the first two).
     struct Text: Sendable {
+        /// The five column values of a full-text row, in the table's order.
+        struct Columns: Sendable, Equatable {
+            var title: String
+            var docNumber: String
+            var body: String
+            var tags: String
+            /// The hidden filter tokens (`SearchFacets.document`).
+            var facets: String
+
+            var values: [String] { [title, docNumber, body, tags, facets] }
+        }
+
         var rowid: Int64
-        var isNew: Bool
-        var title: String
-        var docNumber: String
-        var body: String
-        var tags: String
-        /// The hidden filter tokens (`SearchFacets.document`).
-        var facets: String
+        var columns: Columns
+        /// What the row holds now, nil when it is not indexed yet: the table keeps no copy of the
+        /// text (`content=''`), so FTS5 deletes a row's tokens from the values it was given.
+        var old: Columns?
     }
 
     /// A catalog entry waiting for its row's token counts (`text_fts_docsize.sz`).
@@ -130,7 +139,7 @@ final class SearchIndexJob: @unchecked Sendable {
     /// Queues one full-text row; the index writer takes it up with the next hand-off.
     func add(_ text: Text) {
         isEmpty = false
-        pendingChars += text.title.utf8.count + text.body.utf8.count
+        pendingChars += text.columns.title.utf8.count + text.columns.body.utf8.count
         pending.append(text)
         if pendingChars >= Self.handOffCharacters { handOff() }
     }
@@ -148,13 +157,9 @@ final class SearchIndexJob: @unchecked Sendable {
             do {
                 var sizes: [(Int64, Data?)] = []
                 sizes.reserveCapacity(texts.count)
-                let delete = try db.cachedStatement(sql: "DELETE FROM text_fts WHERE rowid = ?")
-                let insert = try db.cachedStatement(
-                    sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
                 let docsize = try db.cachedStatement(sql: "SELECT sz FROM text_fts_docsize WHERE id = ?")
                 for t in texts {
-                    if !t.isNew { try delete.execute(arguments: [t.rowid]) }
-                    try insert.execute(arguments: [t.rowid, t.title, t.docNumber, t.body, t.tags, t.facets])
+                    try Projection.replaceText(db, rowid: t.rowid, t.columns, old: t.old)
                     sizes.append((t.rowid, try Data.fetchOne(docsize, arguments: [t.rowid])))
                 }
                 shared.withLock { s in for (r, d) in sizes { s.docsizes[r] = d } }

@@ -18,8 +18,22 @@ public enum SearchQuery {
     /// 5G网络, 第3条规定). Every other term becomes a quoted phrase; a letter/digit run must
     /// match a whole indexed word (ICP does not find icp100049). Terms are ANDed.
     public static func match(for userText: String) -> String? {
+        let quoted = terms(for: userText).map { term in
+            // Characters are letters/digits/CJK only, but escape anyway so this never depends on that.
+            var q = "\""
+            for ch in term.text { q += ch == "\"" ? "\"\"" : String(ch) }
+            q += "\""
+            return term.prefix ? q + "*" : q
+        }
+        return quoted.isEmpty ? nil : quoted.joined(separator: " ")
+    }
+
+    /// The terms of `match(for:)`, in order and without repeats: each one's folded text, and
+    /// whether it is a prefix phrase (it ends with a single CJK character). `SearchMarkup`
+    /// marks the same phrases in a hit's text.
+    static func terms(for userText: String) -> [(text: String, prefix: Bool)] {
         let input = userText.prefix(maxInputCharacters)
-        var terms: [String] = []
+        var terms: [(text: String, prefix: Bool)] = []
         var seen = Set<String>()
         var current = String.UnicodeScalarView()
         // Length of the CJK run the term currently ends with (0 when it ends with a word).
@@ -33,12 +47,8 @@ public enum SearchQuery {
             guard !current.isEmpty, terms.count < maxTerms else { return }
             let text = String(current)
             guard seen.insert(text).inserted else { return }
-            // Characters are letters/digits/CJK only, but escape anyway so this never depends on that.
-            var quoted = "\""
-            for ch in text { quoted += ch == "\"" ? "\"\"" : String(ch) }
-            quoted += "\""
             // Ends with one CJK character: the document may continue the run (2022年 in 2022年度).
-            terms.append(trailingCJK == 1 ? quoted + "*" : quoted)
+            terms.append((text, trailingCJK == 1))
         }
 
         for scalar in input.unicodeScalars {
@@ -58,7 +68,7 @@ public enum SearchQuery {
             }
         }
         finishTerm()
-        return terms.isEmpty ? nil : terms.joined(separator: " ")
+        return terms
     }
 
     /// `match` restricted to the visible columns: the hidden `facets` column holds filter

@@ -83,6 +83,15 @@ struct FacetCounts {
         self.day = day
     }
 
+    /// Adds another pass's counts (over other rows of the same snapshot).
+    mutating func merge(_ other: FacetCounts) {
+        total += other.total
+        for i in themes.indices { themes[i] += other.themes[i] }
+        for i in regions.indices { regions[i] += other.regions[i] }
+        for i in departments.indices { departments[i] += other.departments[i] }
+        for i in validity.indices { validity[i] += other.validity[i] }
+    }
+
     @inline(__always)
     mutating func add(_ e: SearchCatalog.Entry) {
         total += 1

@@ -31,10 +31,12 @@ extension TongDatabase {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE rowid = ?"), arguments: [rowid]).map(decode)
     }
 
-    /// Writes a record and its projections; returns its row id.
+    /// Writes a record and its projections; returns its row id. `previous` is the record as
+    /// stored before (nil when `rowid` is nil): its full-text row is deleted by those values.
     @discardableResult
     static func save(
-        _ db: Database, _ r: RecordState, rowid: Int64?, now: Int64, catalog: SearchCatalog, job: SearchIndexJob? = nil
+        _ db: Database, _ r: RecordState, rowid: Int64?, previous: RecordState?, now: Int64, catalog: SearchCatalog,
+        job: SearchIndexJob? = nil
     ) throws -> Int64 {
         let c = RecordCodec.encode(r)
         let conflicts = r.fields.values.reduce(0) { $0 + $1.losers.count }
@@ -50,7 +52,7 @@ extension TongDatabase {
             .execute(arguments: [r.id, r.kind.rawValue, r.owner, c.version, c.meta, c.doc, conflicts, now])
             id = db.lastInsertedRowID
         }
-        try Projection.write(db, rowid: id, record: r, isNew: rowid == nil, catalog: catalog, job: job)
+        try Projection.write(db, rowid: id, record: r, previous: rowid == nil ? nil : previous, catalog: catalog, job: job)
         return id
     }
 

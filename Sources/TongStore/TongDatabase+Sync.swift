@@ -131,7 +131,7 @@ extension TongDatabase {
             return why
         case .apply(let records, let maxCounter):
             for r in records {
-                try save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog, job: job)
+                try save(db, r.state, rowid: rowids[r.id], previous: before[r.id], now: now, catalog: catalog, job: job)
                 try enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
             }
             if maxCounter > 0 {

@@ -30,7 +30,7 @@ extension TongDatabase {
                 }
             }
             for r in plan.records {
-                try Self.save(db, r.state, rowid: rowids[r.id], now: now, catalog: catalog)
+                try Self.save(db, r.state, rowid: rowids[r.id], previous: before[r.id], now: now, catalog: catalog)
                 try Self.enqueueDeliveries(db, before: before[r.id], after: r.state, now: now, enterprises: enterprises)
             }
             for (w, state) in zip(writes, plan.results) {

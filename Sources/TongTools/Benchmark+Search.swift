@@ -114,7 +114,9 @@ extension Benchmark {
         let perKind = max(1, queries / searchQueries.count)
         // One untimed pass, as a running node would have served queries before.
         for (_, reqs) in searchQueries { for r in reqs { _ = try db.search(r) } }
-        for (kind, reqs) in searchQueries {
+        // TONG_BENCH_SEARCH_KINDS=rare_word,filter times only those kinds (to profile one of them).
+        let kinds = ProcessInfo.processInfo.environment["TONG_BENCH_SEARCH_KINDS"].map { Set($0.split(separator: ",").map(String.init)) }
+        for (kind, reqs) in searchQueries where kinds?.contains(kind) ?? true {
             var times: [Double] = []
             for k in 0..<perKind {
                 let t = clock.now

@@ -133,8 +133,12 @@ import Testing
                 let snapshot = db.catalog.snapshot()
                 let filter = SearchFilter(r, kind: .policy, snapshot: snapshot)
                 let match = try #require(SearchQuery.match(for: q))
-                let clause = SearchFacets.clause(r)
+                let clause = SearchFacets.clause(r, filter: filter, snapshot: snapshot, maxShare: 1)
                 #expect(clause.phrases > 0)
+                // Left out when carried by most rows: the whole province (every row here).
+                let selective = SearchFacets.clause(r, filter: filter, snapshot: snapshot)
+                #expect(selective.text.contains("xrp33") == false)
+                if f == 1 || f == 2 { #expect(selective.text.contains(f == 1 ? "xrc3301" : "xre330203")) }
                 let narrowed = SearchScan(snapshot: snapshot, filter: filter, facetPhrases: clause.phrases)
                 let plain = SearchScan(snapshot: snapshot, filter: filter)
                 try db.pool.read { d in
@@ -153,7 +157,11 @@ import Testing
         // The hidden tokens are not words: typing one finds nothing (every row carries xrp33).
         var byDepartment = SearchRequest()
         byDepartment.department = "330000-hrss"
-        for token in ["xrp33", "xrc3301", "xre330106", "xt0", "xa0"] + SearchFacets.required(byDepartment) {
+        let snapshot = db.catalog.snapshot()
+        let departmentTokens = SearchFacets.required(
+            byDepartment, filter: SearchFilter(byDepartment, kind: .policy, snapshot: snapshot), snapshot: snapshot
+        ).map(\.token)
+        for token in ["xrp33", "xrc3301", "xre330106", "xt0", "xa0"] + departmentTokens {
             var r = SearchRequest()
             r.q = token
             #expect(try db.search(r).total == 0, "\(token) was found as a word")
@@ -186,6 +194,7 @@ import Testing
         req = SearchRequest()
         req.q = "水电气"
         #expect(try db.search(req).hits.map(\.record.state.id) == [made[1].id])
+        Self.expectCountsMatchEntries(db.catalog.snapshot())
         let before = try Self.requests().map { try db.search($0) }
         for (r, got) in zip(Self.requests(), before) {
             let want = try Self.expected(db, r)
@@ -195,12 +204,30 @@ import Testing
         // Reopened: the catalog is rebuilt from the tables and answers the same.
         try db.close()
         db = try TongDatabase(path: path, nodeID: "330000", now: 4)
+        Self.expectCountsMatchEntries(db.catalog.snapshot())
         for (r, old) in zip(Self.requests(), before) {
             let new = try db.search(r)
             #expect(new.total == old.total)
             #expect(new.hits.map(\.record.rowid) == old.hits.map(\.record.rowid))
             #expect(new.regionFacets == old.regionFacets && new.themeFacets == old.themeFacets && new.departmentFacets == old.departmentFacets)
         }
+    }
+
+    /// The catalog's running counts (filter selectivity) equal a count of its present entries.
+    static func expectCountsMatchEntries(_ snapshot: SearchCatalog.Snapshot) {
+        var present = 0, regions: [Int: Int] = [:], themes = [Int](repeating: 0, count: 32)
+        for page in snapshot.pages.compactMap({ $0 }) {
+            for slot in 0..<SearchCatalog.Page.size where page.entries[slot].isPresent {
+                let e = page.entries[slot]
+                present += 1
+                regions[Int(e.region), default: 0] += 1
+                for b in 0..<32 where e.themes & (1 << b) != 0 { themes[b] += 1 }
+            }
+        }
+        #expect(present > 0 && snapshot.present == present)
+        #expect(snapshot.regionCounts.enumerated().filter { $0.element != 0 }.count == regions.count)
+        for (r, n) in regions { #expect(snapshot.regionCounts[r] == n) }
+        #expect(snapshot.themeCounts == themes)
     }
 
     @Test func aRolledBackTransactionPublishesNothing() throws {
@@ -213,7 +240,7 @@ import Testing
                 fields: ["title": "缓缴社保费", "region": "330000", "department": "330000-hrss"]), origin: "330000")
         #expect(throws: Abort.self) {
             try db.pool.write { d in
-                let rowid = try TongDatabase.save(d, state, rowid: nil, now: 1, catalog: db.catalog)
+                let rowid = try TongDatabase.save(d, state, rowid: nil, previous: nil, now: 1, catalog: db.catalog)
                 #expect(rowid > 0)
                 throw Abort()
             }
