@@ -27,23 +27,52 @@ struct SearchMarkup {
     /// The phrases of `SearchQuery.match(for: userText)`; nil when the query has none.
     init?(query userText: String) {
         let phrases = SearchQuery.terms(for: userText).compactMap { term -> Phrase? in
-            let tokens = Self.tokenize(term.text, query: true).positions.map { $0.tokens[0] }
+            let query = Self.tokenize(term.text, query: true)
+            let tokens = query.positions.indices.map(query.first)
             return tokens.isEmpty ? nil : Phrase(tokens: tokens, prefix: term.prefix)
         }
         if phrases.isEmpty { return nil }
         self.phrases = phrases
     }
 
-    /// A tokenized text: one entry per token position (colocated tokens share one).
+    /// A tokenized text: one entry per token position (colocated tokens share one), the token
+    /// texts side by side in one buffer (no allocation per token: a page tokenizes ten bodies).
     struct Tokens {
         struct Position {
             /// Byte range of the position's first token in the original UTF-8.
-            var start: Int
-            var end: Int
-            /// The folded tokens at this position (the first, then colocated ones).
-            var tokens: [[UInt8]]
+            var start: Int32
+            var end: Int32
+            /// The position's tokens: `tokens[firstToken ..< firstToken + tokenCount]`.
+            var firstToken: Int32
+            var tokenCount: Int32
         }
         var positions: [Position] = []
+        /// Each token's range in `bytes` (folded UTF-8).
+        var tokens: [(offset: Int32, count: Int32)] = []
+        var bytes: [UInt8] = []
+
+        /// Whether a token at `position` is `want` (or starts with it, for a prefix).
+        func has(_ want: [UInt8], at position: Int, prefix: Bool) -> Bool {
+            let p = positions[position]
+            for t in tokens[Int(p.firstToken)..<Int(p.firstToken + p.tokenCount)] {
+                let n = Int(t.count)
+                if n == want.count || (prefix && n > want.count) {
+                    var same = true
+                    for i in 0..<want.count where bytes[Int(t.offset) + i] != want[i] {
+                        same = false
+                        break
+                    }
+                    if same { return true }
+                }
+            }
+            return false
+        }
+
+        /// The folded text of the first token at `position`.
+        func first(_ position: Int) -> [UInt8] {
+            let t = tokens[Int(positions[position].firstToken)]
+            return Array(bytes[Int(t.offset)..<Int(t.offset + t.count)])
+        }
     }
 
     /// Tokenizes `text` as FTS5 does for a document (`query == false`: run ends colocated) or
@@ -55,6 +84,9 @@ struct SearchMarkup {
         let sink = Sink()
         var utf8 = Array(text.utf8)
         if utf8.isEmpty { return sink.tokens }
+        sink.tokens.bytes.reserveCapacity(utf8.count)
+        sink.tokens.positions.reserveCapacity(utf8.count / 3)
+        sink.tokens.tokens.reserveCapacity(utf8.count / 3)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         utf8.withUnsafeMutableBufferPointer { bytes in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: BigramTokenizer.maxWordBytes + 8) { buf in
@@ -63,13 +95,18 @@ struct SearchMarkup {
                     context: context,
                     callback: { ctx, flags, token, n, start, end in
                         let sink = Unmanaged<Sink>.fromOpaque(ctx!).takeUnretainedValue()
-                        let bytes = token.map { p in
-                            p.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { Array(UnsafeBufferPointer(start: $0, count: Int(n))) }
-                        } ?? []
+                        let offset = Int32(sink.tokens.bytes.count)
+                        if let token, n > 0 {
+                            token.withMemoryRebound(to: UInt8.self, capacity: Int(n)) {
+                                sink.tokens.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(n)))
+                            }
+                        }
+                        sink.tokens.tokens.append((offset, n))
+                        let index = Int32(sink.tokens.tokens.count - 1)
                         if flags & FTS5_TOKEN_COLOCATED != 0, !sink.tokens.positions.isEmpty {
-                            sink.tokens.positions[sink.tokens.positions.count - 1].tokens.append(bytes)
+                            sink.tokens.positions[sink.tokens.positions.count - 1].tokenCount += 1
                         } else {
-                            sink.tokens.positions.append(.init(start: Int(start), end: Int(end), tokens: [bytes]))
+                            sink.tokens.positions.append(.init(start: start, end: end, firstToken: index, tokenCount: 1))
                         }
                         return SQLITE_OK
                     })
@@ -88,19 +125,14 @@ struct SearchMarkup {
     /// Every instance of every phrase, by position, then by phrase (FTS5's `xInst` order).
     func instances(_ doc: Tokens) -> [Instance] {
         var out: [Instance] = []
-        let positions = doc.positions
-        for p in positions.indices {
-            for (k, phrase) in phrases.enumerated() where p + phrase.tokens.count <= positions.count {
+        let count = doc.positions.count
+        for p in 0..<count {
+            for (k, phrase) in phrases.enumerated() where p + phrase.tokens.count <= count {
                 var all = true
-                for (i, want) in phrase.tokens.enumerated() {
-                    let last = phrase.prefix && i == phrase.tokens.count - 1
-                    let found = positions[p + i].tokens.contains { have in
-                        last ? have.count >= want.count && have[..<want.count].elementsEqual(want) : have == want
-                    }
-                    if !found {
-                        all = false
-                        break
-                    }
+                for (i, want) in phrase.tokens.enumerated()
+                where !doc.has(want, at: p + i, prefix: phrase.prefix && i == phrase.tokens.count - 1) {
+                    all = false
+                    break
                 }
                 if all { out.append(Instance(phrase: k, first: p, last: p + phrase.tokens.count - 1)) }
             }
@@ -150,9 +182,9 @@ struct SearchMarkup {
         let bytes = Array(text.utf8)
         var sentences = [0]
         for (pos, p) in doc.positions.enumerated() where pos > 0 {
-            var i = p.start - 1
+            var i = Int(p.start) - 1
             while i >= 0, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i -= 1 }
-            if i != p.start - 1, i >= 0, bytes[i] == 0x2E || bytes[i] == 0x3A { sentences.append(pos) }
+            if i != Int(p.start) - 1, i >= 0, bytes[i] == 0x2E || bytes[i] == 0x3A { sentences.append(pos) }
         }
         for inst in found {
             let s = score(from: inst.first)
@@ -195,22 +227,22 @@ struct SearchMarkup {
         for (pos, p) in doc.positions.enumerated() {
             if let range {
                 if !range.contains(pos) { continue }
-                if range.lowerBound > 0, pos == range.lowerBound { offset = p.start }
+                if range.lowerBound > 0, pos == range.lowerBound { offset = Int(p.start) }
             }
             if m < marks.count, pos == marks[m].lowerBound {
-                out += bytes[offset..<p.start]
+                out += bytes[offset..<Int(p.start)]
                 out += open
-                offset = p.start
+                offset = Int(p.start)
             }
             if m < marks.count, pos == marks[m].upperBound {
-                out += bytes[offset..<p.end]
+                out += bytes[offset..<Int(p.end)]
                 out += close
-                offset = p.end
+                offset = Int(p.end)
                 m += 1
             }
             if let range, pos == range.upperBound {
-                out += bytes[offset..<p.end]
-                offset = p.end
+                out += bytes[offset..<Int(p.end)]
+                offset = Int(p.end)
                 if m < marks.count, pos >= marks[m].lowerBound, pos < marks[m].upperBound { out += close }
             }
         }

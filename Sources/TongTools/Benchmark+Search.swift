@@ -114,14 +114,25 @@ extension Benchmark {
         let perKind = max(1, queries / searchQueries.count)
         // One untimed pass, as a running node would have served queries before.
         for (_, reqs) in searchQueries { for r in reqs { _ = try db.search(r) } }
+        // TONG_BENCH_SEARCH_SLOW_MS=20 prints each query slower than that, with its monotonic
+        // start and end (to find it in a perf recording).
+        let slow = ProcessInfo.processInfo.environment["TONG_BENCH_SEARCH_SLOW_MS"].flatMap(Double.init)
         // TONG_BENCH_SEARCH_KINDS=rare_word,filter times only those kinds (to profile one of them).
         let kinds = ProcessInfo.processInfo.environment["TONG_BENCH_SEARCH_KINDS"].map { Set($0.split(separator: ",").map(String.init)) }
         for (kind, reqs) in searchQueries where kinds?.contains(kind) ?? true {
             var times: [Double] = []
             for k in 0..<perKind {
+                var ts0 = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts0)
                 let t = clock.now
                 let result = try db.search(reqs[k % reqs.count])
                 times.append(milliseconds(clock.now - t))
+                if let slow, times[times.count - 1] > slow {
+                    // CLOCK_MONOTONIC, as `perf record -k CLOCK_MONOTONIC` stamps its samples.
+                    var ts1 = timespec()
+                    clock_gettime(CLOCK_MONOTONIC, &ts1)
+                    let from = "\(ts0.tv_sec).\(String(format: "%09d", ts0.tv_nsec))", to = "\(ts1.tv_sec).\(String(format: "%09d", ts1.tv_nsec))"
+                    progress("search: slow: \"\(reqs[k % reqs.count].q)\" \(num(times[times.count - 1])) ms, monotonic \(from) to \(to)")
+                }
                 if k < reqs.count, result.total == 0 {
                     progress("search: warning: \(kind) query \"\(reqs[k].q)\" found nothing")
                 }
