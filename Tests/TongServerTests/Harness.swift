@@ -83,7 +83,7 @@ final class TestFederation: @unchecked Sendable {
             }
         }
         do {
-            try await DemoRunner.waitUntil(seconds: 20) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
+            try await DemoRunner.waitUntil(seconds: 60) { fed.servers.values.allSatisfy { $0.httpPort != nil && $0.peerPort != nil } }
         } catch {
             let ports = fed.servers.sorted { $0.key < $1.key }.map { "\($0.key) http=\($0.value.httpPort ?? -1) peer=\($0.value.peerPort ?? -1)" }
             print("DIAG listening: \(ports.joined(separator: ", ")); a server failed: \(failure.text ?? "no")")
@@ -92,7 +92,7 @@ final class TestFederation: @unchecked Sendable {
         // Directory converged: every node knows every department.
         let departments = fed.topology.nodes.flatMap { $0.departments.map(\.id) }
         do {
-            try await DemoRunner.waitUntil(seconds: 20) {
+            try await DemoRunner.waitUntil(seconds: 60) {
                 fed.nodes.values.allSatisfy { n in departments.allSatisfy { n.department($0) != nil } }
             }
         } catch {
