@@ -219,6 +219,18 @@ struct SearchMarkup {
             }
         }
         let open = Array(SearchHit.markOpen.utf8), close = Array(SearchHit.markClose.utf8)
+        // The text's own U+E000/U+E001 (private use, accepted in policy text) would read as
+        // marks: they become U+FFFD, so only the marks made here are marks.
+        var bytes = bytes
+        if bytes.contains(0xEE) {
+            var i = 0
+            while i + 2 < bytes.count {
+                if bytes[i] == 0xEE, bytes[i + 1] == 0x80, bytes[i + 2] == 0x80 || bytes[i + 2] == 0x81 {
+                    bytes.replaceSubrange(i..<i + 3, with: [0xEF, 0xBF, 0xBD])  // same length: offsets stay
+                }
+                i += 1
+            }
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 16)
         var offset = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TongCore
+import TongStore
 
 @testable import TongDomain
 @testable import TongServer
@@ -74,6 +75,17 @@ import TongCore
             // Facet links and paging parameters never break the page, whatever they hold.
             #expect(try await c.get("/policies?theme=bogus&region=%3Cx%3E&page=-5&q=%22%20OR%20*%00").status == 200)
         }
+    }
+
+    /// Marks survive a combining character or joiner right after a match (a keycap 1️⃣, e + U+0301,
+    /// a ZWJ): they are found by scalar, not by Character (found by a user trial).
+    @Test func marksCloseBeforeCombiningCharacters() {
+        let o = SearchHit.markOpen, c = SearchHit.markClose
+        #expect(Portal.marked("\(o)1\(c)\u{FE0F}\u{20E3}申请条件 2\u{FE0F}\u{20E3}") == "<mark>1</mark>\u{FE0F}\u{20E3}申请条件 2\u{FE0F}\u{20E3}")
+        #expect(Portal.marked("\(o)Cafe\(c)\u{301} <b>") == "<mark>Cafe</mark>\u{301} &lt;b&gt;")
+        #expect(Portal.marked("\(o)社保\(c)\u{200D}费") == "<mark>社保</mark>\u{200D}费")
+        // A stray or unclosed marker never leaves a tag open.
+        #expect(Portal.marked("a\(c)b\(o)c") == "ab<mark>c</mark>")
     }
 
     @Test func formsNeedCSRFAndGiveReceipts() async throws {

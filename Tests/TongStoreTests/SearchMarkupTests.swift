@@ -111,6 +111,8 @@ import Testing
         #expect(markup.highlight("關於小微企業社保") == "關於\(o)小微企業\(c)\(o)社保\(c)")
         #expect(markup.highlight("无关的标题") == "无关的标题")
         #expect(SearchMarkup(query: "，。！") == nil)
+        // The text's own U+E000/U+E001 cannot pose as marks (found by a user trial).
+        #expect(markup.highlight("x\u{E000}y 社保 \u{E001}z") == "x\u{FFFD}y \(o)社保\(c) \u{FFFD}z")
         // A body with no hit gives its first 40 positions and an ellipsis.
         let long = String(repeating: "甲乙", count: 40)
         #expect(markup.snippet(long) == String(long.prefix(41)) + "…")

@@ -27,13 +27,27 @@ enum Portal {
 
     /// Escapes text carrying search-match markers and turns the markers into `<mark>` tags.
     static func marked(_ s: String) -> String {
-        var out = ""
-        for part in s.split(separator: "\u{E000}", omittingEmptySubsequences: false).enumerated() {
-            if part.offset == 0 { out += escape(String(part.element)); continue }
-            let inner = part.element.split(separator: "\u{E001}", maxSplits: 1, omittingEmptySubsequences: false)
-            out += "<mark>" + escape(String(inner[0])) + "</mark>"
-            if inner.count > 1 { out += escape(String(inner[1])) }
+        // By Unicode scalar, not by Character: a combining mark or joiner right after a match
+        // (1️⃣, e\u{301}) would join the close marker into one Character and hide it.
+        var out = "", run = String.UnicodeScalarView(), open = false
+        func flush() {
+            out += escape(String(run))
+            run = String.UnicodeScalarView()
         }
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\u{E000}" where !open:
+                flush(); out += "<mark>"; open = true
+            case "\u{E001}" where open:
+                flush(); out += "</mark>"; open = false
+            case "\u{E000}", "\u{E001}":
+                continue
+            default:
+                run.append(scalar)
+            }
+        }
+        flush()
+        if open { out += "</mark>" }
         return out
     }
 
