@@ -98,7 +98,9 @@ import Testing
         defer { try? index.close() }
         return try index.read { d in
             var out = [try Data.fetchOne(d, sql: "SELECT block FROM text_fts_data WHERE id = 1")?.base64EncodedString() ?? "none"]
-            out += try Row.fetchAll(d, sql: "SELECT id, sz FROM text_fts_docsize ORDER BY id").map { "\($0[0] as Int64):\(($0[1] as Data).base64EncodedString())" }
+            out += try Row.fetchAll(d, sql: "SELECT id, sz FROM text_fts_docsize ORDER BY id").map { row in
+                "\(row[0] as Int64):\((row[1] as Data).base64EncodedString())"
+            }
             for w in words {
                 let m = try #require(SearchQuery.match(for: w))
                 out.append(w + "=" + (try Int64.fetchAll(d, sql: "SELECT rowid FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid", arguments: [m]))
