@@ -36,6 +36,12 @@ public enum SearchIndexFile {
     /// (`TextFold.fingerprint`) and the table's columns (the hidden `facets` column,
     /// `SearchFacets`, came in the fifth session; no copy of the text, `content=''`, in the
     /// sixth). Stored in `index_state.fold`.
+    ///
+    /// Change it with anything that changes what a record's row is made of: the table keeps no
+    /// text, so an edit deletes the old row by values the current code derives again
+    /// (`Projection.textColumns`: `searchText`, `SearchFacets.document`, `Theme.bit`,
+    /// `Audience.bit`, the region fallback of `Projection.Filters`). Rows indexed by other
+    /// code would leave stale tokens behind; a new format makes the next open rebuild instead.
     static var format: String { TextFold.fingerprint + " columns=title,doc_number,body,tags,facets facets=2 content=none" }
 
     /// FTS5's in-memory pending data before it writes a segment, bytes (64 MiB).

@@ -166,13 +166,26 @@ struct SearchMarkup {
         let found = instances(doc)
         let size = doc.positions.count
         var bestScore = 0, bestStart = 0
+        // Per window, only the instances inside it are visited (they are sorted by position),
+        // so a long body with thousands of hits costs hits × window, not hits².
+        var seen = [Bool](repeating: false, count: phrases.count)
         /// FTS5's `fts5SnippetScore`: the window's score and its start, centred on its hits.
         func score(from start: Int) -> (score: Int, start: Int) {
-            var seen = Set<Int>(), total = 0, first = -1, last = 0
-            for inst in found where inst.first >= start && inst.first < start + n {
-                total += seen.insert(inst.phrase).inserted ? 1000 : 1
+            var lo = 0, hi = found.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if found[mid].first < start { lo = mid + 1 } else { hi = mid }
+            }
+            for k in seen.indices { seen[k] = false }
+            var total = 0, first = -1, last = 0
+            var i = lo
+            while i < found.count, found[i].first < start + n {
+                let inst = found[i]
+                total += seen[inst.phrase] ? 1 : 1000
+                seen[inst.phrase] = true
                 if first < 0 { first = inst.first }
                 last = inst.first + phrases[inst.phrase].tokens.count
+                i += 1
             }
             var adjusted = first - (n - (last - first)) / 2
             if adjusted + n > size { adjusted = size - n }
@@ -186,14 +199,20 @@ struct SearchMarkup {
             while i >= 0, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i -= 1 }
             if i != Int(p.start) - 1, i >= 0, bytes[i] == 0x2E || bytes[i] == 0x3A { sentences.append(pos) }
         }
+        var sentence = 0  // index in `sentences` of the last start at or before the instance
+        var fromSentences: [Int: Int] = [:]  // a sentence start's window score, computed once
         for inst in found {
             let s = score(from: inst.first)
             if s.score > bestScore { (bestScore, bestStart) = s }
             // A window from the start of the hit's sentence is worth 100 more (120 from the
             // document's start); for Chinese text that is usually the document's start.
-            if size > n, let sentence = sentences.last(where: { $0 <= inst.first }), sentence < inst.first {
-                let fromSentence = score(from: sentence).score + (sentence == 0 ? 120 : 100)
-                if fromSentence > bestScore { (bestScore, bestStart) = (fromSentence, sentence) }
+            while sentence + 1 < sentences.count, sentences[sentence + 1] <= inst.first { sentence += 1 }
+            let start = sentences[sentence]
+            if size > n, start < inst.first {
+                let base = fromSentences[start] ?? score(from: start).score
+                fromSentences[start] = base
+                let fromSentence = base + (start == 0 ? 120 : 100)
+                if fromSentence > bestScore { (bestScore, bestStart) = (fromSentence, start) }
             }
         }
         let range = bestStart...(bestStart + n - 1)

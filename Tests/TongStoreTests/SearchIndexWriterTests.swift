@@ -111,7 +111,7 @@ import Testing
     }
 
     /// The index keeps no copy of the text (`content=''`), so an edit deletes the old row by its
-    /// old values: after edits by received sets (two of one record in one push) and by local
+    /// old values: after edits by received sets (two sets of one batch editing one record) and by local
     /// writes, the index is exactly what a rebuild from the records gives.
     @Test func editsLeaveTheIndexAsARebuildWouldBuildIt() throws {
         let path = tempDir() + "/r.sqlite"
@@ -128,11 +128,16 @@ import Testing
             c.context = VersionVector(["330000": counter - 1])
             return c
         }
-        #expect(try ReceivedContentTests.push(db, s, after: 1, [
-            edit(4, "330000-p2", ["body": "以工代训补贴"]),
-            edit(5, "330000-p2", ["title": "以工代训", "themes": .strings(["rent_relief"])]),
-            edit(6, "330000-p1", ["region": "330106"]),
-        ]) == nil)
+        // Two sets in one batch, both editing p2: the second set's delete must use the values
+        // the first set indexed (one transaction, the index writer's rows in order).
+        let sets = try [
+            [edit(4, "330000-p2", ["body": "以工代训补贴"])],
+            [edit(5, "330000-p2", ["title": "以工代训", "themes": .strings(["rent_relief"])]), edit(6, "330000-p1", ["region": "330106"])],
+        ].map { changes in
+            IncomingSet(signed: try s.sign(ChangeSet(origin: "330000", scope: .owned("330000"), createdAt: 1, changes: changes)), verdict: .accepted)
+        }
+        let batch = try db.apply(batch: sets, from: "330000", epoch: "e", after: 1, upto: 3, topology: storeTopology, now: 2)
+        #expect(batch.rejected.isEmpty && batch.applied == 2)
         var national = Self.policy("全国租金减免", "房租减免")
         national["department"] = "100000-mof"
         national["region"] = "100000"
