@@ -76,10 +76,10 @@ enum Projection {
         if let old {
             try db.cachedStatement(
                 sql: "INSERT INTO text_fts (text_fts, rowid, title, doc_number, body, tags, facets) VALUES ('delete', ?, ?, ?, ?, ?, ?)"
-            ).execute(arguments: StatementArguments([rowid] + old.values.map { $0 as (any DatabaseValueConvertible) }))
+            ).execute(arguments: old.arguments(rowid))
         }
         try db.cachedStatement(sql: "INSERT INTO text_fts (rowid, title, doc_number, body, tags, facets) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: StatementArguments([rowid] + columns.values.map { $0 as (any DatabaseValueConvertible) }))
+            .execute(arguments: columns.arguments(rowid))
     }
 
     /// Rewrites the projection rows of one record; `previous` is the record before this change

@@ -81,7 +81,8 @@ final class SearchIndexJob: @unchecked Sendable {
             /// The hidden filter tokens (`SearchFacets.document`).
             var facets: String
 
-            var values: [String] { [title, docNumber, body, tags, facets] }
+            /// The statement arguments `rowid, title, doc_number, body, tags, facets`.
+            func arguments(_ rowid: Int64) -> StatementArguments { [rowid, title, docNumber, body, tags, facets] }
         }
 
         var rowid: Int64
