@@ -60,7 +60,12 @@ extension Benchmark {
             }
             progress("convergence: directory converged; \(total) writes at the root and \(leaves.count) leaves")
 
-            struct Pending { var id: String; var missing: [String]; var start: ContinuousClock.Instant }
+            struct Pending {
+                var id: String; var owner: String; var missing: [String]; var start: ContinuousClock.Instant
+                var arrivals: [(String, Double)] = []
+            }
+            // TONG_BENCH_CONVERGENCE_TRACE=40 prints each write slower than 40 ms with the time it reached each node.
+            let trace = ProcessInfo.processInfo.environment["TONG_BENCH_CONVERGENCE_TRACE"].flatMap(Double.init)
             let clock = ContinuousClock()
             var pending: [Pending] = []
             var issued = 0
@@ -75,16 +80,27 @@ extension Benchmark {
                             .merging(["department": .string("\(owner)-gov"), "region": .string(owner)]) { _, b in b })
                     let start = clock.now
                     let r = try node.create(kind: .policy, body: body, by: .admin)
-                    pending.append(Pending(id: r.id, missing: topology.holders(ofRecordOwnedBy: owner).filter { $0 != owner }, start: start))
+                    pending.append(
+                        Pending(id: r.id, owner: owner, missing: topology.holders(ofRecordOwnedBy: owner).filter { $0 != owner }, start: start))
                     issued += 1
                     nextAt = nextAt + .milliseconds(100)
                 }
                 var k = 0
                 while k < pending.count {
                     let id = pending[k].id
-                    pending[k].missing.removeAll { ((try? fed.nodes[$0]!.db.record(id)) ?? nil) != nil }
+                    let arrived = pending[k].missing.filter { ((try? fed.nodes[$0]!.db.record(id)) ?? nil) != nil }
+                    if !arrived.isEmpty {
+                        let at = milliseconds(clock.now - pending[k].start)
+                        pending[k].arrivals += arrived.map { ($0, at) }
+                        pending[k].missing.removeAll { arrived.contains($0) }
+                    }
                     if pending[k].missing.isEmpty {
                         latencies.append(milliseconds(clock.now - pending[k].start))
+                        if let trace, latencies[latencies.count - 1] > trace {
+                            let path = pending[k].arrivals.map { "\($0.0)@\(num($0.1))" }.joined(separator: " ")
+                            let ms = num(latencies[latencies.count - 1])
+                            progress("convergence: slow write #\(latencies.count) from \(pending[k].owner): \(ms) ms: \(path)")
+                        }
                         pending.remove(at: k)
                     } else if clock.now - pending[k].start > .seconds(60) {
                         throw NodeError.config("bench: \(id) did not reach \(pending[k].missing.joined(separator: ", ")) within 60 s")
