@@ -33,8 +33,13 @@ public enum ApplicationWorkflow {
         ApplicationStatus.allCases.filter { moves[from]?[$0] == actor }
     }
 
+    /// The largest amount an application may ask for or a payment (兑付) may record, in 万元:
+    /// 100,000,000 万元 (1万亿元), far above any relief policy, so that a typing slip of a few
+    /// orders of magnitude cannot reach the supervision figures.
+    public static let maxAmountWan: Int64 = 100_000_000
+
     /// Checks one move. `rejected` needs a note (the reason) and `returned` a note (what is missing); `paid` needs
-    /// `amountWan > 0` (万元, finite) and no other move takes an amount. `returned → submitted` is the applicant's
+    /// `0 < amountWan <= maxAmountWan` (万元, finite) and no other move takes an amount. `returned → submitted` is the applicant's
     /// resubmission and restarts the due-date clock.
     public static func move(
         from: ApplicationStatus, to: ApplicationStatus, actor: ApplicationActor, note: String? = nil, amountWan: Double? = nil
@@ -58,8 +63,8 @@ public enum ApplicationWorkflow {
             return .failure(WorkflowRefusal(code: .noteRequired, reason: "退回补正须说明需要补正的内容"))
         }
         if to == .paid {
-            guard let a = amountWan, a.isFinite, a > 0 else {
-                return .failure(WorkflowRefusal(code: .badAmount, reason: "兑付须填写大于零的金额（万元）"))
+            guard let a = amountWan, a.isFinite, a > 0, a <= Double(maxAmountWan) else {
+                return .failure(WorkflowRefusal(code: .badAmount, reason: "兑付须填写大于零且不超过 \(maxAmountWan) 万元的金额"))
             }
         } else if amountWan != nil {
             return .failure(WorkflowRefusal(code: .badAmount, reason: "只有兑付时填写金额"))

@@ -53,7 +53,7 @@ extension TongNode {
         }
         var amount: Int64?
         if let a = o["amount_wan"], a != .null {
-            guard let i = a.intValue, i > 0, i <= 100_000_000 else {
+            guard let i = a.intValue, i > 0, i <= ApplicationWorkflow.maxAmountWan else {
                 throw NodeError.invalid("amount_wan 须为正整数（万元）", fields: ["amount_wan": "须为正整数（万元）"])
             }
             amount = i
@@ -98,16 +98,19 @@ extension TongNode {
     }
 
     /// The applicant moves its own application: `resubmit` after 补正 (new answers, the clock
-    /// restarts) or `withdraw` before a decision.
-    /// - Throws: as `enterprise(_:token:)`; `.notFound`; `.conflict` (409) for a move the
-    ///   workflow does not allow now; `.invalid` for bad answers.
+    /// restarts) or `withdraw` before a decision. Body: `answers` (resubmit), `note`?, and
+    /// `enterprise`?: the applicant's id, which the application already names, so it may be left
+    /// out; the token must be that enterprise's.
+    /// - Throws: as `enterprise(_:token:)`; `.notFound`; `.forbidden` when `enterprise` names
+    ///   another enterprise; `.conflict` (409) for a move the workflow does not allow now;
+    ///   `.invalid` for bad answers.
     public func moveAsApplicant(_ applicationID: String, to: ApplicationStatus, body: JSONValue, token: String?) throws -> JSONValue {
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state.owner == id,
               r.state["form"]?.stringValue == ApplicationTimeline.form
         else { throw NodeError.notFound("本节点没有申请 \(applicationID)") }
-        let mine = try db.applications(enterprise: body["enterprise"]?.stringValue ?? "").contains { $0.state.id == applicationID }
-        let ent = try enterprise(body["enterprise"]?.stringValue ?? "", token: token)
-        guard mine else { throw NodeError.forbidden("这不是该企业的申请") }
+        let applicant = try db.applicant(of: applicationID)
+        let ent = try enterprise(body["enterprise"]?.stringValue ?? applicant ?? "", token: token)
+        guard applicant == ent.id else { throw NodeError.forbidden("这不是该企业的申请") }
         let current = ApplicationTimeline.replay(r.state.values).status
         let note = body["note"]?.stringValue
         if case .failure(let refusal) = ApplicationWorkflow.move(from: current, to: to, actor: .applicant, note: note) {
@@ -142,9 +145,11 @@ extension TongNode {
     }
 
     /// A department decides: `accepted` (受理), `returned` (补正, note required), `approved`,
-    /// `rejected` (note required) or `paid` (兑付, `amount_wan` required).
-    /// - Throws: 401/403 for the token; `.notFound`; `.conflict` (409) for a move the workflow
-    ///   does not allow now, or a missing note or amount.
+    /// `rejected` (note required) or `paid` (兑付, `amount_wan` required: an integer number of
+    /// 万元, 1 to `ApplicationWorkflow.maxAmountWan`).
+    /// - Throws: 401/403 for the token; `.notFound`; `.invalid` (422) for an `amount_wan` that is
+    ///   not such an integer; `.conflict` (409) for a move the workflow does not allow now, or a
+    ///   missing note or amount.
     public func decide(_ applicationID: String, body: JSONValue, by who: Principal) throws -> JSONValue {
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state["form"]?.stringValue == ApplicationTimeline.form,
               let dept = r.state["department"]?.stringValue
@@ -154,7 +159,15 @@ extension TongNode {
         guard let to = body["status"]?.stringValue.flatMap(ApplicationStatus.init(rawValue:)) else {
             throw NodeError.invalid("status 须为 accepted、returned、approved、rejected 或 paid", fields: ["status": "无效"])
         }
-        let moves = try departmentMoves(r, to: [to], note: body["note"]?.stringValue, amount: body["amount_wan"]?.intValue)
+        var amount: Int64?
+        if let a = body["amount_wan"], a != .null {
+            let rule = "须为 1 至 \(ApplicationWorkflow.maxAmountWan) 之间的整数（万元）"
+            guard let i = a.intValue, i > 0, i <= ApplicationWorkflow.maxAmountWan else {
+                throw NodeError.invalid("amount_wan " + rule, fields: ["amount_wan": rule])
+            }
+            amount = i
+        }
+        let moves = try departmentMoves(r, to: [to], note: body["note"]?.stringValue, amount: amount)
         try write([LocalWrite(id: applicationID, kind: .feedback, owner: r.state.owner, scope: r.routeScope, fields: moves)])
         return ["id": .string(applicationID), "status": .string(to.rawValue)]
     }

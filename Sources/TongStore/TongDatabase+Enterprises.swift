@@ -126,6 +126,13 @@ public enum DeliveryAttempt: Sendable, Equatable {
 
 extension TongDatabase {
     /// The applications an enterprise filed here, newest first (optionally to one policy).
+    /// The enterprise that filed application `applicationID` here (nil when none of ours did).
+    public func applicant(of applicationID: String) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT enterprise FROM enterprise_application WHERE feedback_id = ?", arguments: [applicationID])
+        }
+    }
+
     public func applications(enterprise: String, policy: String? = nil) throws -> [StoredRecord] {
         try pool.read { db in
             var sql = "SELECT feedback_id FROM enterprise_application WHERE enterprise = ?"

@@ -75,7 +75,7 @@ import TongCore
     }
 
     @Test func payingNeedsAPositiveAmount() {
-        for amount in [nil, 0, -1, .infinity, .nan] as [Double?] {
+        for amount in [nil, 0, -1, .infinity, .nan, Double(ApplicationWorkflow.maxAmountWan) + 1] as [Double?] {
             let r = ApplicationWorkflow.move(from: .approved, to: .paid, actor: .department, amountWan: amount)
             if case .failure(let f) = r { #expect(f.code == .badAmount) } else { Issue.record("paid with \(String(describing: amount))") }
         }

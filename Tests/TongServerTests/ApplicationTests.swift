@@ -113,10 +113,12 @@ import TongCore
             let returned = try await f.request("GET", "330106", "/api/v1/applications/\(receipt)")
             #expect(returned.text.contains("请补充房屋租赁合同扫描件"))
 
-            // The enterprise resubmits; the clock restarts at the department.
-            let re = try await f.request(
-                "POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: shop.token,
-                body: ["enterprise": .string(shop.id), "answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司（已补合同）"]])
+            // The enterprise resubmits; the clock restarts at the department. The application names
+            // its applicant, so `enterprise` may be left out; another token is refused.
+            let corrected: JSONValue = ["answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司（已补合同）"]]
+            let stranger = try await f.request("POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: "not-the-shop", body: corrected)
+            #expect(stranger.status == 403, "\(stranger.text)")
+            let re = try await f.request("POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: shop.token, body: corrected)
             #expect(re.status == 200, "\(re.text)")
             for _ in 0..<150 {
                 item = try await mine()
@@ -170,6 +172,13 @@ import TongCore
             }
             let b = try await f.request("POST", "100000", "/api/v1/applications/batch-approval", token: mof, body: ["ids": [.string(aid)]])
             #expect(b.json?["results"]?[aid] == "approved", "\(b.text)")
+            // A payment of 10^12 万元, of nothing or as text is bad input: 422, and the application stays approved.
+            for bad: JSONValue in [.int(1_000_000_000_000), .int(0), "3"] {
+                let d = try await f.request(
+                    "POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof, body: ["status": "paid", "amount_wan": bad])
+                #expect(d.status == 422 && d.json?["errors"]?["amount_wan"] != nil, "\(bad): \(d.status) \(d.text)")
+            }
+            #expect(try f.node("100000").applications(department: "100000-mof", status: "approved", by: .department("100000-mof")).count == 1)
             #expect(
                 try await f.request(
                     "POST", "100000", "/api/v1/applications/\(aid)/decision", token: mof,
