@@ -148,9 +148,15 @@ import TongCore
             #expect(inbox.body.contains("<details class=\"more-reply\"><summary>补充答复</summary><form class=\"reply\""), "\(inbox.body)")
             #expect(inbox.body.contains("action=\"/inbox/close\""))
             province.clockOverride.withLock { $0 = Self.beijing0830 }
-            let again = try await staff.post(
-                "/inbox/reply", [("id", s.id), ("content", "第二次：补缴不收滞纳金。"), ("department", "330000-hrss")])
+            // The form posted twice with its one-time token (a double click): one reply, both land on the inbox.
+            let once = try PortalApplicationTests.once(inbox.body)
+            let fields = [("id", s.id), ("content", "第二次：补缴不收滞纳金。"), ("department", "330000-hrss"), ("_once", once)]
+            let again = try await staff.post("/inbox/reply", fields)
             #expect(again.status == 303)
+            let twice = try await staff.post("/inbox/reply", fields)
+            #expect(twice.status == 303 && twice.header("Location") == again.header("Location"))
+            // A token of another form, or made up, adds nothing.
+            #expect(try await staff.post("/inbox/reply", Array(fields.dropLast()) + [("_once", String(repeating: "0", count: 64))]).status == 409)
             inbox = try await staff.get("/inbox")
             for part in ["答复记录（2 次）", "第 1 次答复 · <time>2026-11-30 07:30</time>", "第一次：可分期补缴。",
                          "第 2 次答复 · <time>2026-11-30 08:30</time>", "第二次：补缴不收滞纳金。", "浙江省人力资源和社会保障厅"] {

@@ -22,7 +22,7 @@ extension PortalSite {
         }
         router.get("/inbox") { req, _ in try await self.guarded(req) { try self.inbox($0) } }
         router.post("/inbox/reply") { req, _ in
-            try await self.guarded(req) { pr in try self.doReply(pr, try await self.readForm(req, pr)) }
+            try await self.guarded(req) { pr in try await self.doReply(pr, try await self.readForm(req, pr)) }
         }
         router.get("/inbox/transfer") { req, _ in try await self.guarded(req) { try self.transferPage($0) } }
         router.post("/inbox/transfer") { req, _ in
@@ -228,8 +228,10 @@ extension PortalSite {
         let hidden: PortalHTML = """
             \(pr.csrfInput)<input type="hidden" name="id" value="\(id)"><input type="hidden" name="department" value="\(dept)">
             """
+        // One-time token: a double click or a resent form adds the reply once (doReply).
+        let once = applyTokens.issue(owner: Self.staffOwner(pr.principal), purpose: "reply:\(id)")
         let form: PortalHTML = """
-            <form class="reply" method="post" action="/inbox/reply">\(hidden)\
+            <form class="reply" method="post" action="/inbox/reply">\(hidden)<input type="hidden" name="_once" value="\(once)">\
             <label for="r-\(id)">答复内容</label><textarea id="r-\(id)" name="content" rows="3" maxlength="2000" required></textarea>\
             <label class="choice"><input type="checkbox" name="close" value="1"> 答复并办结</label> <button type="submit">答复</button></form>
             """
@@ -284,19 +286,47 @@ extension PortalSite {
         return "<section class=\"replies\"><h4>答复记录（\(replies.count) 次）</h4><ol class=\"replies\">\(items)</ol></section>"
     }
 
-    func doReply(_ pr: PortalRequest, _ form: PortalForm) throws -> Response {
+    /// Whose one-time form tokens these are: a department's staff, or the node's admin.
+    static func staffOwner(_ p: Principal) -> String {
+        switch p {
+        case .department(let d): "department:" + d
+        case .admin: "admin"
+        case .anonymous: ""
+        }
+    }
+
+    /// Adds a reply once per form token (`_once`, as the apply form): a second POST of the same
+    /// form (a double click, the browser resending it) lands where the first went and adds
+    /// nothing. A form without a token (a page rendered before this rule) is answered as
+    /// before; an unknown or expired token is a 409 with the inbox and a notice.
+    func doReply(_ pr: PortalRequest, _ form: PortalForm) async throws -> Response {
         guard pr.principal != .anonymous else { return login(pr, next: "inbox", error: "登录已过期，请重新登录。", status: 401) }
         var body: [String: JSONValue] = ["content": .string(form["content"] ?? "")]
         if form["close"] != nil { body["close"] = true }
         let id = form["id"] ?? ""
+        let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
+        let target = "/inbox" + PortalForm.query([("department", dept)])
+        let once = form.raw("_once")
+        if let once {
+            switch try await claim(once, owner: Self.staffOwner(pr.principal), purpose: "reply:\(id)") {
+            case .done(let path): return redirect(pr, to: path)
+            case .invalid: return try inbox(pr, notice: "页面已过期或该答复已提交过，请核对答复记录后重新填写。", status: 409)
+            case .running: return try inbox(pr, notice: "上一次提交尚未完成，请稍后查看答复记录。", status: 409)
+            case .proceed: break
+            }
+        }
         do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError
             where e.code == .invalid || e.code == .conflict
         {
+            if let once { applyTokens.release(once) }
             let why = e.fields["content"] != nil ? "请填写答复内容（1-2000字）" : e.code == .conflict ? "该留言已办结或暂时无法答复" : "答复内容有误"
             return try inbox(pr, notice: "答复未成功：\(why)。", status: HTTPProblem(e).status)
+        } catch {
+            if let once { applyTokens.release(once) }
+            throw error
         }
-        let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
-        return redirect(pr, to: "/inbox" + PortalForm.query([("department", dept)]))
+        if let once { applyTokens.finish(once, path: target) }
+        return redirect(pr, to: target)
     }
 
     /// 转办: the item, then a department picker that narrows by region (province → city →
