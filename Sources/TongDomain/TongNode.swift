@@ -104,11 +104,13 @@ public final class TongNode: Sendable {
             // Derived data rebuilt from the replica (SearchIndexFile): worth a line when it held anything.
             logger.log(level: r.records > 0 ? .notice : .info, "full-text index rebuilt", metadata: [
                 "records": .stringConvertible(r.records), "reason": .string(r.reason),
+                "reclaimed_bytes": .stringConvertible(r.reclaimedBytes),
             ])
         }
         db.onSearchIndexRebuild { [logger] r in
             logger.warning("full-text index rebuilt while running", metadata: [
                 "records": .stringConvertible(r.records), "reason": .string(r.reason),
+                "reclaimed_bytes": .stringConvertible(r.reclaimedBytes),
             ])
         }
         return try TongNode(

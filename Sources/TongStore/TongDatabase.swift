@@ -69,6 +69,7 @@ public final class TongDatabase: Sendable {
                 }
             }
             var rebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
+            if rebuild != nil { rebuild?.reclaimedBytes = try pool.writeWithoutTransaction { db in SearchIndexFile.reclaim(db) } }
             if discarded { rebuild?.reason = "the full-text index file was damaged (quick_check) and was discarded" }
             searchIndexRebuild = rebuild
             searchWriter = try SearchIndexWriter(path: searchFile)
@@ -295,6 +296,7 @@ public final class TongDatabase: Sendable {
             return .commit
         }
         if behind { searchWriter.clearBehind() }
+        if rebuild != nil { rebuild?.reclaimedBytes = SearchIndexFile.reclaim(db) }
         if let rebuild, let observer = rebuildObserver.withLock({ $0 }) { observer(rebuild) }
     }
 
