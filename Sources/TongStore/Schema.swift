@@ -294,6 +294,38 @@ enum Schema {
             // Survey responses ask for no answer: never due (ApplicationTimeline.dueOn), never overdue.
             try db.execute(sql: "UPDATE feedback_index SET due_on = '' WHERE form = 'survey'")
         }
+        m.registerMigration("v8-delivery-withdrawn") { db in
+            // A webhook not yet sent when its policy or service item is withdrawn is not sent
+            // (`TongDatabase.cancelDeliveries`): state `withdrawn`. SQLite cannot change a CHECK
+            // constraint in place, so the table is made again (SQLite's 12-step procedure; no
+            // view, trigger or foreign key refers to it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery_v8 (
+                        id INTEGER PRIMARY KEY,
+                        enterprise TEXT NOT NULL REFERENCES enterprise(id) ON DELETE CASCADE,
+                        record TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        department TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        offer INTEGER NOT NULL DEFAULT 0 CHECK (offer IN (0, 1)),
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'feed', 'withdrawn')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER,
+                        last_error TEXT,
+                        delivered_at INTEGER,
+                        UNIQUE (enterprise, record, version)
+                    );
+                    INSERT INTO delivery_v8 SELECT * FROM delivery;
+                    DROP TABLE delivery;
+                    ALTER TABLE delivery_v8 RENAME TO delivery;
+                    CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE state = 'pending';
+                    CREATE INDEX delivery_enterprise ON delivery(enterprise, id);
+                    CREATE INDEX delivery_record ON delivery(record, state);
+                    """)
+        }
         return m
     }
 }

@@ -23,6 +23,9 @@ extension TongDatabase {
     /// already delivered to it). Webhook entries are `pending` and due now; others are `feed`.
     static func enqueueDeliveries(_ db: Database, before: RecordState?, after: RecordState, now: Int64,
                                   enterprises: EnterpriseCatalog) throws -> Int {
+        if after.kind == .policy || after.kind == .serviceItem, after["status"]?.stringValue == "withdrawn" {
+            try cancelDeliveries(db, record: after.id)
+        }
         guard after.kind == .policy || after.kind == .serviceItem, enterprises.count > 0,
               let today = SimpleDate(beijingMillis: now) else { return 0 }
         let fits = newlyFitting(before: before, after: after, today: today, enterprises: enterprises.all)
@@ -42,6 +45,23 @@ extension TongDatabase {
             ])
         }
         return fits.count
+    }
+}
+
+extension TongDatabase {
+    /// The webhooks of `record` not yet sent (`pending`, however often tried) become
+    /// `withdrawn`: the policy or service item was withdrawn (废止) here or at its owner before
+    /// the enterprise's receiver took them, and telling it now of a policy that no longer
+    /// applies would mislead. Deliveries already made stay as they are, and the feed keeps
+    /// listing every delivery with its state. Runs in the transaction that stores the
+    /// withdrawn version, so a restart never resumes them.
+    static func cancelDeliveries(_ db: Database, record: String) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE delivery SET state = 'withdrawn', next_attempt_at = NULL, last_error = 'withdrawn before delivery' \
+                WHERE record = ? AND state = 'pending'
+                """
+        ).execute(arguments: [record])
     }
 }
 

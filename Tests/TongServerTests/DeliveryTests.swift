@@ -114,6 +114,40 @@ import TongCore
         }
     }
 
+    @Test func aWebhookNotYetSentIsNotSentOnceItsPolicyIsWithdrawn() async throws {
+        let receiver = try await WebhookReceiver()
+        receiver.up.withLock { $0 = false }
+        try await withFederation { f in
+            var restaurant = Self.restaurant.objectValue!
+            restaurant["webhook"] = ["url": .string(receiver.url)]
+            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
+            let rid = try #require(r.json?["id"]?.stringValue)
+            receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            var local = Self.rentRelief.objectValue!
+            local["department"] = "330106-commerce"
+            local["title"] = "西湖区餐饮企业房租减免办法（已废止）"
+            let p = try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local))
+            let pid = try #require(p.json?["id"]?.stringValue)
+            try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 2 }
+            #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "pending")
+            // Withdrawn while the receiver is down: the delivery is withdrawn, not sent when it is back.
+            #expect(try await f.request("DELETE", "330106", "/api/v1/policies/\(pid)", token: admin).status == 204)
+            let withdrawn = try #require(try f.node("330106").db.deliveries(enterprise: rid).first)
+            #expect(withdrawn.state == "withdrawn" && withdrawn.lastError == "withdrawn before delivery", "\(withdrawn)")
+            try await Task.sleep(for: .milliseconds(300))  // an attempt in flight at the withdrawal is refused too
+            receiver.up.withLock { $0 = true }
+            let tried = receiver.received.withLock { $0.count }
+            try await Task.sleep(for: .milliseconds(1_500))
+            #expect(receiver.received.withLock { $0.count } <= tried + 1)  // at most the attempt already in flight
+            #expect(receiver.accepted.values.reduce(0, +) == 0)
+            #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "withdrawn")
+            let listed = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/deliveries", token: r.json?["token"]?.stringValue)
+            #expect(listed.text.contains("withdrawn"), "\(listed.text)")
+        }
+    }
+
     @Test func registrationIsValidatedAndWebhooksMustBePublic() async throws {
         try await withFederation { f in
             var bad = Self.restaurant.objectValue!

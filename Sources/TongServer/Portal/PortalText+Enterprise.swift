@@ -12,6 +12,7 @@ extension PortalText {
         case "delivered": "已推送"
         case "failed": "推送失败"
         case "feed": "仅订阅源"
+        case "withdrawn": "政策已废止，未推送"
         default: code
         }
     }
