@@ -201,11 +201,15 @@ extension TongNode {
         return Submission(id: recordID, receipt: receipt, warnings: warnings)
     }
 
-    /// Status (and reply, opened with this node's key) of a submission, by receipt.
+    /// Status (and reply, opened with this node's key) of a submission, by receipt. An
+    /// application's receipt answers as `GET /api/v1/applications/{receipt}` does
+    /// (`applicationStatus`): its workflow status (受理, 补正, 兑付 …) and history, not the
+    /// routing status of the record that carries it.
     public func receiptStatus(_ receipt: String) throws -> JSONValue {
         guard receipt.utf8.count <= 100, let r = try db.feedback(receiptHash: Self.receiptHash(receipt)) else {
             throw NodeError.notFound("no submission with this receipt here")
         }
+        if r.state["form"]?.stringValue == ApplicationTimeline.form { return try applicationStatus(receipt) }
         let v = r.state.values
         var out: [String: JSONValue] = [
             "id": .string(r.state.id), "kind": v["form"] ?? "", "department": v["department"] ?? "",

@@ -137,6 +137,9 @@ import TongCore
             let steps = final.json?["history"]?.arrayValue?.compactMap { $0["status"]?.stringValue } ?? []
             #expect(steps == ["submitted", "delivered", "accepted", "returned", "submitted", "delivered", "accepted", "approved", "paid"])
             #expect(final.json?["paid_wan"] == 2)
+            // The feedback route answers an application's receipt with its workflow status, not "delivered".
+            let asFeedback = try await f.request("GET", "330106", "/api/v1/feedback/\(receipt)")
+            #expect(asFeedback.json?["status"] == "paid" && asFeedback.json?["history"] == final.json?["history"], "\(asFeedback.text)")
 
             // The relays hold only ciphertext: no USCC, phone or answer in their files.
             try await f.stop()
