@@ -62,6 +62,11 @@ import TongCore
             let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
             #expect(feed.status == 200 && feed.contentType.hasPrefix("application/atom+xml"))
             #expect(feed.text.contains("关于餐饮业小微企业房租补贴的通知") && feed.text.contains(pid))
+            #expect(feed.text.contains("<link href=\"http://"))
+            // Behind a TLS proxy, the feed's links are https.
+            let proxied = try await PortalTestClient(address: f.fed.http["330106"]!).send(
+                "GET", "/feeds/enterprises/\(rid).atom?token=\(rtoken)", body: nil, contentType: nil, extraHeaders: ["X-Forwarded-Proto: https"])
+            #expect(proxied.body.contains("<link href=\"https://") && !proxied.body.contains("<link href=\"http://"), "\(proxied.body)")
             let none = try await f.request("GET", "330106", "/api/v1/enterprises/\(fid)/deliveries", token: ftoken)
             #expect(none.json?["items"]?.arrayValue?.isEmpty == true)
             // Another enterprise's token reads nothing of the restaurant.

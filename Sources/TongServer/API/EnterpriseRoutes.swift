@@ -45,9 +45,13 @@ enum EnterpriseRoutes {
     /// The bearer token of the request, if any (scheme case-insensitive).
     static func token(_ req: Request) -> String? { TokenAuth.bearerToken(req.headers[.authorization]) }
 
-    /// `http://host` of the request, for absolute links in the feed.
+    /// `http(s)://host` the feed reader used, for absolute links in the feed: `https` when the
+    /// request came over TLS or through a proxy that says so (`X-Forwarded-Proto: https`), as
+    /// the portal decides its cookies' `Secure`.
     static func baseURL(_ req: Request) -> String {
-        "http://" + (req.head.authority ?? "localhost")
+        let proto = req.headers[values: .init("X-Forwarded-Proto")!].first?.lowercased()
+        let secure = req.uri.scheme?.rawValue.lowercased() == "https" || proto == "https"
+        return (secure ? "https://" : "http://") + (req.head.authority ?? "localhost")
     }
 }
 
