@@ -324,6 +324,9 @@ enum Schema {
                     CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE state = 'pending';
                     CREATE INDEX delivery_enterprise ON delivery(enterprise, id);
                     CREATE INDEX delivery_record ON delivery(record, state);
+                    UPDATE delivery SET state = 'withdrawn', next_attempt_at = NULL, last_error = 'withdrawn before delivery'
+                    WHERE state = 'pending' AND record IN (
+                        SELECT id FROM record WHERE kind IN ('policy', 'service_item') AND json_extract(doc, '$.status') = 'withdrawn');
                     """)
         }
         return m

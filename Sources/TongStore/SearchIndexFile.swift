@@ -105,16 +105,24 @@ public enum SearchIndexFile {
     /// writes the file anew without them. Runs on a connection with the index attached and no
     /// open transaction, with the index writer idle.
     ///
-    /// A `VACUUM` needs about as much free disk as the index itself; when it cannot run (a full
-    /// disk, the very case that can make an index fall behind), the file simply keeps its free
-    /// pages, which the next writes reuse, and this returns 0.
+    /// A `VACUUM` needs about as much free disk as the index itself; when it cannot run, the
+    /// file simply keeps its free pages, which the next writes reuse, and this returns 0. (The
+    /// rebuild before it needs that space too: at open, a disk too full for it stops the node
+    /// with a message that names the index file.)
     /// - Returns: bytes given back to the disk.
     static func reclaim(_ db: Database) -> Int64 {
-        guard let free = try? Int64.fetchOne(db, sql: "PRAGMA search.freelist_count"), free > 0,
+        var reclaimed: Int64 = 0
+        if let free = try? Int64.fetchOne(db, sql: "PRAGMA search.freelist_count"), free > 0,
             let pageSize = try? Int64.fetchOne(db, sql: "PRAGMA search.page_size"),
             (try? db.execute(sql: "VACUUM search")) != nil
-        else { return 0 }
-        return free * pageSize
+        {
+            reclaimed = free * pageSize
+        }
+        // The rebuild and the VACUUM both went through the WAL (the whole index, each): fold it
+        // in and cut the WAL file back to nothing, or the disk holds the index twice until the
+        // node stops. Busy readers only postpone this to SQLite's next checkpoints.
+        _ = try? Row.fetchOne(db, sql: "PRAGMA search.wal_checkpoint(TRUNCATE)")
+        return reclaimed
     }
 
     /// Moves the generation in both files; called once per transaction that changes the index.

@@ -74,7 +74,9 @@ extension TongDatabase {
     }
 
     /// Records a webhook attempt: `delivered`, or still `pending` with the next attempt's time,
-    /// or `failed` (gave up).
+    /// or `failed` (gave up). A delivery withdrawn while its attempt was in flight
+    /// (`cancelDeliveries`) that the receiver took is recorded `delivered`: it reached the
+    /// enterprise, and the state says what happened.
     public func recordAttempt(_ id: Int64, outcome: DeliveryAttempt, now: Int64) throws {
         try writing { db in
             switch outcome {
@@ -83,7 +85,7 @@ extension TongDatabase {
                     sql:
                         "UPDATE delivery SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, "
                         + "next_attempt_at = NULL, last_error = NULL "
-                        + "WHERE id = ? AND state = 'pending'",
+                        + "WHERE id = ? AND state IN ('pending', 'withdrawn')",
                     arguments: [now, id])
             case .retry(let at, let error):
                 try db.execute(
@@ -100,13 +102,15 @@ extension TongDatabase {
     }
 
     /// Delivery figures per delivered record (no personal data): how many enterprises each was
-    /// delivered to, and the webhook outcomes. For supervision.
+    /// delivered to, and the webhook outcomes. For supervision. `webhooks` leaves out those
+    /// withdrawn before they were sent (they are neither made, failed nor still retried).
     public func deliveryFigures() throws -> [(record: String, department: String, enterprises: Int, webhooks: Int, delivered: Int, failed: Int)] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT record, department, count(DISTINCT enterprise), sum(state != 'feed'), sum(state = 'delivered'), sum(state = 'failed')
+                    SELECT record, department, count(DISTINCT enterprise), sum(state NOT IN ('feed', 'withdrawn')), sum(state = 'delivered'),
+                        sum(state = 'failed')
                     FROM delivery GROUP BY record ORDER BY record
                     """
             ).map { ($0[0], $0[1], $0[2], $0[3], $0[4], $0[5]) }

@@ -68,7 +68,15 @@ public final class TongDatabase: Sendable {
                     }
                 }
             }
-            var rebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
+            var rebuild: SearchIndexFile.Rebuild?
+            do {
+                rebuild = try pool.write { db in try SearchIndexFile.ensure(db) }
+            } catch let e as DatabaseError where e.resultCode == .SQLITE_FULL {
+                throw StoreError(
+                    .storageFull,
+                    "the disk is full: the full-text index \(searchFile) must be rebuilt from the replica and needs free space "
+                        + "about the size of its last copy; free some and start again")
+            }
             if rebuild != nil { rebuild?.reclaimedBytes = try pool.writeWithoutTransaction { db in SearchIndexFile.reclaim(db) } }
             if discarded { rebuild?.reason = "the full-text index file was damaged (quick_check) and was discarded" }
             searchIndexRebuild = rebuild

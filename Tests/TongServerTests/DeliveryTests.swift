@@ -150,6 +150,10 @@ import TongCore
             #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "withdrawn")
             let listed = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/deliveries", token: r.json?["token"]?.stringValue)
             #expect(listed.text.contains("withdrawn"), "\(listed.text)")
+            // The feed says the policy was withdrawn.
+            let rtoken = try #require(r.json?["token"]?.stringValue)
+            let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
+            #expect(feed.text.contains("该政策已废止（\(pid)）"), "\(feed.text)")
         }
     }
 

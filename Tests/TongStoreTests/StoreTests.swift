@@ -187,3 +187,59 @@ func policy(_ title: String, body: String, themes: [String] = ["social_insurance
         #expect(back.conflicts.count == 1)
     }
 }
+
+@Suite struct DeliveryMigrationTests {
+    /// Migration v8: a node of the previous release may hold webhooks still pending for a policy
+    /// already withdrawn; upgrading withdraws them (and only them) instead of sending them.
+    @Test func upgradingWithdrawsPendingWebhooksOfWithdrawnPolicies() throws {
+        let path = tempDir() + "/t.sqlite"
+        var withdrawn = policy("已废止的房租补贴", body: "房租补贴")
+        withdrawn.fields["status"] = "withdrawn"
+        let ids: [String]
+        do {
+            let db = try TongDatabase(path: path, nodeID: "330000", now: 1)
+            ids = try db.write([withdrawn, policy("仍有效的房租补贴", body: "房租补贴")], signer: signer("330000"), topology: storeTopology, now: 2)
+                .map(\.id)
+            try db.close()
+        }
+        // The file as the previous release left it: the old table (no 'withdrawn' state), both webhooks pending.
+        let q = try DatabaseQueue(path: path)
+        try q.write { d in
+            try d.execute(
+                sql: """
+                    INSERT INTO enterprise VALUES ('330000-e1', '91330106MA2B123456', 'h', '杭州小馆', '330106', 'H62', 5, 100, 50,
+                        '2020-01-01', 'small_scale', 'micro', '{}', 'https://example.com/hook', 'whsec_x', 1, 1);
+                    DROP TABLE delivery;
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY, enterprise TEXT NOT NULL REFERENCES enterprise(id) ON DELETE CASCADE, record TEXT NOT NULL,
+                        kind TEXT NOT NULL, department TEXT NOT NULL, version TEXT NOT NULL, title TEXT NOT NULL,
+                        offer INTEGER NOT NULL DEFAULT 0 CHECK (offer IN (0, 1)), created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'feed')), attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER, last_error TEXT, delivered_at INTEGER, UNIQUE (enterprise, record, version));
+                    DELETE FROM grdb_migrations WHERE identifier = 'v8-delivery-withdrawn';
+                    """)
+            for id in ids {
+                try d.execute(
+                    sql: """
+                        INSERT INTO delivery (enterprise, record, kind, department, version, title, created_at, state, attempts, next_attempt_at)
+                        VALUES ('330000-e1', ?, 'policy', '330000-hrss', '{}', '补贴', 3, 'pending', 4, 5)
+                        """, arguments: [id])
+            }
+        }
+        try q.close()
+        let db = try TongDatabase(path: path, nodeID: "330000", now: 6)
+        defer { try? db.close() }
+        let states = Dictionary(uniqueKeysWithValues: try db.deliveries(enterprise: "330000-e1").map { ($0.record, $0.state) })
+        #expect(states == [ids[0]: "withdrawn", ids[1]: "pending"])
+        #expect(try db.dueDeliveries(now: 10, limit: 10).map(\.record) == [ids[1]])
+        // Supervision counts a withdrawn webhook as neither made, failed nor retried.
+        let figures = Dictionary(uniqueKeysWithValues: try db.deliveryFigures().map { ($0.record, $0.webhooks) })
+        #expect(figures == [ids[0]: 0, ids[1]: 1])
+        // A failed attempt in flight at the withdrawal leaves it withdrawn; one the receiver took counts as made.
+        let first = try #require(try db.deliveries(enterprise: "330000-e1").first { $0.record == ids[0] })
+        try db.recordAttempt(first.id, outcome: .retry(at: 12, error: "503"), now: 11)
+        #expect(try db.deliveries(enterprise: "330000-e1").first { $0.record == ids[0] }?.state == "withdrawn")
+        try db.recordAttempt(first.id, outcome: .delivered, now: 13)
+        #expect(try db.deliveries(enterprise: "330000-e1").first { $0.record == ids[0] }?.state == "delivered")
+    }
+}

@@ -36,7 +36,9 @@ enum EnterpriseRoutes {
             let id = String(file.dropLast(5))
             let row = try node.enterprise(id, token: req.uri.queryParameters.get("token") ?? token(req))
             let items = try node.db.deliveries(enterprise: id, limit: 100)
-            let xml = AtomFeed.render(enterprise: row, deliveries: items, node: node.id, base: baseURL(req))
+            // Whatever became of a delivery, a policy withdrawn since says so in the feed.
+            let withdrawn = Set(try items.filter { d in try node.db.record(d.record)?.state["status"]?.stringValue == "withdrawn" }.map(\.record))
+            let xml = AtomFeed.render(enterprise: row, deliveries: items, node: node.id, base: baseURL(req), withdrawn: withdrawn)
             return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: xml)))
         }
@@ -57,7 +59,8 @@ enum EnterpriseRoutes {
 
 /// An enterprise's deliveries as an Atom feed (RFC 4287), newest first.
 enum AtomFeed {
-    static func render(enterprise: EnterpriseRow, deliveries: [DeliveryRow], node: String, base: String) -> String {
+    /// The feed; entries whose record is in `withdrawn` (废止 since it was delivered) say so.
+    static func render(enterprise: EnterpriseRow, deliveries: [DeliveryRow], node: String, base: String, withdrawn: Set<String> = []) -> String {
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
@@ -74,7 +77,9 @@ enum AtomFeed {
             """
         for d in deliveries {
             let path = d.kind == "policy" ? "/policies/" : "/services?q="
-            let what = d.offer ? "免申即享：请确认享受" : (d.kind == "policy" ? "符合条件的政策" : "符合条件的办事事项")
+            let what = withdrawn.contains(d.record)
+                ? (d.kind == "policy" ? "该政策已废止" : "该办事事项已撤销")
+                : d.offer ? "免申即享：请确认享受" : (d.kind == "policy" ? "符合条件的政策" : "符合条件的办事事项")
             out += """
                 <entry>
                 <id>urn:tong:\(esc(node)):delivery:\(d.id)</id>

@@ -87,6 +87,21 @@ final class PortalApplyTokens: Sendable {
         }
     }
 
+    /// Takes on a well-formed token this table does not know (issued before a restart, or
+    /// expired) for `owner` and `purpose`, as claimed: its request goes ahead and a resend of
+    /// the same form is caught from now on. False for a token it knows (issued for something
+    /// else) or one not 64 hex characters: the request then goes ahead untracked.
+    func adopt(_ token: String, owner: String, purpose: String, now: Double = Date().timeIntervalSince1970) -> Bool {
+        guard token.utf8.count == 64, token.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            return false
+        }
+        return tables.withLock { t in
+            guard t.tokens[token] == nil, t.tokens.count < Self.capacity else { return false }
+            t.tokens[token] = Entry(owner: owner, purpose: purpose, state: .running, expires: now + Self.lifetime)
+            return true
+        }
+    }
+
     /// The state of a token now (for a request waiting on another).
     func state(_ token: String) -> State? { tables.withLock { $0.tokens[token]?.state } }
 

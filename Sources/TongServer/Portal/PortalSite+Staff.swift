@@ -297,8 +297,9 @@ extension PortalSite {
 
     /// Adds a reply once per form token (`_once`, as the apply form): a second POST of the same
     /// form (a double click, the browser resending it) lands where the first went and adds
-    /// nothing. A form without a token (a page rendered before this rule) is answered as
-    /// before; an unknown or expired token is a 409 with the inbox and a notice.
+    /// nothing. A token this node does not know (it restarted since the page was made, or the
+    /// page is older than the token's two hours) is taken on (`adopt`), so what the staffer
+    /// typed is not lost and a resend is still caught; a form without one is answered as before.
     func doReply(_ pr: PortalRequest, _ form: PortalForm) async throws -> Response {
         guard pr.principal != .anonymous else { return login(pr, next: "inbox", error: "登录已过期，请重新登录。", status: 401) }
         var body: [String: JSONValue] = ["content": .string(form["content"] ?? "")]
@@ -306,13 +307,14 @@ extension PortalSite {
         let id = form["id"] ?? ""
         let dept = form["department"].flatMap { Validation.departmentID($0) != nil ? $0 : nil }
         let target = "/inbox" + PortalForm.query([("department", dept)])
-        let once = form.raw("_once")
-        if let once {
-            switch try await claim(once, owner: Self.staffOwner(pr.principal), purpose: "reply:\(id)") {
+        var once: String?
+        if let token = form.raw("_once") {
+            let owner = Self.staffOwner(pr.principal), purpose = "reply:\(id)"
+            switch try await claim(token, owner: owner, purpose: purpose) {
             case .done(let path): return redirect(pr, to: path)
-            case .invalid: return try inbox(pr, notice: "页面已过期或该答复已提交过，请核对答复记录后重新填写。", status: 409)
             case .running: return try inbox(pr, notice: "上一次提交尚未完成，请稍后查看答复记录。", status: 409)
-            case .proceed: break
+            case .proceed: once = token
+            case .invalid: once = applyTokens.adopt(token, owner: owner, purpose: purpose) ? token : nil
             }
         }
         do { _ = try node.reply(feedback: id, body: .object(body), by: pr.principal) } catch let e as NodeError
