@@ -35,12 +35,15 @@ extension TongNode {
     }
 
     /// The profile of enterprise `enterpriseID`, if `token` is its token.
-    /// - Throws: `.unauthorized` (401) without a token, `.notFound` (404) for an unknown id,
-    ///   `.forbidden` (403) for another enterprise's token.
+    /// - Throws: `.unauthorized` (401) without a token or with one no enterprise here holds (the
+    ///   contract's "wrong or missing token"); `.forbidden` (403) for another enterprise's token,
+    ///   whether `enterpriseID` exists or not, so a token holder cannot probe which ids do.
     public func enterprise(_ enterpriseID: String, token: String?) throws -> EnterpriseRow {
         guard let token, !token.isEmpty else { throw NodeError.unauthorized("需要企业令牌（Authorization: Bearer …）") }
-        guard let row = try db.enterprise(enterpriseID) else { throw NodeError.notFound("本节点没有企业 \(enterpriseID)") }
-        guard TokenAuth.constantTimeEqual(Array(Self.receiptHash(token).utf8), Array(row.tokenHash.utf8)) else {
+        // The hash, not the token, is looked up: SQLite's comparison time says nothing of the token.
+        let hash = Self.receiptHash(token)
+        guard let row = try db.enterprise(tokenHash: hash) else { throw NodeError.unauthorized("企业令牌无效") }
+        guard row.id == enterpriseID, TokenAuth.constantTimeEqual(Array(hash.utf8), Array(row.tokenHash.utf8)) else {
             throw NodeError.forbidden("令牌与该企业不符")
         }
         return row

@@ -44,6 +44,14 @@ extension TongDatabase {
         }
     }
 
+    /// The profile whose token hashes to `tokenHash` (hex SHA-256; unique per enterprise), if any.
+    public func enterprise(tokenHash: String) throws -> EnterpriseRow? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(EnterpriseRow.columns) FROM enterprise WHERE token_hash = ?", arguments: [tokenHash])
+                .map(EnterpriseRow.init)
+        }
+    }
+
     /// Number of registered enterprises.
     public var enterpriseCount: Int { enterprises.count }
 

@@ -72,6 +72,10 @@ import TongCore
             // Another enterprise's token reads nothing of the restaurant.
             #expect(try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)", token: ftoken).status == 403)
             #expect(try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(ftoken)").status == 403)
+            // A token no enterprise holds is wrong (401). A valid one opens no other id, existing or not:
+            // 403 for both, so its holder cannot probe which enterprise ids exist.
+            #expect(try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)", token: "made-up").status == 401)
+            #expect(try await f.request("GET", "330106", "/api/v1/enterprises/330106-ent-000000000000", token: ftoken).status == 403)
 
             // The matches say why: the restaurant fits; the factory is near (fails the industry and size).
             let m = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/matches", token: rtoken)
