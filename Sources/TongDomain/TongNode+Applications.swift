@@ -105,6 +105,10 @@ extension TongNode {
     ///   another enterprise; `.conflict` (409) for a move the workflow does not allow now;
     ///   `.invalid` for bad answers.
     public func moveAsApplicant(_ applicationID: String, to: ApplicationStatus, body: JSONValue, token: String?) throws -> JSONValue {
+        // The token first: without one that an enterprise here holds, 401 whatever the id, so the
+        // answer never tells whether an application exists.
+        guard let token, !token.isEmpty else { throw NodeError.unauthorized("需要企业令牌（Authorization: Bearer …）") }
+        guard try db.enterprise(tokenHash: Self.receiptHash(token)) != nil else { throw NodeError.unauthorized("企业令牌无效") }
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state.owner == id,
               r.state["form"]?.stringValue == ApplicationTimeline.form
         else { throw NodeError.notFound("本节点没有申请 \(applicationID)") }
@@ -151,6 +155,12 @@ extension TongNode {
     ///   not such an integer; `.conflict` (409) for a move the workflow does not allow now, or a
     ///   missing note or amount.
     public func decide(_ applicationID: String, body: JSONValue, by who: Principal) throws -> JSONValue {
+        // Who first (401 without a token, 403 for a principal that decides nothing), then which application.
+        switch who {
+        case .anonymous: throw NodeError.unauthorized("需要受理部门的令牌")
+        case .admin: throw NodeError.forbidden("只有受理部门可以对申请作出决定")
+        case .department: break
+        }
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state["form"]?.stringValue == ApplicationTimeline.form,
               let dept = r.state["department"]?.stringValue
         else { throw NodeError.notFound("本节点没有申请 \(applicationID)") }

@@ -99,12 +99,15 @@ extension TongDatabase {
                 try db.execute(
                     sql: "UPDATE delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
                     arguments: [at, String(error.prefix(300)), id])
+                // An attempt in flight when it was withdrawn still reached the receiver's door: counted.
+                try db.execute(sql: "UPDATE delivery SET attempts = attempts + 1 WHERE id = ? AND state = 'withdrawn'", arguments: [id])
             case .gaveUp(let error):
                 try db.execute(
                     sql:
                         "UPDATE delivery SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = ? "
                         + "WHERE id = ? AND state = 'pending'",
                     arguments: [String(error.prefix(300)), id])
+                try db.execute(sql: "UPDATE delivery SET attempts = attempts + 1 WHERE id = ? AND state = 'withdrawn'", arguments: [id])
             }
         }
     }

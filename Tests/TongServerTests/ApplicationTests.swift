@@ -118,6 +118,13 @@ import TongCore
             let corrected: JSONValue = ["answers": ["rent": "12000", "landlord": "杭州西湖物业管理有限公司（已补合同）"]]
             let stranger = try await f.request("POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: "not-the-shop", body: corrected)
             #expect(stranger.status == 401, "\(stranger.text)")
+            // Without a token its holder could use, a made-up application id is 401 too, not 404:
+            // the answer never tells whether an application exists.
+            let none = "/api/v1/applications/330106-a0000000000000000"
+            #expect(try await f.request("POST", "330106", none + "/resubmit", body: corrected).status == 401)
+            #expect(try await f.request("POST", "330106", none + "/withdraw", token: "made-up", body: [:]).status == 401)
+            #expect(try await f.request("POST", "100000", none + "/decision", body: ["status": "accepted"]).status == 401)
+            #expect(try await f.request("POST", "100000", none + "/decision", token: mof, body: ["status": "accepted"]).status == 404)
             let re = try await f.request("POST", "330106", "/api/v1/applications/\(aid)/resubmit", token: shop.token, body: corrected)
             #expect(re.status == 200, "\(re.text)")
             for _ in 0..<150 {

@@ -217,3 +217,24 @@ import TongStore
         }
     }
 }
+
+@Suite struct PortalApplyTokensTests {
+    /// One party filling the table (an enterprise loading its apply page in a loop) pushes out
+    /// its own tokens, not a department's reply form's, which still stops a second reply.
+    @Test func aFloodPushesOutOnlyTheFloodersTokens() {
+        let tokens = PortalApplyTokens()
+        let reply = tokens.issue(owner: "department:330000-hrss", purpose: "reply:330000-f1", now: 1)
+        var flood: [String] = []
+        for i in 0..<(PortalApplyTokens.capacity + 50) {
+            flood.append(tokens.issue(owner: "330106-e1", purpose: "apply:p\(i)", now: 2 + Double(i) / 1_000_000))
+        }
+        #expect(tokens.claim(reply, owner: "department:330000-hrss", purpose: "reply:330000-f1", now: 3) == .proceed)
+        tokens.finish(reply, path: "/inbox")
+        #expect(tokens.claim(reply, owner: "department:330000-hrss", purpose: "reply:330000-f1", now: 4) == .done(path: "/inbox"))
+        // The flooder's oldest went, its newest stayed.
+        #expect(tokens.claim(flood[0], owner: "330106-e1", purpose: "apply:p0", now: 5) == .invalid)
+        #expect(tokens.claim(flood.last!, owner: "330106-e1", purpose: "apply:p\(flood.count - 1)", now: 5) == .proceed)
+        // A token the table does not know is taken on when full too.
+        #expect(tokens.adopt(String(repeating: "a", count: 64), owner: "admin", purpose: "reply:330000-f2", now: 6))
+    }
+}

@@ -59,15 +59,26 @@ final class PortalApplyTokens: Sendable {
     func issue(owner: String, purpose: String, now: Double = Date().timeIntervalSince1970) -> String {
         let token = PortalSessions.randomToken()
         tables.withLock { t in
-            if t.tokens.count >= Self.capacity {
-                t.tokens = t.tokens.filter { $0.value.expires > now }
-                if t.tokens.count >= Self.capacity, let oldest = t.tokens.min(by: { $0.value.expires < $1.value.expires })?.key {
-                    t.tokens[oldest] = nil
-                }
-            }
+            Self.makeRoom(&t, now: now)
             t.tokens[token] = Entry(owner: owner, purpose: purpose, state: .fresh, expires: now + Self.lifetime)
         }
         return token
+    }
+
+    /// Frees one place when the table is full: expired tokens first, then the oldest token of
+    /// the owner holding the most. An enterprise loading its apply page in a loop thus pushes
+    /// out only its own forms, never a department's reply forms (their tokens are what stops a
+    /// reply being added twice).
+    private static func makeRoom(_ t: inout Tables, now: Double) {
+        guard t.tokens.count >= capacity else { return }
+        t.tokens = t.tokens.filter { $0.value.expires > now }
+        guard t.tokens.count >= capacity else { return }
+        var counts: [String: Int] = [:]
+        for e in t.tokens.values { counts[e.owner, default: 0] += 1 }
+        guard let top = counts.max(by: { $0.value < $1.value })?.key,
+            let oldest = t.tokens.filter({ $0.value.owner == top }).min(by: { $0.value.expires < $1.value.expires })?.key
+        else { return }
+        t.tokens[oldest] = nil
     }
 
     /// Claims a token for one POST. Only a fresh token bound to the same owner and purpose is
@@ -96,7 +107,8 @@ final class PortalApplyTokens: Sendable {
             return false
         }
         return tables.withLock { t in
-            guard t.tokens[token] == nil, t.tokens.count < Self.capacity else { return false }
+            guard t.tokens[token] == nil else { return false }
+            Self.makeRoom(&t, now: now)
             t.tokens[token] = Entry(owner: owner, purpose: purpose, state: .running, expires: now + Self.lifetime)
             return true
         }
