@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TongCore
 import TongStore
 
@@ -25,26 +26,37 @@ public struct DeliveryService: Service {
     public func run() async throws {
         let session = URLSession(configuration: .ephemeral, delegate: RefuseRedirects(), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
+        let inFlight = InFlight()
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let seen = node.notifier.current
-                let now = TongNode.now()
-                let due = (try? node.db.dueDeliveries(now: now, limit: 200)) ?? []
-                if !due.isEmpty {
-                    await withTaskGroup(of: Void.self) { group in
-                        var running = 0
-                        for d in due {
-                            if running >= concurrency { await group.next(); running -= 1 }
-                            group.addTask { await attempt(d, session: session) }
-                            running += 1
-                        }
-                    }
-                    continue
-                }
-                let next = (try? node.db.nextDeliveryDue()) ?? nil
-                let wait = min(max((next ?? .max) - TongNode.now(), 10), 60_000)
-                await node.notifier.wait(changedFrom: seen, until: .now + .milliseconds(wait))
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<concurrency { group.addTask { await worker(session: session, inFlight: inFlight) } }
             }
+        }
+    }
+
+    /// One of `concurrency` workers. Each takes the next due delivery that no other worker holds,
+    /// attempts it and takes the next, so a slow receiver (up to the 15 s timeout) holds one
+    /// worker and delays no other enterprise's webhooks. With nothing to take, a worker sleeps
+    /// until a change (a record arrived or was written) or the next due time; while another
+    /// worker holds the delivery due first, it looks again after a second.
+    func worker(session: URLSession, inFlight: InFlight) async {
+        while !Task.isCancelled {
+            let seen = node.notifier.current
+            let due = (try? node.db.dueDeliveries(now: TongNode.now(), limit: concurrency * 4)) ?? []
+            let taken = inFlight.ids.withLock { held -> DeliveryRow? in
+                guard let d = due.first(where: { !held.contains($0.id) }) else { return nil }
+                held.insert(d.id)
+                return d
+            }
+            if let d = taken {
+                await attempt(d, session: session)
+                inFlight.ids.withLock { _ = $0.remove(d.id) }
+                continue
+            }
+            let next = (try? node.db.nextDeliveryDue()) ?? nil
+            var wait = min(max((next ?? .max) - TongNode.now(), 10), 60_000)
+            if !inFlight.ids.withLock({ $0.isEmpty }) { wait = max(wait, 1_000) }
+            await node.notifier.wait(changedFrom: seen, until: .now + .milliseconds(wait))
         }
     }
 
@@ -71,6 +83,11 @@ public struct DeliveryService: Service {
         do { try node.db.recordAttempt(d.id, outcome: outcome, now: TongNode.now()) } catch {
             node.logger.error("cannot record a webhook attempt", metadata: ["delivery.id": .stringConvertible(d.id), "error": .string("\(error)")])
         }
+    }
+
+    /// The deliveries the workers hold now (their `delivery.id`).
+    final class InFlight: Sendable {
+        let ids = Mutex<Set<Int64>>([])
     }
 
     /// Delay before attempt `attempt + 1`: base × 2^attempt, at most an hour, ±20 % jitter (ms).

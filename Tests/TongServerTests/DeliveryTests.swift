@@ -161,6 +161,40 @@ import TongCore
         }
     }
 
+    @Test func aSlowReceiverDelaysNoOtherEnterprisesWebhook() async throws {
+        let slow = try await WebhookReceiver(), fast = try await WebhookReceiver()
+        slow.delay.withLock { $0 = .seconds(10) }
+        try await withFederation { f in
+            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            func register(_ receiver: WebhookReceiver, _ body17: String) async throws -> String {
+                var body = Self.restaurant.objectValue!
+                body["uscc"] = .string(body17 + String(try #require(USCC.checkCharacter(for: body17))))
+                body["webhook"] = ["url": .string(receiver.url)]
+                let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(body))
+                #expect(r.status == 201, "\(r.text)")
+                receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+                return try #require(r.json?["id"]?.stringValue)
+            }
+            func publish(_ title: String) async throws {
+                var local = Self.rentRelief.objectValue!
+                local["department"] = "330106-commerce"
+                local["title"] = .string(title)
+                #expect(try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local)).status == 201)
+            }
+            // A restaurant whose receiver takes 10 s to answer gets a policy; its attempt is in flight.
+            _ = try await register(slow, "91330106MA27XF6D2")
+            try await publish("西湖区餐饮企业房租补贴（第一批）")
+            try await Task.sleep(for: .milliseconds(800))
+            // Another restaurant registers and a second policy comes: its webhook does not wait for the slow one.
+            let quick = try await register(fast, "91330108MA27XF6D2")
+            try await publish("西湖区餐饮企业房租补贴（第二批）")
+            try await DemoRunner.waitUntil(seconds: 5) { fast.accepted.values.reduce(0, +) == 1 }
+            #expect(slow.accepted.isEmpty)
+            #expect(try f.node("330106").db.deliveries(enterprise: quick).first?.state == "delivered")
+        }
+    }
+
     @Test func registrationIsValidatedAndWebhooksMustBePublic() async throws {
         try await withFederation { f in
             var bad = Self.restaurant.objectValue!

@@ -17,6 +17,8 @@ final class WebhookReceiver: @unchecked Sendable {
     }
     let received = Mutex<[Received]>([])
     let up = Mutex(true)
+    /// How long the receiver takes to answer (nil: at once).
+    let delay = Mutex<Duration?>(nil)
     let secrets = Mutex<[String]>([])
     private let port = Mutex<Int?>(nil)
     private var task: Task<Void, any Error>?
@@ -42,6 +44,7 @@ final class WebhookReceiver: @unchecked Sendable {
             func header(_ name: String) -> String { req.headers.first { $0.name.canonicalName == name }?.value ?? "" }
             let id = header("webhook-id"), ts = header("webhook-timestamp"), sig = header("webhook-signature")
             let ok = self.secrets.withLock { $0.contains { Self.valid(id: id, timestamp: ts, body: body, header: sig, secret: $0) } }
+            if let d = self.delay.withLock({ $0 }) { try await Task.sleep(for: d) }
             let isUp = self.up.withLock { $0 }
             self.received.withLock { $0.append(Received(id: id, body: body, signatureValid: ok, accepted: isUp && ok)) }
             return Response(status: isUp ? (ok ? .noContent : .unauthorized) : .serviceUnavailable)
