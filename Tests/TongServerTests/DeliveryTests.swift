@@ -158,6 +158,9 @@ import TongCore
             let rtoken = try #require(r.json?["token"]?.stringValue)
             let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
             #expect(feed.text.contains("该政策已废止（\(pid)）"), "\(feed.text)")
+            // Dated when it was withdrawn, so feed readers show the change.
+            let withdrawnAt = try #require(try f.node("330106").db.record(pid)).updatedAt
+            #expect(feed.text.contains("<updated>\(TongNode.iso8601(ms: withdrawnAt))</updated>"), "\(feed.text)")
         }
     }
 

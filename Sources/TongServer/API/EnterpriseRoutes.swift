@@ -37,7 +37,10 @@ enum EnterpriseRoutes {
             let row = try node.enterprise(id, token: req.uri.queryParameters.get("token") ?? token(req))
             let items = try node.db.deliveries(enterprise: id, limit: 100)
             // Whatever became of a delivery, a policy withdrawn since says so in the feed.
-            let withdrawn = Set(try items.filter { d in try node.db.record(d.record)?.state["status"]?.stringValue == "withdrawn" }.map(\.record))
+            var withdrawn: [String: Int64] = [:]  // record → when it was withdrawn here (ms)
+            for d in items {
+                if let r = try node.db.record(d.record), r.state["status"]?.stringValue == "withdrawn" { withdrawn[d.record] = r.updatedAt }
+            }
             let xml = AtomFeed.render(enterprise: row, deliveries: items, node: node.id, base: baseURL(req), withdrawn: withdrawn)
             return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: xml)))
@@ -59,13 +62,18 @@ enum EnterpriseRoutes {
 
 /// An enterprise's deliveries as an Atom feed (RFC 4287), newest first.
 enum AtomFeed {
-    /// The feed; entries whose record is in `withdrawn` (废止 since it was delivered) say so.
-    static func render(enterprise: EnterpriseRow, deliveries: [DeliveryRow], node: String, base: String, withdrawn: Set<String> = []) -> String {
+    /// The feed; entries whose record is in `withdrawn` (废止 since it was delivered, with the
+    /// time it was withdrawn here, ms) say so and carry that time as `<updated>`, so feed
+    /// readers show the change.
+    static func render(
+        enterprise: EnterpriseRow, deliveries: [DeliveryRow], node: String, base: String, withdrawn: [String: Int64] = [:]
+    ) -> String {
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        let updated = deliveries.first.map { TongNode.iso8601(ms: $0.createdAt) } ?? TongNode.iso8601(ms: enterprise.createdAt)
+        func changed(_ d: DeliveryRow) -> Int64 { max(d.createdAt, withdrawn[d.record] ?? 0) }
+        let updated = TongNode.iso8601(ms: deliveries.map(changed).max() ?? enterprise.createdAt)
         var out = """
             <?xml version="1.0" encoding="utf-8"?>
             <feed xmlns="http://www.w3.org/2005/Atom">
@@ -77,7 +85,7 @@ enum AtomFeed {
             """
         for d in deliveries {
             let path = d.kind == "policy" ? "/policies/" : "/services?q="
-            let what = withdrawn.contains(d.record)
+            let what = withdrawn[d.record] != nil
                 ? (d.kind == "policy" ? "该政策已废止" : "该办事事项已撤销")
                 : d.offer ? "免申即享：请确认享受" : (d.kind == "policy" ? "符合条件的政策" : "符合条件的办事事项")
             out += """
@@ -85,7 +93,7 @@ enum AtomFeed {
                 <id>urn:tong:\(esc(node)):delivery:\(d.id)</id>
                 <title>\(esc(d.title))</title>
                 <link href="\(esc(base + path + d.record))"/>
-                <updated>\(TongNode.iso8601(ms: d.createdAt))</updated>
+                <updated>\(TongNode.iso8601(ms: changed(d)))</updated>
                 <summary>\(esc(what))（\(esc(d.record))）</summary>
                 </entry>
 
