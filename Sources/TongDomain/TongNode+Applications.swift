@@ -108,13 +108,14 @@ extension TongNode {
         // The token first: without one that an enterprise here holds, 401 whatever the id, so the
         // answer never tells whether an application exists.
         guard let token, !token.isEmpty else { throw NodeError.unauthorized("需要企业令牌（Authorization: Bearer …）") }
-        guard try db.enterprise(tokenHash: Self.receiptHash(token)) != nil else { throw NodeError.unauthorized("企业令牌无效") }
+        guard let ent = try db.enterprise(tokenHash: Self.receiptHash(token)) else { throw NodeError.unauthorized("企业令牌无效") }
         guard let r = try db.record(applicationID), r.state.kind == .feedback, r.state.owner == id,
               r.state["form"]?.stringValue == ApplicationTimeline.form
         else { throw NodeError.notFound("本节点没有申请 \(applicationID)") }
-        let applicant = try db.applicant(of: applicationID)
-        let ent = try enterprise(body["enterprise"]?.stringValue ?? applicant ?? "", token: token)
-        guard applicant == ent.id else { throw NodeError.forbidden("这不是该企业的申请") }
+        // The token's holder must be the applicant, and `enterprise`, when given, must name it.
+        guard try db.applicant(of: applicationID) == ent.id, body["enterprise"]?.stringValue.map({ $0 == ent.id }) ?? true else {
+            throw NodeError.forbidden("这不是该企业的申请")
+        }
         let current = ApplicationTimeline.replay(r.state.values).status
         let note = body["note"]?.stringValue
         if case .failure(let refusal) = ApplicationWorkflow.move(from: current, to: to, actor: .applicant, note: note) {

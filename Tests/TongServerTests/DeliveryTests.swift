@@ -25,6 +25,34 @@ import TongCore
         "eligibility": ["regions": ["330000"], "industries": ["H"], "size_classes": ["micro", "small"]],
     ]
 
+    /// A restaurant at 330106 (the USCC's first 17 characters given; its check character is
+    /// computed) whose webhook goes to `receiver`; the receiver learns its secret.
+    /// - Returns: its id and token.
+    static func restaurant(_ f: TestFederation, webhook receiver: WebhookReceiver, uscc17: String = "91330106MA27XF6D2") async throws
+        -> (id: String, token: String)
+    {
+        var body = restaurant.objectValue!
+        body["uscc"] = .string(uscc17 + String(try #require(USCC.checkCharacter(for: uscc17))))
+        body["webhook"] = ["url": .string(receiver.url)]
+        let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(body))
+        #expect(r.status == 201, "\(r.text)")
+        receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+        return (try #require(r.json?["id"]?.stringValue), try #require(r.json?["token"]?.stringValue))
+    }
+
+    /// Publishes the rent relief as 330106's own policy, titled `title`, with its admin token.
+    /// - Returns: the policy's id.
+    static func publishLocal(_ f: TestFederation, _ title: String) async throws -> String {
+        let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        var local = rentRelief.objectValue!
+        local["department"] = "330106-commerce"
+        local["title"] = .string(title)
+        let p = try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local))
+        #expect(p.status == 201, "\(p.text)")
+        return try #require(p.json?["id"]?.stringValue)
+    }
+
     @Test func aNationalPolicyReachesTheRestaurantItFitsAndNotTheFactory() async throws {
         let receiver = try await WebhookReceiver()
         try await withFederation { f in
@@ -98,17 +126,8 @@ import TongCore
         let receiver = try await WebhookReceiver()
         receiver.up.withLock { $0 = false }
         try await withFederation { f in
-            var restaurant = Self.restaurant.objectValue!
-            restaurant["webhook"] = ["url": .string(receiver.url)]
-            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
-            let rid = try #require(r.json?["id"]?.stringValue)
-            receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
-            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            var local = Self.rentRelief.objectValue!
-            local["department"] = "330106-commerce"
-            local["title"] = "西湖区餐饮企业房租减免办法"
-            #expect(try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local)).status == 201)
+            let rid = try await Self.restaurant(f, webhook: receiver).id
+            _ = try await Self.publishLocal(f, "西湖区餐饮企业房租减免办法")
             // Refused while down: attempts pile up, the delivery stays pending with its error.
             try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 3 }
             let pending = try #require(try f.node("330106").db.deliveries(enterprise: rid).first)
@@ -127,18 +146,10 @@ import TongCore
         let receiver = try await WebhookReceiver()
         receiver.up.withLock { $0 = false }
         try await withFederation { f in
-            var restaurant = Self.restaurant.objectValue!
-            restaurant["webhook"] = ["url": .string(receiver.url)]
-            let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(restaurant))
-            let rid = try #require(r.json?["id"]?.stringValue)
-            receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
+            let (rid, rtoken) = try await Self.restaurant(f, webhook: receiver)
             let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
                 in: .whitespacesAndNewlines)
-            var local = Self.rentRelief.objectValue!
-            local["department"] = "330106-commerce"
-            local["title"] = "西湖区餐饮企业房租减免办法（已废止）"
-            let p = try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local))
-            let pid = try #require(p.json?["id"]?.stringValue)
+            let pid = try await Self.publishLocal(f, "西湖区餐饮企业房租减免办法（已废止）")
             try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 2 }
             #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "pending")
             // Withdrawn while the receiver is down: the delivery is withdrawn, not sent when it is back.
@@ -152,10 +163,9 @@ import TongCore
             #expect(receiver.received.withLock { $0.count } <= tried + 1)  // at most the attempt already in flight
             #expect(receiver.accepted.values.reduce(0, +) == 0)
             #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "withdrawn")
-            let listed = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/deliveries", token: r.json?["token"]?.stringValue)
+            let listed = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/deliveries", token: rtoken)
             #expect(listed.text.contains("withdrawn"), "\(listed.text)")
             // The feed says the policy was withdrawn.
-            let rtoken = try #require(r.json?["token"]?.stringValue)
             let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
             #expect(feed.text.contains("该政策已废止（\(pid)）"), "\(feed.text)")
             // Dated when it was withdrawn, so feed readers show the change.
@@ -168,30 +178,13 @@ import TongCore
         let slow = try await WebhookReceiver(), fast = try await WebhookReceiver()
         slow.delay.withLock { $0 = .seconds(10) }
         try await withFederation { f in
-            let admin = try String(contentsOfFile: f.fed.root + "/330106/admin.token", encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            func register(_ receiver: WebhookReceiver, _ body17: String) async throws -> String {
-                var body = Self.restaurant.objectValue!
-                body["uscc"] = .string(body17 + String(try #require(USCC.checkCharacter(for: body17))))
-                body["webhook"] = ["url": .string(receiver.url)]
-                let r = try await f.request("POST", "330106", "/api/v1/enterprises", body: .object(body))
-                #expect(r.status == 201, "\(r.text)")
-                receiver.secrets.withLock { $0.append(r.json!["webhook_secret"]!.stringValue!) }
-                return try #require(r.json?["id"]?.stringValue)
-            }
-            func publish(_ title: String) async throws {
-                var local = Self.rentRelief.objectValue!
-                local["department"] = "330106-commerce"
-                local["title"] = .string(title)
-                #expect(try await f.request("POST", "330106", "/api/v1/policies", token: admin, body: .object(local)).status == 201)
-            }
             // A restaurant whose receiver takes 10 s to answer gets a policy; its attempt is in flight.
-            _ = try await register(slow, "91330106MA27XF6D2")
-            try await publish("西湖区餐饮企业房租补贴（第一批）")
+            _ = try await Self.restaurant(f, webhook: slow)
+            _ = try await Self.publishLocal(f, "西湖区餐饮企业房租补贴（第一批）")
             try await Task.sleep(for: .milliseconds(800))
             // Another restaurant registers and a second policy comes: its webhook does not wait for the slow one.
-            let quick = try await register(fast, "91330108MA27XF6D2")
-            try await publish("西湖区餐饮企业房租补贴（第二批）")
+            let quick = try await Self.restaurant(f, webhook: fast, uscc17: "91330108MA27XF6D2").id
+            _ = try await Self.publishLocal(f, "西湖区餐饮企业房租补贴（第二批）")
             try await DemoRunner.waitUntil(seconds: 5) { fast.accepted.values.reduce(0, +) == 1 }
             #expect(slow.accepted.isEmpty)
             #expect(try f.node("330106").db.deliveries(enterprise: quick).first?.state == "delivered")
