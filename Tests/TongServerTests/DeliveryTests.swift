@@ -165,6 +165,9 @@ import TongCore
             #expect(try f.node("330106").db.deliveries(enterprise: rid).first?.state == "withdrawn")
             let listed = try await f.request("GET", "330106", "/api/v1/enterprises/\(rid)/deliveries", token: rtoken)
             #expect(listed.text.contains("withdrawn"), "\(listed.text)")
+            // Times in UTC ISO 8601, as everywhere in the API.
+            let created = try #require(listed.json?["items"]?.arrayValue?.first?["created_at"]?.stringValue)
+            #expect(created.firstMatch(of: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) != nil, "\(created)")
             // The feed says the policy was withdrawn.
             let feed = try await f.request("GET", "330106", "/feeds/enterprises/\(rid).atom?token=\(rtoken)")
             #expect(feed.text.contains("该政策已废止（\(pid)）"), "\(feed.text)")

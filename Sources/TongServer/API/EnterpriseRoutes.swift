@@ -25,7 +25,7 @@ enum EnterpriseRoutes {
         }
         enterprises.get(":id/deliveries") { req, ctx in
             let items = try node.deliveries(of: ctx.parameters.get("id") ?? "", token: token(req))
-            return HTTP.json(["items": .array(items.map(\.json))])
+            return HTTP.json(["items": .array(items.map(deliveryJSON))])
         }
         router.post("/api/v1/match") { req, _ in
             HTTP.json(try node.calculate(try await HTTP.body(req)))
@@ -45,6 +45,16 @@ enum EnterpriseRoutes {
             return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: xml)))
         }
+    }
+
+    /// A delivery as the API shows it: `DeliveryRow.json` with its times (`created_at`,
+    /// `next_attempt_at`, `delivered_at`) in UTC ISO 8601, as every time in the API is.
+    static func deliveryJSON(_ d: DeliveryRow) -> JSONValue {
+        guard case .object(var o) = d.json else { return d.json }
+        for key in ["created_at", "next_attempt_at", "delivered_at"] {
+            if let ms = o[key]?.intValue { o[key] = .string(TongNode.iso8601(ms: ms)) }
+        }
+        return .object(o)
     }
 
     /// The bearer token of the request, if any (scheme case-insensitive).
