@@ -51,13 +51,7 @@ extension TongNode {
         if !problems.isEmpty {
             throw NodeError.invalid(problems.keys.sorted().map { "\($0)：\(problems[$0]!)" }.joined(separator: "；"), fields: problems)
         }
-        var amount: Int64?
-        if let a = o["amount_wan"], a != .null {
-            guard let i = a.intValue, i > 0, i <= ApplicationWorkflow.maxAmountWan else {
-                throw NodeError.invalid("amount_wan 须为正整数（万元）", fields: ["amount_wan": "须为正整数（万元）"])
-            }
-            amount = i
-        }
+        let amount = try Self.amountWan(o["amount_wan"])
         for existing in try db.applications(enterprise: ent.id, policy: policyID)
         where ApplicationTimeline.replay(existing.state.values).status.isOpen {
             throw NodeError.conflict("该企业已有一件未办结的申请（\(existing.state.id)）")
@@ -170,17 +164,21 @@ extension TongNode {
         guard let to = body["status"]?.stringValue.flatMap(ApplicationStatus.init(rawValue:)) else {
             throw NodeError.invalid("status 须为 accepted、returned、approved、rejected 或 paid", fields: ["status": "无效"])
         }
-        var amount: Int64?
-        if let a = body["amount_wan"], a != .null {
-            let rule = "须为 1 至 \(ApplicationWorkflow.maxAmountWan) 之间的整数（万元）"
-            guard let i = a.intValue, i > 0, i <= ApplicationWorkflow.maxAmountWan else {
-                throw NodeError.invalid("amount_wan " + rule, fields: ["amount_wan": rule])
-            }
-            amount = i
-        }
-        let moves = try departmentMoves(r, to: [to], note: body["note"]?.stringValue, amount: amount)
+        let moves = try departmentMoves(r, to: [to], note: body["note"]?.stringValue, amount: try Self.amountWan(body["amount_wan"]))
         try write([LocalWrite(id: applicationID, kind: .feedback, owner: r.state.owner, scope: r.routeScope, fields: moves)])
         return ["id": .string(applicationID), "status": .string(to.rawValue)]
+    }
+
+    /// An `amount_wan` field, asked for (申请) or paid (兑付): absent or null is nil; otherwise an
+    /// integer number of 万元 from 1 to `ApplicationWorkflow.maxAmountWan`.
+    /// - Throws: `.invalid` (422) naming the rule, for anything else.
+    static func amountWan(_ v: JSONValue?) throws -> Int64? {
+        guard let v, v != .null else { return nil }
+        guard let i = v.intValue, i > 0, i <= ApplicationWorkflow.maxAmountWan else {
+            let rule = "须为 1 至 \(ApplicationWorkflow.maxAmountWan) 之间的整数（万元）"
+            throw NodeError.invalid("amount_wan " + rule, fields: ["amount_wan": rule])
+        }
+        return i
     }
 
     /// Decisions on applications (受理, 补正, 审批, 兑付) are the receiving department's alone: its

@@ -63,6 +63,19 @@ extension TongDatabase {
                 """
         ).execute(arguments: [record])
     }
+
+    /// Of `records`, those withdrawn now, with when their withdrawn version was stored here
+    /// (`record.updated_at`, ms): one query for a page of deliveries (the Atom feed).
+    public func withdrawnAt(_ records: [String]) throws -> [String: Int64] {
+        guard !records.isEmpty else { return [:] }
+        return try pool.read { db in
+            let marks = Array(repeating: "?", count: records.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, updated_at FROM record WHERE id IN (\(marks)) AND json_extract(doc, '$.status') = 'withdrawn'",
+                arguments: StatementArguments(records))
+            return Dictionary(rows.map { ($0[0], $0[1]) }) { a, _ in a }
+        }
+    }
 }
 
 /// What matching reads of a record, parsed once per record version.

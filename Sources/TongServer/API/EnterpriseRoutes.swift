@@ -37,10 +37,7 @@ enum EnterpriseRoutes {
             let row = try node.enterprise(id, token: req.uri.queryParameters.get("token") ?? token(req))
             let items = try node.db.deliveries(enterprise: id, limit: 100)
             // Whatever became of a delivery, a policy withdrawn since says so in the feed.
-            var withdrawn: [String: Int64] = [:]  // record → when it was withdrawn here (ms)
-            for d in items {
-                if let r = try node.db.record(d.record), r.state["status"]?.stringValue == "withdrawn" { withdrawn[d.record] = r.updatedAt }
-            }
+            let withdrawn = try node.db.withdrawnAt(Array(Set(items.map(\.record))))
             let xml = AtomFeed.render(enterprise: row, deliveries: items, node: node.id, base: baseURL(req), withdrawn: withdrawn)
             return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: xml)))

@@ -3,8 +3,8 @@ import Synchronization
 
 /// One-time submission tokens for the apply and resubmit forms, and for the staff's reply form
 /// (owner `department:<id>` or `admin`, purpose `reply:<feedback id>`). Each form page carries a
-/// fresh token bound to the signed-in enterprise (or staff) and the policy (or feedback); the first POST with it claims it, and
-/// any later POST with the same token (a double click, a browser resending the form) is answered
+/// fresh token bound to the signed-in enterprise (or staff) and the policy (or feedback); the
+/// first POST with it claims it, and any later POST with the same token (a double click, a browser resending the form) is answered
 /// with what the first one produced instead of filing again. The receipts handed out are kept
 /// too, so a refused duplicate can point at the open application's receipt. In memory only:
 /// a restart forgets them, and the node's own duplicate check (409) still holds.
