@@ -38,10 +38,12 @@ let package = Package(
         // OpenCC's C library (Debian: libopencc-dev, which pulls libopencc-data): the source of
         // the Traditional → Simplified fold of search text (Sources/TongStore/TextFold.swift).
         .systemLibrary(name: "COpenCC", pkgConfig: "opencc", providers: [.apt(["libopencc-dev"])]),
+        // One call SQLite's C API has and Swift cannot make (variadic): see its shim.h.
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "TongStore",
             dependencies: [
-                "TongCore", "COpenCC",
+                "TongCore", "COpenCC", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

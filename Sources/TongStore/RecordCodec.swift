@@ -5,7 +5,7 @@ import TongCore
 /// and never touched since; they share one "base" dot and cost nothing in `meta`.
 enum RecordCodec {
     /// The three stored columns of a record.
-    struct Columns {
+    struct Columns: Sendable {
         var doc: String
         var meta: String
         var version: String

@@ -18,13 +18,13 @@ import TongCore
 /// the write returns) and dropped if it rolls back. Searches work on an immutable snapshot.
 final class SearchCatalog: Sendable {
     /// One row's attributes. Region and department are indexes into the snapshot's string tables.
+    /// Laid out in 32 bytes (`MemoryLayout.stride`, tested), so that no entry straddles two
+    /// cache lines: a search reads one entry per match, at random, from a million.
     struct Entry: Sendable {
         static let present: UInt8 = 1, policy: UInt8 = 2, withdrawn: UInt8 = 4
-        var flags: UInt8 = 0
         var region: UInt32 = 0
         var department: UInt32 = 0
         var themes: UInt32 = 0
-        var audiences: UInt32 = 0
         /// `issued_on` as yyyymmdd (0 when there is none).
         var issued: Int32 = 0
         /// `effective_from` as yyyymmdd (0: none, in force from the start).
@@ -33,6 +33,9 @@ final class SearchCatalog: Sendable {
         var to: Int32 = 0
         /// Tokens in all full-text columns (what FTS5's bm25 calls the document length).
         var length: UInt32 = 0
+        /// Audience bits (`Audience.bit`: four audiences, room for sixteen).
+        var audiences: UInt16 = 0
+        var flags: UInt8 = 0
 
         var isPresent: Bool { flags & Self.present != 0 }
         var kind: RecordKind { flags & Self.policy != 0 ? .policy : .serviceItem }
@@ -87,7 +90,7 @@ final class SearchCatalog: Sendable {
                 themeCounts[bits.trailingZeroBitCount] += sign
                 bits &= bits - 1
             }
-            bits = e.audiences
+            bits = UInt32(e.audiences)
             while bits != 0 {
                 audienceCounts[bits.trailingZeroBitCount] += sign
                 bits &= bits - 1
@@ -215,7 +218,7 @@ final class SearchCatalog: Sendable {
         e.region = s.intern(region: region)
         e.department = s.intern(department: department)
         e.themes = UInt32(truncatingIfNeeded: themes)
-        e.audiences = UInt32(truncatingIfNeeded: audiences)
+        e.audiences = UInt16(truncatingIfNeeded: audiences)
         e.issued = Self.day(issuedOn)
         e.from = Self.day(validity.from)
         e.to = Self.day(validity.to)

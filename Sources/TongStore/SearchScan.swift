@@ -6,39 +6,69 @@ import TongCore
 /// Which catalog entries a search keeps, precomputed from a `SearchRequest` so that the per-row
 /// test is a few integer comparisons.
 struct SearchFilter {
-    var kindFlag: UInt8
-    var themes: UInt32?
-    var audiences: UInt32?
-    var department: UInt32?
-    var withdrawn: Bool?
-    /// Validity on `today` (yyyymmdd): the state a row must be in, nil for any.
-    var validity: PolicyValidity.State?
-    var today: Int32 = 0
+    /// Every test but the region's: plain values with no references, so the full-text scan's
+    /// per-row callback keeps a copy at a fixed address and tests rows without reference counting.
+    struct Attributes {
+        var kindFlag: UInt8 = 0
+        var themes: UInt32?
+        var audiences: UInt32?
+        var department: UInt32?
+        var withdrawn: Bool?
+        /// Validity on `today` (yyyymmdd): the state a row must be in, nil for any.
+        var validity: PolicyValidity.State?
+        var today: Int32 = 0
+
+        @inline(__always)
+        func accepts(_ e: SearchCatalog.Entry) -> Bool {
+            if e.flags & SearchCatalog.Entry.policy != kindFlag { return false }
+            if let t = themes, e.themes & t == 0 { return false }
+            if let a = audiences, UInt32(e.audiences) & a == 0 { return false }
+            if let d = department, e.department != d { return false }
+            if let w = withdrawn, e.isWithdrawn != w { return false }
+            if let v = validity {
+                let state: PolicyValidity.State =
+                    e.from != 0 && today < e.from ? .notYet : e.to != 0 && today > e.to ? .expired : .inForce
+                if state != v { return false }
+            }
+            return true
+        }
+    }
+
+    var attributes = Attributes()
     /// Accepted region ids (nil: any region).
     var regions: [Bool]?
     /// A filter value nothing can match (an unknown department, theme or status).
     var impossible = false
-
     /// `req.today` as yyyymmdd (0 without it): the day validity is counted for.
     var countDay: Int32 = 0
 
+    var themes: UInt32? { attributes.themes }
+    var audiences: UInt32? { attributes.audiences }
+    var department: UInt32? { attributes.department }
+
     init(_ req: SearchRequest, kind: RecordKind, snapshot: SearchCatalog.Snapshot) {
-        kindFlag = kind == .policy ? SearchCatalog.Entry.policy : 0
+        attributes.kindFlag = kind == .policy ? SearchCatalog.Entry.policy : 0
         countDay = req.today.map(SearchCatalog.day) ?? 0
-        if let t = req.theme { themes = UInt32(Theme(rawValue: t)?.bit ?? 0); impossible = impossible || themes == 0 }
-        if let a = req.audience { audiences = UInt32(Audience(rawValue: a)?.bit ?? 0); impossible = impossible || audiences == 0 }
+        if let t = req.theme {
+            attributes.themes = UInt32(Theme(rawValue: t)?.bit ?? 0)
+            impossible = impossible || attributes.themes == 0
+        }
+        if let a = req.audience {
+            attributes.audiences = UInt32(Audience(rawValue: a)?.bit ?? 0)
+            impossible = impossible || attributes.audiences == 0
+        }
         if let d = req.department {
-            if let id = snapshot.departments.firstIndex(of: d) { department = UInt32(id) } else { impossible = true }
+            if let id = snapshot.departments.firstIndex(of: d) { attributes.department = UInt32(id) } else { impossible = true }
         }
         switch req.status {
         case nil: break
-        case "active": withdrawn = false
-        case "withdrawn": withdrawn = true
+        case "active": attributes.withdrawn = false
+        case "withdrawn": attributes.withdrawn = true
         case let v?:
             if let state = PolicyValidity.State(rawValue: v), let t = req.today, SearchCatalog.day(t) != 0 {
-                withdrawn = false
-                validity = state
-                today = SearchCatalog.day(t)
+                attributes.withdrawn = false
+                attributes.validity = state
+                attributes.today = SearchCatalog.day(t)
             } else {
                 impossible = true
             }
@@ -52,16 +82,7 @@ struct SearchFilter {
 
     @inline(__always)
     func accepts(_ e: SearchCatalog.Entry) -> Bool {
-        if e.flags & SearchCatalog.Entry.policy != kindFlag { return false }
-        if let t = themes, e.themes & t == 0 { return false }
-        if let a = audiences, e.audiences & a == 0 { return false }
-        if let d = department, e.department != d { return false }
-        if let w = withdrawn, e.isWithdrawn != w { return false }
-        if let v = validity {
-            let state: PolicyValidity.State =
-                e.from != 0 && today < e.from ? .notYet : e.to != 0 && today > e.to ? .expired : .inForce
-            if state != v { return false }
-        }
+        guard attributes.accepts(e) else { return false }
         if let r = regions, !r[Int(e.region)] { return false }
         return true
     }
@@ -143,7 +164,29 @@ final class SearchScan {
         /// Most rows kept; one more accepted row sets `overflow` and ends the pass.
         var cap = Int.max
         var overflow = false
+        /// The pass stopped before the cap or the end: the first pass at its split's boundary,
+        /// or a cancelled second pass (`SearchScanSplit`).
+        var stopped = false
+        /// The first pass's split boundary once launched (rows below it are the second pass's).
+        var boundary: Int64 = .min
+        /// Row id of the first row the pass met, and when it began (`DispatchTime` nanoseconds).
+        var firstRowid: Int64 = 0
+        var startNanos: UInt64 = 0
         var facets: FacetCounts
+        // What each row is tested and weighed with, copied here so that the callback touches
+        // no reference-counted value (a retain and release per row cost 8 % of a pass).
+        var attributes: SearchFilter.Attributes
+        /// Accepted region ids, `regionCount` of them (nil: any region).
+        var regions: UnsafeMutablePointer<Bool>?
+        var regionCount = 0
+        /// Column weights of title, doc_number, body, tags (`SearchRanking.weights`).
+        var weights: (Double, Double, Double, Double) = (0, 0, 0, 0)
+        var rankTiers = false
+        var pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
+        var pageCount: Int
+        /// The split this pass takes part in (owned by the scan's `split`), and its probe size.
+        var split: Unmanaged<SearchScanSplit>?
+        var probeRows = Int.max
     }
 
     /// Tier bits: the document number is exactly the query; the title holds every term.
@@ -161,21 +204,46 @@ final class SearchScan {
     /// Rows in the table containing each phrase (queries of several phrases).
     private(set) var phraseHits: [Int] = []
 
+    /// The split this pass takes part in, if any, and whether it is the older (second) half:
+    /// a second pass counts no phrases and no facets (the first pass does, for the rows it
+    /// takes from it) and stops when both passes together passed the cap.
+    let split: SearchScanSplit?
+    let isSecond: Bool
+
     /// Phrase document counts (for IDF in queries of several phrases) stop at this many: past it
     /// a phrase is common and its exact count would cost a walk of its whole doclist.
     static let phraseCountCap = 20_000
 
-    init(snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong, cap: Int = .max, facetPhrases: Int = 0) {
+    init(
+        snapshot: SearchCatalog.Snapshot, filter: SearchFilter, ranking: SearchRanking = .tong, cap: Int = .max, facetPhrases: Int = 0,
+        split: SearchScanSplit? = nil, second: Bool = false
+    ) {
         self.facetPhrases = facetPhrases
+        self.split = split
+        self.isSecond = second
         self.snapshot = snapshot
         self.filter = filter
         self.ranking = ranking
-        acc = .allocate(capacity: 1)
-        acc.initialize(to: Accumulator(facets: FacetCounts(snapshot, day: filter.countDay)))
-        acc.pointee.cap = cap
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))
         for (i, page) in snapshot.pages.enumerated() { (pageBases + i).initialize(to: page?.entries) }
+        acc = .allocate(capacity: 1)
+        acc.initialize(
+            to: Accumulator(
+                facets: FacetCounts(snapshot, day: filter.countDay), attributes: filter.attributes, pageBases: pageBases,
+                pageCount: pageCount))
+        acc.pointee.cap = cap
+        if let regions = filter.regions {
+            let mask = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, regions.count))
+            mask.initialize(from: regions, count: regions.count)
+            acc.pointee.regions = mask
+            acc.pointee.regionCount = regions.count
+        }
+        let w = ranking.weights
+        acc.pointee.weights = (w[0], w[1], w[2], w[3])
+        acc.pointee.rankTiers = ranking.tiers
+        acc.pointee.split = split.map { Unmanaged.passUnretained($0) }
+        acc.pointee.probeRows = split?.probeRows ?? .max
     }
 
     deinit {
@@ -183,6 +251,7 @@ final class SearchScan {
         acc.pointee.lengths?.deallocate()
         acc.pointee.frequencies?.deallocate()
         acc.pointee.tiers?.deallocate()
+        acc.pointee.regions?.deallocate()
         acc.deinitialize(count: 1)
         acc.deallocate()
         pageBases.deallocate()
@@ -215,7 +284,7 @@ final class SearchScan {
         a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
         // One phrase: its IDF is the same for every row and does not change the order, so the
         // count of matches stands in (with filter phrases it is not the word's own count).
-        if phrases > 1 {
+        if phrases > 1, !isSecond {
             phraseHits = (0..<phrases).map { i in
                 // [count, cap]: the callback stops the walk (SQLITE_DONE) at the cap.
                 var counter = [0, Self.phraseCountCap]
@@ -251,18 +320,36 @@ final class SearchScan {
         a.pointee.capacity = new
     }
 
-    /// Called once per matching row.
+    /// Called once per matching row. Reads only `acc` (a plain pointer) and its plain values:
+    /// the slow paths (the first row, growing the buffers, the probe) call back into the scan.
     @inline(__always)
-    func visit(_ api: Fts5ExtensionApi, _ fts: OpaquePointer) {
+    func visit(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer) {
         let a = acc
-        if !a.pointee.started { start(api, fts) }
+        if !a.pointee.started { start(api.pointee, fts) }
+        let rowid = api.pointee.xRowid(fts)
+        if let split = a.pointee.split {
+            if rowid < a.pointee.boundary {
+                // The first pass met the second pass's rows: it stops unless the second never began.
+                if split._withUnsafeGuaranteedRef({ $0.firstReachedBoundary() }) {
+                    a.pointee.stopped = true
+                    return
+                }
+                a.pointee.boundary = .min
+            } else if isSecond, split._withUnsafeGuaranteedRef({ $0.cancelled.load(ordering: .relaxed) }) {
+                a.pointee.stopped = true
+                return
+            }
+            if a.pointee.matched == 0 { a.pointee.firstRowid = rowid }
+        }
         a.pointee.matched += 1
-        let rowid = api.xRowid(fts)
         let p = Int(rowid >> SearchCatalog.Page.shift)
-        guard rowid >= 0, p < pageCount, let base = pageBases[p] else { return }
+        guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return }
         let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
-        guard e.isPresent, filter.accepts(e) else { return }
-        if a.pointee.kept >= a.pointee.cap {
+        guard e.isPresent, a.pointee.attributes.accepts(e) else { return }
+        if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return }
+        // The second pass's share of the cap is what the first has not kept yet.
+        let others = isSecond ? a.pointee.split!._withUnsafeGuaranteedRef { $0.firstKept.load(ordering: .relaxed) } : 0
+        if a.pointee.kept + others >= a.pointee.cap {
             a.pointee.overflow = true
             return
         }
@@ -271,32 +358,79 @@ final class SearchScan {
         a.pointee.kept = k + 1
         a.pointee.rowids![k] = rowid
         a.pointee.lengths![k] = e.length
-        a.pointee.facets.add(e)
+        if !isSecond { a.pointee.facets.add(e) }
         let phrases = a.pointee.phrases
         let f = a.pointee.frequencies! + k * phrases
         f.initialize(repeating: 0, count: phrases)
-        var instances: Int32 = 0
-        _ = api.xInstCount(fts, &instances)
-        var phrase: Int32 = 0, column: Int32 = 0, offset: Int32 = 0
         // Which phrases occur in the title, and in the document number (bit per phrase; at most
         // `SearchQuery.maxTerms` phrases).
         var inTitle: UInt64 = 0, inNumber: UInt64 = 0
-        let weights = ranking.weights
-        for i in 0..<instances where api.xInst(fts, i, &phrase, &column, &offset) == SQLITE_OK && Int(phrase) < phrases {
-            f[Int(phrase)] += column >= 0 && column < 4 ? weights[Int(column)] : 0
-            if column == 0 { inTitle |= 1 << UInt64(phrase & 63) } else if column == 1 { inNumber |= 1 << UInt64(phrase & 63) }
+        let w = a.pointee.weights
+        // Each word phrase's own positions (xPhraseFirst/Next): xInst would first merge every
+        // phrase's positions, the filter phrases' too, into one sorted array per row.
+        var iterator = Fts5PhraseIter()
+        var column: Int32 = 0, offset: Int32 = 0
+        for phrase in 0..<phrases {
+            _ = api.pointee.xPhraseFirst(fts, Int32(phrase), &iterator, &column, &offset)
+            while column >= 0 {
+                f[phrase] += column == 0 ? w.0 : column == 1 ? w.1 : column == 2 ? w.2 : column == 3 ? w.3 : 0
+                if column == 0 { inTitle |= 1 << UInt64(phrase & 63) } else if column == 1 { inNumber |= 1 << UInt64(phrase & 63) }
+                api.pointee.xPhraseNext(fts, &iterator, &column, &offset)
+            }
         }
         var tier: UInt8 = 0
-        if ranking.tiers {
+        if a.pointee.rankTiers {
             let all: UInt64 = phrases >= 64 ? ~0 : (1 << UInt64(phrases)) - 1
             if inTitle == all { tier |= Self.tierTitle }
             if inNumber == all {
                 // Reads this row's docsize: only rows whose number holds every phrase get here.
                 var size: Int32 = 0
-                if api.xColumnSize(fts, 1, &size) == SQLITE_OK, size == a.pointee.phraseTokens { tier |= Self.tierExactNumber }
+                if api.pointee.xColumnSize(fts, 1, &size) == SQLITE_OK, size == a.pointee.phraseTokens { tier |= Self.tierExactNumber }
             }
         }
         a.pointee.tiers![k] = tier
+        if let split = a.pointee.split, !isSecond {
+            split._withUnsafeGuaranteedRef { $0.firstKept.store(k + 1, ordering: .relaxed) }
+            if k + 1 == a.pointee.probeRows { probe(rowid, split.takeUnretainedValue()) }
+        }
+    }
+
+    /// After the split's `probeRows` kept rows: estimates from the row ids crossed so far
+    /// how many more the pass must cross to pass the cap (or to reach the first row), and how
+    /// long that takes; when worth it, launches the second pass below the middle of the rest.
+    private func probe(_ rowid: Int64, _ split: SearchScanSplit) {
+        let a = acc
+        let crossed = Double(max(1, a.pointee.firstRowid - rowid + 1))
+        let needed = Double(a.pointee.cap) - Double(a.pointee.kept) + 1
+        let rest = min(needed * crossed / Double(a.pointee.kept), Double(rowid))
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - a.pointee.startNanos) / 1e6
+        guard rest >= 2, elapsed * rest / crossed >= split.minimumMilliseconds else { return }
+        let boundary = rowid - Int64(rest / 2)
+        a.pointee.boundary = boundary
+        split.launch(below: boundary)
+    }
+
+    /// Takes the second pass's rows after this pass's own, up to the cap, and counts their
+    /// facets (the second pass counts none: it cannot know how many of its rows will be taken).
+    private func absorb(_ other: SearchScan) {
+        let a = acc, b = other.acc
+        a.pointee.matched += b.pointee.matched
+        let take = min(max(0, a.pointee.cap - a.pointee.kept), b.pointee.kept)
+        if b.pointee.overflow || b.pointee.kept > take { a.pointee.overflow = true }
+        guard take > 0 else { return }
+        let phrases = a.pointee.phrases
+        precondition(b.pointee.phrases == phrases, "the two halves of a pass ran different queries")
+        for i in 0..<take {
+            if a.pointee.kept == a.pointee.capacity { grow() }
+            let k = a.pointee.kept
+            let rowid = b.pointee.rowids![i]
+            a.pointee.rowids![k] = rowid
+            a.pointee.lengths![k] = b.pointee.lengths![i]
+            a.pointee.tiers![k] = b.pointee.tiers![i]
+            (a.pointee.frequencies! + k * phrases).initialize(from: b.pointee.frequencies! + i * phrases, count: phrases)
+            a.pointee.facets.add(pageBases[Int(rowid >> SearchCatalog.Page.shift)]![Int(rowid) & (SearchCatalog.Page.size - 1)])
+            a.pointee.kept = k + 1
+        }
     }
 
     /// bm25 of every kept row (higher is better; FTS5's bm25() returns the negation), with the
@@ -331,24 +465,40 @@ final class SearchScan {
         let rc = api.pointee.xCreateFunction(
             UnsafeMutablePointer(mutating: api), functionName, nil,
             { pApi, pFts, ctx, nVal, apVal in
-                guard let api = pApi?.pointee, let fts = pFts, nVal == 1, let arg = apVal?[0],
+                guard let api = pApi, let fts = pFts, nVal == 1, let arg = apVal?[0],
                     let raw = sqlite3_value_pointer(arg, SearchScan.pointerType.utf8Start)
                 else {
                     sqlite3_result_error(ctx, "tong_scan: no scan context", -1)
                     return
                 }
-                let scan = Unmanaged<SearchScan>.fromOpaque(raw).takeUnretainedValue()
-                scan.visit(api, fts)
-                if scan.acc.pointee.failure != SQLITE_OK { sqlite3_result_error_code(ctx, scan.acc.pointee.failure) }
+                // The statement's binding holds the scan alive for the call: no retain per row.
+                let failure = Unmanaged<SearchScan>.fromOpaque(raw)._withUnsafeGuaranteedRef { scan in
+                    scan.visit(api, fts)
+                    return scan.acc.pointee.failure
+                }
+                if failure != SQLITE_OK { sqlite3_result_error_code(ctx, failure) }
             }, nil)
         guard rc == SQLITE_OK else { throw StoreError(.unusable, "cannot register the \(functionName) function (\(rc))") }
     }
 
-    /// Runs the pass for `match` on `db`.
-    func run(_ db: Database, match: String) throws {
+    /// Runs the pass for `match` on `db`, over the rows below `below` when given (a split's
+    /// second pass). A first pass with a split waits for the second and takes its rows.
+    /// - Throws: `DatabaseError` from SQLite, from either pass.
+    func run(_ db: Database, match: String, below: Int64? = nil) throws {
+        do {
+            try walk(db, match: match, below: below)
+        } catch {
+            if let split, !isSecond { _ = try? split.join(firstOverflowed: true) }
+            throw error
+        }
+        if let split, !isSecond, let other = try split.join(firstOverflowed: acc.pointee.overflow) { absorb(other) }
+    }
+
+    private func walk(_ db: Database, match: String, below: Int64?) throws {
         // Newest first, so that a capped pass keeps the newest matches.
+        let range = below == nil ? "" : " AND rowid < ?"
         let statement = try db.makeStatement(
-            sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ? ORDER BY rowid DESC")
+            sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ?\(range) ORDER BY rowid DESC")
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle); sqlite3_clear_bindings(handle) }
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -356,11 +506,16 @@ final class SearchScan {
         guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the scan context") }
         rc = match.withCString { sqlite3_bind_text(handle, 2, $0, -1, SQLITE_TRANSIENT) }
         guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the query") }
+        if let below {
+            rc = sqlite3_bind_int64(handle, 3, below)
+            guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the range") }
+        }
+        acc.pointee.startNanos = DispatchTime.now().uptimeNanoseconds
         try withExtendedLifetime(self) {
             while true {
                 rc = sqlite3_step(handle)
                 if rc == SQLITE_ROW {
-                    if acc.pointee.overflow { return }
+                    if acc.pointee.overflow || acc.pointee.stopped { return }
                     continue
                 }
                 if rc == SQLITE_DONE { return }

@@ -16,11 +16,33 @@ extension TongDatabase {
     static let recordColumns = "rowid, id, kind, owner, version, meta, doc, updated_at"
 
     /// A record from a row of `recordColumns`.
-    static func decode(_ row: Row) throws -> StoredRecord {
-        let id: String = row[1]
-        guard let kind = RecordKind(rawValue: row[2]) else { throw StoreError(.unusable, "record \(id) has an unknown kind") }
-        let state = try RecordCodec.decode(id: id, kind: kind, owner: row[3], columns: .init(doc: row[6], meta: row[5], version: row[4]))
-        return StoredRecord(rowid: row[0], state: state, updatedAt: row[7])
+    static func decode(_ row: Row) throws -> StoredRecord { try RawRecord(row).decode() }
+
+    /// A row of `recordColumns` as plain values, to decode on another thread (GRDB's `Row` is
+    /// not `Sendable`).
+    struct RawRecord: Sendable {
+        var rowid: Int64
+        var id: String
+        var kind: String
+        var owner: String
+        var columns: RecordCodec.Columns
+        var updatedAt: Int64
+
+        init(_ row: Row) {
+            rowid = row[0]
+            id = row[1]
+            kind = row[2]
+            owner = row[3]
+            columns = .init(doc: row[6], meta: row[5], version: row[4])
+            updatedAt = row[7]
+        }
+
+        /// - Throws: `StoreError(.unusable)` when the stored record cannot be read.
+        func decode() throws -> StoredRecord {
+            guard let kind = RecordKind(rawValue: kind) else { throw StoreError(.unusable, "record \(id) has an unknown kind") }
+            let state = try RecordCodec.decode(id: id, kind: kind, owner: owner, columns: columns)
+            return StoredRecord(rowid: rowid, state: state, updatedAt: updatedAt)
+        }
     }
 
     static func load(_ db: Database, id: String) throws -> StoredRecord? {

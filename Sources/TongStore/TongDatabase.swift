@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import CSQLiteConfig
 import Synchronization
 import TongCore
 
@@ -12,6 +13,13 @@ public final class TongDatabase: Sendable {
     let catalog = SearchCatalog()
     /// Registered enterprises, in memory, for matching inside write transactions.
     let enterprises = EnterpriseCatalog()
+    /// Full-text searches running now: a search splits its pass over two cores
+    /// (`SearchScanSplit`) only when it is the only one.
+    let searchesRunning = Atomic<Int>(0)
+    /// Second passes launched since the store opened (`SearchScanSplit`), and how many of them
+    /// walked (the others were abandoned: the first pass reached them first).
+    let searchSplits = Atomic<Int>(0)
+    let searchSplitsWalked = Atomic<Int>(0)
     /// This node's id.
     public let nodeID: String
     /// The replica decisions this store executes (always `.standard` in a node).
@@ -163,6 +171,7 @@ public final class TongDatabase: Sendable {
     /// full-text index's own file, `SearchIndexFile`); a read-only connection attaches it only
     /// if it exists.
     static func configuration(readonly: Bool, searchFile: String? = nil) -> Configuration {
+        _ = sqliteSettings
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -187,6 +196,13 @@ public final class TongDatabase: Sendable {
         }
         return config
     }
+
+    /// SQLite's process-wide settings, made once before the process's first connection (every
+    /// connection of the store starts from `configuration`): memory statistics off
+    /// (`CSQLiteConfig`), so that two searches' threads do not queue on one mutex at every
+    /// allocation. False when SQLite was already initialized (another library opened a
+    /// connection first): then it keeps its defaults, which only costs speed.
+    static let sqliteSettings: Bool = tong_sqlite3_disable_memstatus() == 0
 
     static func corruptMessage(_ path: String, _ problem: String) -> String {
         "database \(path) is corrupt (\(problem)); restore it from a backup with `tong restore`"

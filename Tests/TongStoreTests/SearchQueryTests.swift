@@ -12,6 +12,15 @@ import Testing
         #expect(SearchQuery.match(for: "VAT，社") == "\"vat\" \"社\"*")
     }
 
+    /// The hidden filter tokens all start with `x`: only a query that holds an `x` needs the
+    /// column filter that keeps it out of them (typing one finds nothing: SearchCatalogTests).
+    @Test func columnFilterOnlyWhenATermCouldBeAFilterToken() {
+        #expect(SearchQuery.visible("\"社保\" \"lpr\"") == "\"社保\" \"lpr\"")
+        #expect(SearchQuery.visible("\"xrp33\"") == "{title doc_number body tags} : (\"xrp33\")")
+        #expect(SearchQuery.visible("\"社保\" \"box\"") == "{title doc_number body tags} : (\"社保\" \"box\")")
+        #expect(SearchQuery.visible("\"Xt3\"").hasPrefix("{title doc_number body tags} : "))
+    }
+
     @Test func syntaxNeverPassesThrough() {
         #expect(SearchQuery.match(for: "社保\" OR \"") == "\"社保\" \"or\"")
         #expect(SearchQuery.match(for: "title:社保") == "\"title\" \"社保\"")
