@@ -209,7 +209,7 @@ extension TongDatabase {
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// A split whose second pass runs on a global dispatch thread with a reader of its own.
-    private func secondPass(
+    func secondPass(
         _ snapshot: SearchCatalog.Snapshot, _ filter: SearchFilter, _ req: SearchRequest, _ facetPhrases: Int, _ match: String
     ) -> SearchScanSplit {
         let ranking = req.ranking, cap = max(1, req.totalCap)

@@ -471,7 +471,7 @@ final class SearchScan {
                     sqlite3_result_error(ctx, "tong_scan: no scan context", -1)
                     return
                 }
-                // The statement's binding holds the scan alive for the call: no retain per row.
+                // `run` keeps the scan alive while FTS5 calls back (`withExtendedLifetime`): no retain per row.
                 let failure = Unmanaged<SearchScan>.fromOpaque(raw)._withUnsafeGuaranteedRef { scan in
                     scan.visit(api, fts)
                     return scan.acc.pointee.failure

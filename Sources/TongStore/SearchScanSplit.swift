@@ -90,9 +90,10 @@ final class SearchScanSplit: @unchecked Sendable {
     /// Called by the first pass when it meets a row below the boundary: true when it must stop
     /// there (the second pass is walking), false when it abandoned the second pass and goes on.
     func firstReachedBoundary() -> Bool {
-        let (exchanged, _) = state.compareExchange(
+        let (exchanged, original) = state.compareExchange(
             expected: State.launched.rawValue, desired: State.abandoned.rawValue, ordering: .acquiringAndReleasing)
-        return !exchanged
+        // Abandoned now, or already (its thread could not take a reader): walk on.
+        return !exchanged && original == State.running.rawValue
     }
 
     /// The second pass, on its own thread and reader: `make` builds its scan, which is run over
@@ -109,6 +110,8 @@ final class SearchScanSplit: @unchecked Sendable {
             connection.withLock { $0 = 0 }
             done.signal()
         }
+        // Cancelled before it began: an interrupt before the statement starts would not stop it.
+        if cancelled.load(ordering: .relaxed) { return true }
         let scan = make()
         do {
             try scan.run(db, match: match, below: boundary)
@@ -141,9 +144,13 @@ final class SearchScanSplit: @unchecked Sendable {
         if exchanged || current != .running { return nil }
         if firstOverflowed { cancel() }
         done.wait()
+        // The second scan holds this split: let go of it here, or the two keep each other
+        // (and the catalog snapshot, and the store through the launcher) alive for ever.
+        let scan = second
+        second = nil
         if firstOverflowed { return nil }
         if let failure { throw failure }
-        return second
+        return scan
     }
 
     /// Stops the second pass as soon as it can (its next row, or SQLite's next check).

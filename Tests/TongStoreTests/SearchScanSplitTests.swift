@@ -75,6 +75,57 @@ import Testing
         #expect(alone.facets.total == plain.facets.total && alone.facets.regions == plain.facets.regions)
     }
 
+    /// A second pass whose thread could not take a reader (`pool.read` threw before it began)
+    /// leaves the first pass to walk on past the boundary: no older row may go missing.
+    @Test func aSecondPassThatCouldNotTakeAReaderIsAbandoned() throws {
+        let db = try Self.corpusDB()
+        let snapshot = db.catalog.snapshot()
+        var req = SearchRequest()
+        req.q = "企业"
+        let filter = SearchFilter(req, kind: .policy, snapshot: snapshot)
+        let match = try #require(SearchQuery.match(for: req.q))
+        let split = SearchScanSplit(probeRows: 8, minimumMilliseconds: 0) { split in split.launchFailed() }
+        let alone = SearchScan(snapshot: snapshot, filter: filter, split: split)
+        let plain = SearchScan(snapshot: snapshot, filter: filter)
+        try db.pool.read { d in
+            try alone.run(d, match: match)
+            try plain.run(d, match: match)
+        }
+        #expect(split.current == .abandoned)
+        #expect(plain.count > 100)
+        #expect(alone.count == plain.count && alone.overflowed == plain.overflowed)
+        #expect((0..<alone.count).map(alone.rowid) == (0..<plain.count).map(plain.rowid))
+    }
+
+    /// A split and its second scan refer to each other while the second pass runs; once the
+    /// search answered, both must be gone (they hold the catalog snapshot and, through the
+    /// launcher, the store).
+    @Test func aSplitIsReleasedAfterTheSearch() throws {
+        let db = try Self.corpusDB()
+        var req = SearchRequest()
+        req.q = "企业"
+        req.splitPass = .always
+        req.splitProbeRows = 8
+        weak var released: SearchScanSplit?
+        var kept = 0
+        do {
+            let snapshot = db.catalog.snapshot()
+            let filter = SearchFilter(req, kind: .policy, snapshot: snapshot)
+            let match = try #require(SearchQuery.match(for: req.q))
+            let split = db.secondPass(snapshot, filter, req, 0, match)
+            released = split
+            let scan = SearchScan(snapshot: snapshot, filter: filter, split: split)
+            try db.pool.read { d in try scan.run(d, match: match) }
+            kept = scan.count
+            #expect(split.current == .running)  // the second pass did walk
+        }
+        #expect(kept > 100)
+        // The second pass's thread lets go of the split a moment after it signalled.
+        let deadline = Date().addingTimeInterval(5)
+        while released != nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(released == nil, "the split (and its second scan) outlived the search")
+    }
+
     /// Entries are 32 bytes, so none straddles two cache lines.
     @Test func catalogEntriesFitHalfACacheLine() {
         #expect(MemoryLayout<SearchCatalog.Entry>.stride == 32)
