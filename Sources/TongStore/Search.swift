@@ -136,12 +136,14 @@ extension TongDatabase {
                 }
                 let compoundTerm = req.ranking.tiers ? SearchQuery.singleCJKTerm(req.q) : nil
                 if let term = compoundTerm {
-                    // A fixed window, so that pages inside it are consistent with each other. In
-                    // each tier, rows that hold the term only inside a compound go after the rest;
-                    // rows are checked only as far as the page needs (the same order as checking
-                    // the whole window: a tier's unchecked rows could only come later).
-                    let window = Self.top(scores.count, offset: 0, limit: max(Self.compoundWindow, offset + limit), by: better)
-                    let need = offset + limit
+                    // The best `compoundWindow` hits are always the same rows, whatever the page:
+                    // in each tier of that window, rows that hold the term only inside a compound
+                    // go after the rest; past the window the ranking's order stands. So every page
+                    // is a slice of one order. Rows are checked only as far as the page reaches
+                    // into the window (the same order as checking it all: a tier's unchecked rows
+                    // could only come later).
+                    let window = Self.top(scores.count, offset: 0, limit: Self.compoundWindow, by: better)
+                    let need = min(offset + limit, window.count)
                     var ordered: [Int] = []
                     var i = 0
                     while i < window.count, ordered.count < need {
@@ -157,7 +159,10 @@ extension TongDatabase {
                         }
                         if ordered.count < need { ordered += compounds }
                     }
-                    page = ordered.dropFirst(offset).prefix(limit).map { scan.rowid($0) }
+                    let head = ordered.count > offset ? Array(ordered[offset..<min(ordered.count, offset + limit)]) : []
+                    let from = max(offset, window.count)
+                    let tail = offset + limit > from ? Self.top(scores.count, offset: from, limit: offset + limit - from, by: better) : []
+                    page = (head + tail).map { scan.rowid($0) }
                 } else {
                     page = Self.top(scores.count, offset: offset, limit: limit, by: better).map { scan.rowid($0) }
                 }
@@ -272,8 +277,8 @@ extension TongDatabase {
         return (facets, best.map { rowids[$0] })
     }
 
-    /// How many of the best hits are checked for compound-only matches (pages within it are
-    /// consistent; past it the bm25/tier order stands).
+    /// How many of the best hits are checked for compound-only matches: always the same rows,
+    /// so that every page is a slice of one order (past them the bm25/tier order stands).
     static let compoundWindow = 50
 
     /// Whether `term` occurs in the row's title and body (first 3,000 characters) only inside

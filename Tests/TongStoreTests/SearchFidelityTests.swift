@@ -251,6 +251,46 @@ import Testing
 
     // MARK: - Paging
 
+    /// Pages are slices of one order, also where the compound check reorders the best hits
+    /// (a single CJK term) and a page straddles or passes its window: no hit twice, none lost.
+    @Test func pagesAreSlicesOfOneOrder() throws {
+        let db = try TongDatabase(path: tempDir() + "/p.sqlite", nodeID: "330000", now: 1)
+        let writes = (0..<160).map { i in
+            // Every third document holds the term only inside the compound, so the check moves rows.
+            i % 3 == 0
+                ? policy("第\(i)号土地增值税清算通知", body: String(repeating: "土地增值税清算。", count: 1 + i % 5))
+                : policy("第\(i)号增值税减免公告", body: String(repeating: "小规模纳税人免征增值税。", count: 1 + i % 7))
+        }
+        _ = try db.write(writes, signer: signer("330000"), topology: storeTopology, now: 2)
+        var all = SearchRequest()
+        all.q = "增值税"
+        all.limit = 100
+        let first = try db.search(all)
+        all.offset = 100
+        let whole = first.hits.map(\.record.rowid) + (try db.search(all)).hits.map(\.record.rowid)
+        #expect(first.total == 160 && whole.count == 160 && Set(whole).count == 160)
+        for size in [7, 20, 45] {
+            var paged: [Int64] = []
+            var req = SearchRequest()
+            req.q = "增值税"
+            req.limit = size
+            while paged.count < 160 {
+                req.offset = paged.count
+                let hits = try db.search(req).hits.map(\.record.rowid)
+                if hits.isEmpty { break }
+                paged += hits
+            }
+            #expect(paged == whole, "pages of \(size)")
+        }
+        // The check did move rows: without it, bm25 alone puts a compound-only document first.
+        var plain = SearchRequest()
+        plain.q = "增值税"
+        let titles = try db.search(plain).hits.compactMap { $0.record.state["title"]?.stringValue }
+        #expect(titles.first?.contains("土地") == false)
+        plain.ranking = .fts5
+        #expect(try db.search(plain).hits.contains { $0.record.state["title"]?.stringValue?.contains("土地") == true })
+    }
+
     @Test func totalsAreExactUpToTheCapThenALowerBound() throws {
         #expect(SearchRequest.exactTotalCap >= 10_000)
         let db = try TongDatabase(path: tempDir() + "/c.sqlite", nodeID: "330000", now: 1)
