@@ -18,6 +18,15 @@ import Testing
         return db
     }
 
+    /// A corpus, and what a first pass for `q` needs: a catalog snapshot, the filter, the MATCH text.
+    static func wordPass(_ q: String) throws -> (TongDatabase, SearchCatalog.Snapshot, SearchFilter, String) {
+        let db = try corpusDB()
+        let snapshot = db.catalog.snapshot()
+        var req = SearchRequest()
+        req.q = q
+        return (db, snapshot, SearchFilter(req, kind: .policy, snapshot: snapshot), try #require(SearchQuery.match(for: q)))
+    }
+
     @Test func aSplitPassAnswersWhatOnePassAnswers() throws {
         let db = try Self.corpusDB()
         var compared = 0, overflowed = 0
@@ -53,12 +62,7 @@ import Testing
     /// When the second pass never starts (every reader busy, say), the first pass abandons it
     /// at the boundary and walks on alone; nothing waits for it.
     @Test func aSecondPassThatNeverStartsIsAbandoned() throws {
-        let db = try Self.corpusDB()
-        let snapshot = db.catalog.snapshot()
-        var req = SearchRequest()
-        req.q = "企业"
-        let filter = SearchFilter(req, kind: .policy, snapshot: snapshot)
-        let match = try #require(SearchQuery.match(for: req.q))
+        let (db, snapshot, filter, match) = try Self.wordPass("企业")
         let launched = Mutex(0)
         let split = SearchScanSplit(probeRows: 8, minimumMilliseconds: 0) { _ in launched.withLock { $0 += 1 } }
         let alone = SearchScan(snapshot: snapshot, filter: filter, split: split)
@@ -78,12 +82,7 @@ import Testing
     /// A second pass whose thread could not take a reader (`pool.read` threw before it began)
     /// leaves the first pass to walk on past the boundary: no older row may go missing.
     @Test func aSecondPassThatCouldNotTakeAReaderIsAbandoned() throws {
-        let db = try Self.corpusDB()
-        let snapshot = db.catalog.snapshot()
-        var req = SearchRequest()
-        req.q = "企业"
-        let filter = SearchFilter(req, kind: .policy, snapshot: snapshot)
-        let match = try #require(SearchQuery.match(for: req.q))
+        let (db, snapshot, filter, match) = try Self.wordPass("企业")
         let split = SearchScanSplit(probeRows: 8, minimumMilliseconds: 0) { split in split.launchFailed() }
         let alone = SearchScan(snapshot: snapshot, filter: filter, split: split)
         let plain = SearchScan(snapshot: snapshot, filter: filter)
