@@ -176,8 +176,7 @@ extension TongDatabase {
             // highlight()/snippet() would run the phrase query again for every row).
             let markup = match == nil ? nil : SearchMarkup(query: req.q)
             // Rows read here, decoded and marked up on both cores (20 hits: about 1 ms of CPU).
-            let statement = try db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM record WHERE rowid = ?")
-            let rows = try page.compactMap { try Row.fetchOne(statement, arguments: [$0]).map(RawRecord.init) }
+            let rows = try page.compactMap { try Self.raw(db, rowid: $0) }
             let hits = try rows.concurrentMap(minimumCount: 4) { row in
                 Result { () throws -> SearchHit in
                     let rec = try row.decode()
@@ -244,7 +243,7 @@ extension TongDatabase {
     /// between the cores (`concurrentMap`: two halves walked at once, each with its own counts,
     /// merged after), since at a million rows the walk is the whole cost of the request.
     static func walk(_ snapshot: SearchCatalog.Snapshot, filter: SearchFilter, keep: Int, byDate: Bool) -> (facets: FacetCounts, best: [Int64]) {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, snapshot.pages.count / 16))
+        let workers = max(1, min(cores, snapshot.pages.count / 16))
         let parts = Array(0..<workers).concurrentMap(minimumCount: 2) { w -> (FacetCounts, [Int64], [Int32]) in
             var facets = FacetCounts(snapshot, day: filter.countDay)
             var rowids: [Int64] = [], issued: [Int32] = []

@@ -34,6 +34,9 @@ struct SearchFilter {
         }
     }
 
+    /// A row passes when `attributes.accepts` it and, with `regions`, its region id is true
+    /// there. The two places that test rows (`TongDatabase.walk` and the scan's callback) each
+    /// hold plain copies of both, so that no reference is counted per row.
     var attributes = Attributes()
     /// Accepted region ids (nil: any region).
     var regions: [Bool]?
@@ -78,13 +81,6 @@ struct SearchFilter {
             let (lo, hi) = TongDatabase.regionRange(r)
             regions = snapshot.regions.map { !$0.utf8.lexicographicallyPrecedes(lo.utf8) && $0.utf8.lexicographicallyPrecedes(hi.utf8) }
         }
-    }
-
-    @inline(__always)
-    func accepts(_ e: SearchCatalog.Entry) -> Bool {
-        guard attributes.accepts(e) else { return false }
-        if let r = regions, !r[Int(e.region)] { return false }
-        return true
     }
 }
 
@@ -192,8 +188,8 @@ final class SearchScan {
     /// Tier bits: the document number is exactly the query; the title holds every term.
     static let tierExactNumber: UInt8 = 2, tierTitle: UInt8 = 1
 
+    /// Keeps the catalog pages that `pageBases` points into alive while the scan lives.
     let snapshot: SearchCatalog.Snapshot
-    let filter: SearchFilter
     let ranking: SearchRanking
     /// Phrases at the end of the query that are filter tokens (`SearchFacets`), not words:
     /// they narrow the matches but take no part in scores, tiers or document counts.
@@ -222,7 +218,6 @@ final class SearchScan {
         self.split = split
         self.isSecond = second
         self.snapshot = snapshot
-        self.filter = filter
         self.ranking = ranking
         pageCount = snapshot.pages.count
         pageBases = .allocate(capacity: max(1, pageCount))

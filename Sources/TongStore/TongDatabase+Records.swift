@@ -49,8 +49,11 @@ extension TongDatabase {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE id = ?"), arguments: [id]).map(decode)
     }
 
-    static func load(_ db: Database, rowid: Int64) throws -> StoredRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE rowid = ?"), arguments: [rowid]).map(decode)
+    static func load(_ db: Database, rowid: Int64) throws -> StoredRecord? { try raw(db, rowid: rowid)?.decode() }
+
+    /// The record at `rowid` as read, not yet decoded (a search decodes its page on both cores).
+    static func raw(_ db: Database, rowid: Int64) throws -> RawRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM record WHERE rowid = ?"), arguments: [rowid]).map(RawRecord.init)
     }
 
     /// Writes a record and its projections; returns its row id. `previous` is the record as
