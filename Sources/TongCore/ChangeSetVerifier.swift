@@ -40,7 +40,8 @@ public final class ChangeSetVerifier: Sendable {
 
     /// Checks the set as of its signing time `created_at` (ms): not more than `maxClockSkew`
     /// past `now` (the receiver's clock); the origin's certificate chained to the federation CA
-    /// and was valid then, names the set's origin, was not revoked at or before then, and, if
+    /// and was valid then, names the set's origin, was not revoked at or before then (nor, when
+    /// the revocation bounds its counters, used for a counter above that bound), and, if
     /// its node retired it, no counter of the set lies above the last one it signed; and the
     /// signature covers the payload. The content is `ReplicaRules.admit`'s to check.
     public func verifySignature(_ s: SignedChangeSet, now: Date, trust: TrustState = TrustState()) -> ChangeSetVerdict {
@@ -73,6 +74,10 @@ public final class ChangeSetVerifier: Sendable {
         }
         if let revokedAt = trust.revokedAt(cert.fingerprint), s.set.createdAt >= revokedAt {
             return .rejected("origin certificate was revoked at \(revokedAt) ms, before the signing time \(s.set.createdAt) ms")
+        }
+        if let bound = trust.revocationBound(cert.fingerprint), let top = s.set.changes.map(\.counter).max(), top > bound {
+            // Dated before the revocation, but numbered after what the CA still trusts: a back-dated set.
+            return .rejected("counter \(top) lies above \(bound), the last one the CA trusts from the revoked certificate")
         }
         if let last = trust.lastCounter(node: cert.nodeID, fingerprint: cert.fingerprint),
             let top = s.set.changes.map(\.counter).max(), top > last

@@ -21,26 +21,51 @@ public struct RevocationList: Sendable, Hashable {
         public var revokedAt: Int64
         /// Why, in a few words (may be empty).
         public var reason: String
+        /// The highest counter of `node` the CA still trusts from this certificate (JSON
+        /// `last_counter`, absent when not given). A signing time is only the signer's claim, so
+        /// whoever holds a leaked key can date a new set before `revokedAt`; with a bound, no set
+        /// this certificate signed verifies with a counter above it, whatever its signing time.
+        /// The same rule as a retired key's `KeyHistoryEntry.lastCounter`, but stated by the CA.
+        public var lastCounter: UInt64?
 
         /// Makes one.
-        public init(node: String, serial: String, fingerprint: String, revokedAt: Int64, reason: String = "") {
+        public init(node: String, serial: String, fingerprint: String, revokedAt: Int64, reason: String = "", lastCounter: UInt64? = nil) {
             self.node = node; self.serial = serial; self.fingerprint = fingerprint; self.revokedAt = revokedAt; self.reason = reason
+            self.lastCounter = lastCounter
+        }
+
+        /// One entry for a certificate known from two lists: the earlier revocation time and the
+        /// lower counter bound (a later list can tighten a revocation, never loosen it).
+        public func merged(with other: Entry) -> Entry {
+            var out = other.revokedAt < revokedAt ? other : self
+            out.revokedAt = min(revokedAt, other.revokedAt)
+            out.lastCounter = [lastCounter, other.lastCounter].compactMap { $0 }.min()
+            return out
         }
 
         public static func < (a: Entry, b: Entry) -> Bool { (a.node, a.fingerprint) < (b.node, b.fingerprint) }
 
         var json: JSONValue {
-            [
+            var o: [String: JSONValue] = [
                 "node": .string(node), "serial": .string(serial), "fingerprint": .string(fingerprint), "revoked_at": .int(revokedAt),
                 "reason": .string(reason),
             ]
+            // Only when given, so a list without bounds encodes as lists always did.
+            if let lastCounter { o["last_counter"] = .int(Int64(clamping: lastCounter)) }
+            return .object(o)
         }
 
         init?(json: JSONValue) {
             guard case .object(let o) = json, let node = o["node"]?.stringValue, let serial = o["serial"]?.stringValue,
                 let fp = o["fingerprint"]?.stringValue, fp.count == 64, let at = o["revoked_at"]?.intValue
             else { return nil }
-            self.init(node: node, serial: serial, fingerprint: fp, revokedAt: at, reason: o["reason"]?.stringValue ?? "")
+            var last: UInt64?
+            switch o["last_counter"] {
+            case .int(let n) where n >= 0: last = UInt64(n)
+            case .null, nil: last = nil
+            default: return nil
+            }
+            self.init(node: node, serial: serial, fingerprint: fp, revokedAt: at, reason: o["reason"]?.stringValue ?? "", lastCounter: last)
         }
     }
 

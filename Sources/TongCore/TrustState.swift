@@ -79,15 +79,15 @@ public struct TrustState: Sendable, Equatable {
     /// Every revocation, sorted by node and fingerprint.
     public var revocations: [RevocationList.Entry] { revoked.values.sorted() }
 
-    /// Adds the entries of a CA-signed list; an entry known with another time keeps the earlier
-    /// one (a later list can never shorten a revocation).
+    /// Adds the entries of a CA-signed list; an entry known from another list keeps the earlier
+    /// time and the lower counter bound (`RevocationList.Entry.merged`: a later list can never
+    /// shorten a revocation or raise its bound).
     /// - Returns: false (and nothing changes) if the CA did not sign it.
     @discardableResult
     public mutating func add(_ list: SignedRevocationList, ca: Certificate) -> Bool {
         guard list.isSigned(by: ca) else { return false }
         for e in list.list.entries {
-            if let known = revoked[e.fingerprint], known.revokedAt <= e.revokedAt { continue }
-            revoked[e.fingerprint] = e
+            revoked[e.fingerprint] = revoked[e.fingerprint].map { $0.merged(with: e) } ?? e
         }
         return true
     }
@@ -117,6 +117,10 @@ public struct TrustState: Sendable, Equatable {
 
     /// When the certificate was revoked (ms), if it was.
     public func revokedAt(_ fingerprint: String) -> Int64? { revoked[fingerprint]?.revokedAt }
+
+    /// The highest counter the CA still trusts from a revoked certificate, if its revocation
+    /// gives one (`RevocationList.Entry.lastCounter`).
+    public func revocationBound(_ fingerprint: String) -> UInt64? { revoked[fingerprint]?.lastCounter }
 }
 
 /// The node's current `TrustState`, shared by the sync path and the TLS handshakes.

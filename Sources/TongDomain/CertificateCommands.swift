@@ -158,12 +158,15 @@ public enum CertificateCommands {
     /// Revokes, in the CA's list, the certificates issued to `node` (all of those under
     /// `issued/`, or only the one with `serial`, or the certificate in `certFile`) from `at` on,
     /// and writes the CA's new list (every earlier entry kept) to `caDir/revocations.json` and `out`.
+    /// With `lastCounter`, nothing the certificates signed verifies with a counter above it,
+    /// whatever the set's signing time (a leaked key back-dating new sets): the node's highest
+    /// counter its parent holds from before the leak (`tong trust --home PARENT`).
     /// - Returns: the signed list.
     /// - Throws: `NodeError.configuration` (unreadable CA, no such certificate, another node's certificate).
     @discardableResult
     public static func revoke(
-        caDir: String, node: String, serial: String? = nil, certFile: String? = nil, at: Date, reason: String = "", out: String? = nil,
-        now: Date = Date()
+        caDir: String, node: String, serial: String? = nil, certFile: String? = nil, at: Date, reason: String = "", lastCounter: UInt64? = nil,
+        out: String? = nil, now: Date = Date()
     ) throws -> SignedRevocationList {
         let ca = try loadCA(caDir)
         let verifier = try NodeCertificateVerifier(caCertificatePEM: ca.certificatePEM)
@@ -200,7 +203,8 @@ public enum CertificateCommands {
         }
         let atMs = TongNode.ms(at)
         let entries = candidates.map {
-            RevocationList.Entry(node: node, serial: $0.serial, fingerprint: $0.fingerprint, revokedAt: atMs, reason: reason)
+            RevocationList.Entry(
+                node: node, serial: $0.serial, fingerprint: $0.fingerprint, revokedAt: atMs, reason: reason, lastCounter: lastCounter)
         }
         let list: SignedRevocationList
         do { list = try FederationCA.revocations(previous: previous, adding: entries, ca: ca, now: now) } catch let e as PeerError {

@@ -21,6 +21,9 @@ extension TongNode {
             var o: [String: JSONValue] = [
                 "id": .string(p), "role": .string(role), "connected": .bool(l.connected),
                 "last_sync": l.lastSync.map { .string(Self.iso8601(ms: $0)) } ?? .null, "pending": .int(Int64(pending)),
+                // The neighbour's own highest counter held here: the bound a revocation of its
+                // certificate can give (`tong ca revoke --last-counter`).
+                "seen_counter": .int(Int64(clamping: try db.seen(from: p))),
             ]
             if let e = l.lastError { o["last_error"] = .string(e) }
             if let name = topology.node(p)?.name { o["name"] = .string(name) }

@@ -76,6 +76,7 @@ extension TongNode {
             [
                 "node": .string(e.node), "serial": .string(e.serial), "fingerprint": .string(e.fingerprint),
                 "revoked_at": .string(Self.iso8601(ms: e.revokedAt)), "reason": .string(e.reason),
+                "last_counter": e.lastCounter.map { .int(Int64(clamping: $0)) } ?? .null,
             ]
         }
         let keys: [JSONValue] = (KeyHistoryEntry.list((try db.record(id))?.state["keys"]) ?? []).map { k in

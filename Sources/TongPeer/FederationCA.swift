@@ -152,7 +152,8 @@ public enum FederationCA {
     }
 
     /// A new revocation list: every entry of `previous` (which this CA must have signed) plus
-    /// `adding` (an entry already listed keeps its earlier time), issued at `now`, signed.
+    /// `adding` (an entry already listed keeps its earlier time and the lower counter bound,
+    /// `RevocationList.Entry.merged`), issued at `now`, signed.
     /// - Throws: `PeerError.invalidCredential` if the CA cannot be loaded or did not sign `previous`.
     public static func revocations(
         previous: SignedRevocationList?, adding: [RevocationList.Entry], ca: IssuedCredential, now: Date
@@ -163,7 +164,8 @@ public enum FederationCA {
             guard previous.isSigned(by: caCert) else { throw PeerError(.invalidCredential, "the previous revocation list is not signed by this CA") }
             for e in previous.list.entries { byFingerprint[e.fingerprint] = e }
         }
-        for e in adding where byFingerprint[e.fingerprint].map({ $0.revokedAt > e.revokedAt }) ?? true { byFingerprint[e.fingerprint] = e }
+        // A certificate revoked again keeps its earlier time and the lower counter bound.
+        for e in adding { byFingerprint[e.fingerprint] = byFingerprint[e.fingerprint].map { $0.merged(with: e) } ?? e }
         let list = RevocationList(issuedAt: Int64(now.timeIntervalSince1970 * 1000), entries: Array(byFingerprint.values))
         do { return try list.signed(caKey: P256.Signing.PrivateKey(pemRepresentation: ca.privateKeyPEM)) } catch {
             throw PeerError(.invalidCredential, "cannot sign with the CA key: \(error)")

@@ -41,13 +41,16 @@ public enum TrustReport {
         var out = ["node \(t(st["node"])): counter \(t(st["counter"])), applied \(t(st["applied"])), rejected \(t(st["rejected"]))"]
         for p in st["peers"]?.arrayValue ?? [] {
             let error = p["last_error"].map { ", last error: \(t($0))" } ?? ""
-            out.append("  \(t(p["role"])) \(t(p["id"])): connected \(t(p["connected"])), pending \(t(p["pending"]))\(error)")
+            out.append(
+                "  \(t(p["role"])) \(t(p["id"])): connected \(t(p["connected"])), pending \(t(p["pending"])), its counter held here "
+                    + "\(t(p["seen_counter"]))\(error)")
         }
         let revoked = st["revocations"]?.arrayValue ?? []
         out.append("revoked certificates: \(revoked.count)")
         for r in revoked {
             let fp = t(r["fingerprint"]).prefix(16)
-            out.append("  \(t(r["node"])) serial \(t(r["serial"])) sha256 \(fp)… revoked from \(t(r["revoked_at"])) \(t(r["reason"]))")
+            let bound = r["last_counter"].map { ", nothing above counter \(t($0))" } ?? ""
+            out.append("  \(t(r["node"])) serial \(t(r["serial"])) sha256 \(fp)… revoked from \(t(r["revoked_at"]))\(bound) \(t(r["reason"]))")
         }
         out.append("key history:")
         for k in st["keys"]?.arrayValue ?? [] {

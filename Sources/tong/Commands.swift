@@ -151,11 +151,16 @@ struct CA: AsyncParsableCommand {
         @Option(help: "Only this certificate file.") var cert: String?
         @Option(help: "Revoked from this time on (ISO 8601, e.g. 2026-01-01T08:00:00+08:00, or ms since 1970); default now.") var at: String?
         @Option(help: "Why, in a few words.") var reason: String = ""
+        @Option(
+            name: .customLong("last-counter"),
+            help: "The node's highest counter to keep trusting from these certificates: above it nothing they signed verifies, however it is dated.")
+        var lastCounter: UInt64?
         @Option(help: "Also write the list to this file.") var out: String?
         func run() async throws {
             do {
                 let when = try at.map(parseTime) ?? Date()
-                let l = try CertificateCommands.revoke(caDir: ca, node: node, serial: serial, certFile: cert, at: when, reason: reason, out: out)
+                let l = try CertificateCommands.revoke(
+                    caDir: ca, node: node, serial: serial, certFile: cert, at: when, reason: reason, lastCounter: lastCounter, out: out)
                 print("revocation list with \(l.list.entries.count) entries written to \(out ?? ca + "/revocations.json")")
             } catch { fail(error) }
         }

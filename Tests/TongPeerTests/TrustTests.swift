@@ -112,6 +112,66 @@ import X509
         #expect(!tampered.isSigned(by: f.verifier.caCertificate))
     }
 
+    @Test func aRevocationWithACounterBoundRefusesBackDatedSetsAboveIt() throws {
+        let f = try Self.fixture(days: 30)
+        let revokedAt = Self.t0 + 5 * Self.day
+        let ms = Int64(revokedAt.timeIntervalSince1970 * 1000)
+        let entry = RevocationList.Entry(
+            node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: ms, reason: "key leaked", lastCounter: 40)
+        let list = try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: Self.t0 + 6 * Self.day)
+        var trust = TrustState()
+        let added = trust.add(list, ca: f.verifier.caCertificate)
+        #expect(added)
+        let now = Self.t0 + 6 * Self.day
+        // What the node signed before the leak still verifies...
+        #expect(f.verifier.verifySignature(try Self.set(f.node, at: Self.t0 + Self.day, counter: 40), now: now, trust: trust) == .accepted)
+        // ...but the thief's new write, dated before the revocation, is numbered above the bound.
+        let backDated = try Self.set(f.node, at: revokedAt - 3600, counter: 41)
+        #expect(Self.rejected(f.verifier.verifySignature(backDated, now: now, trust: trust), containing: "lies above 40"))
+        // Without a bound (the time rule alone) the same set would pass: the gap the bound closes.
+        var timeOnly = TrustState()
+        var unbounded = entry
+        unbounded.lastCounter = nil
+        let timeList = try FederationCA.revocations(previous: nil, adding: [unbounded], ca: f.ca, now: now)
+        let timeAdded = timeOnly.add(timeList, ca: f.verifier.caCertificate)
+        #expect(timeAdded)
+        #expect(f.verifier.verifySignature(backDated, now: now, trust: timeOnly) == .accepted)
+        // The bound travels in the signed payload and survives the wire form.
+        let back = try #require(SignedRevocationList(wire: try JSONParser.parse(CanonicalJSON.encode(list.wireJSON))))
+        #expect(back.list.entries.first?.lastCounter == 40 && back.isSigned(by: f.verifier.caCertificate))
+        // A list without bounds encodes as before: no `last_counter` key at all.
+        let plain = try FederationCA.revocations(previous: nil, adding: [unbounded], ca: f.ca, now: now)
+        #expect(!String(decoding: plain.payload, as: UTF8.self).contains("last_counter"))
+        // A malformed bound makes the entry, and so the list, malformed.
+        let bad = String(decoding: list.payload, as: UTF8.self).replacingOccurrences(of: "\"last_counter\":40", with: "\"last_counter\":-1")
+        #expect(RevocationList(payload: try JSONParser.parse(Array(bad.utf8))) == nil)
+    }
+
+    @Test func aLaterRevocationCanTightenABoundButNeverLoosenIt() throws {
+        let f = try Self.fixture(days: 30)
+        let fp = f.fingerprint
+        let first = RevocationList.Entry(node: "330000", serial: f.serial, fingerprint: fp, revokedAt: 500, lastCounter: 40)
+        // The CA revokes again, later and with a looser bound: the earlier time and the lower bound stay.
+        let looser = RevocationList.Entry(node: "330000", serial: f.serial, fingerprint: fp, revokedAt: 900, lastCounter: 90)
+        let a = try FederationCA.revocations(previous: nil, adding: [first], ca: f.ca, now: Self.t0)
+        let b = try FederationCA.revocations(previous: a, adding: [looser], ca: f.ca, now: Self.t0 + 1)
+        #expect(b.list.entries.count == 1)
+        #expect(b.list.entries[0].revokedAt == 500 && b.list.entries[0].lastCounter == 40)
+        // A receiver that saw a hand-made looser list (still CA-signed) after the first keeps the tighter one too.
+        let loose = try FederationCA.revocations(previous: nil, adding: [looser], ca: f.ca, now: Self.t0 + 2)
+        var trust = TrustState()
+        trust.add(a, ca: f.verifier.caCertificate)
+        trust.add(loose, ca: f.verifier.caCertificate)
+        #expect(trust.revokedAt(fp) == 500 && trust.revocationBound(fp) == 40)
+        // A bound added to a revocation that had none applies from then on.
+        var later = TrustState()
+        let unbounded = RevocationList.Entry(node: "330000", serial: f.serial, fingerprint: fp, revokedAt: 500)
+        later.add(try FederationCA.revocations(previous: nil, adding: [unbounded], ca: f.ca, now: Self.t0), ca: f.verifier.caCertificate)
+        #expect(later.revocationBound(fp) == nil)
+        later.add(try FederationCA.revocations(previous: nil, adding: [looser], ca: f.ca, now: Self.t0), ca: f.verifier.caCertificate)
+        #expect(later.revokedAt(fp) == 500 && later.revocationBound(fp) == 90)
+    }
+
     @Test func aNewerRevocationListKeepsEveryOlderEntry() throws {
         let f = try Self.fixture()
         let a = RevocationList.Entry(node: "330000", serial: "01", fingerprint: String(repeating: "a", count: 64), revokedAt: 100)
