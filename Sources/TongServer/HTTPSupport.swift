@@ -112,7 +112,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 "api write",
                 metadata: [
                     "http.method": .string(request.method.rawValue), "http.path": .string(request.uri.path),
-                    "http.status": .stringConvertible(Int(response.status.code)), "http.duration_ms": .string(String(format: "%.1f", seconds * 1000)),
+                    "http.status": .stringConvertible(Int(response.status.code)), "http.duration_ms": .stringConvertible((seconds * 10_000).rounded() / 10),
                 ])
         }
         return response
