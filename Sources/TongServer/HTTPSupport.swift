@@ -112,7 +112,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 "api write",
                 metadata: [
                     "http.method": .string(request.method.rawValue), "http.path": .string(request.uri.path),
-                    "http.status": .stringConvertible(Int(response.status.code)), "http.duration_ms": .stringConvertible((seconds * 10_000).rounded() / 10),
+                    "http.status": .stringConvertible(Int(response.status.code)),
+                    "http.duration_ms": .stringConvertible((seconds * 10_000).rounded() / 10),
                 ])
         }
         return response
