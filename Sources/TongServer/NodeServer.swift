@@ -55,8 +55,11 @@ public final class NodeServer: Sendable {
         // A held node (restored, or its replica lost) publishes once it caught up (SyncService).
         if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
 
+        // Handlers run on threads of their own, off Swift's cooperative pool (RequestExecutor).
+        let executor = RequestExecutor(threads: RequestExecutor.threads(cores: ProcessInfo.processInfo.activeProcessorCount))
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
+        router.add(middleware: RequestExecutorMiddleware(executor: executor))
         APIRoutes.add(to: router, node: node)
         EnterpriseRoutes.add(to: router, node: node)
         ApplicationRoutes.add(to: router, node: node)
@@ -69,6 +72,7 @@ public final class NodeServer: Sendable {
 
         let peerRouter = Router(context: PeerRequestContext.self)
         peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
+        peerRouter.add(middleware: RequestExecutorMiddleware(executor: executor))
         PeerRoutes.add(to: peerRouter, node: node)
         let peerApp = try PeerServer.application(
             router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials), policy: node.peerPolicy,
@@ -88,7 +92,11 @@ public final class NodeServer: Sendable {
             g = group; return stopRequested.withLock { $0 }
         }
         if stopEarly { await group.triggerGracefulShutdown() }
-        try await group.run()
+        do { try await group.run() } catch {
+            try? await executor.shutdown()
+            throw error
+        }
+        try? await executor.shutdown()
         try? node.db.checkpoint()
         logger.info("node stopped")
     }

@@ -1,0 +1,56 @@
+import Hummingbird
+import NIOPosix
+
+/// The threads request handlers run on (a `TaskExecutor` over a `NIOThreadPool`), so that their
+/// blocking work (every SQLite read and write goes through GRDB's synchronous API) never holds
+/// Swift's cooperative pool, which has only as many threads as cores (two here).
+///
+/// Without it, 32 clients searching at once occupied both cooperative threads with SQLite for
+/// seconds on end: the graceful shutdown that SIGTERM starts (ServiceLifecycle) waited its turn
+/// behind them, so the node went on answering for 12-15 s and exited after 17-22 s, and
+/// `/healthz` took up to 2.9 s. With handlers here, the cooperative pool stays free for the
+/// listeners, the sync service and shutdown; requests queue for these threads instead
+/// (docs/operations.md, "Stopping").
+///
+/// Jobs run in the order they were enqueued. A job enqueued after `shutdown` runs at once on the
+/// enqueuing thread (`NIOThreadPool.submit` hands it back as cancelled): no job is ever dropped,
+/// since a dropped job would leave its task suspended forever.
+final class RequestExecutor: TaskExecutor, Sendable {
+    private let pool: NIOThreadPool
+    /// Threads in the pool.
+    let threads: Int
+
+    /// Threads for `cores` cores: twice as many, at least 4, so that a slow request (an import, a
+    /// search of a million rows) leaves others running; SQLite's readers (GRDB's pool of 5) and
+    /// the cores bound the real parallelism anyway.
+    static func threads(cores: Int) -> Int { max(4, 2 * cores) }
+
+    /// Starts `threads` threads.
+    init(threads: Int) {
+        self.threads = threads
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        pool.submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+
+    /// Stops the threads once the queued jobs ran.
+    /// - Throws: `NIOThreadPoolError` if the pool was already stopped.
+    func shutdown() async throws { try await pool.shutdownGracefully() }
+}
+
+/// Runs the rest of the chain (the route's handler) on the `RequestExecutor`. Paths in `inline`
+/// stay on the cooperative pool: `/healthz` reads only memory and must answer at once, whatever
+/// queues for the executor (a load balancer's health check is what decides that a node is alive).
+struct RequestExecutorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let executor: RequestExecutor
+    var inline: Set<String> = ["/healthz"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if inline.contains(request.uri.path) { return try await next(request, context) }
+        return try await withTaskExecutorPreference(executor) { try await next(request, context) }
+    }
+}
