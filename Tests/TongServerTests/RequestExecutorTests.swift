@@ -5,54 +5,49 @@ import Testing
 @testable import TongServer
 
 /// Handlers that block their thread (as every SQLite call does) must leave Swift's cooperative
-/// pool free, or a graceful shutdown and `/healthz` wait behind them.
+/// pool free, or a graceful shutdown and `/healthz` wait behind them. (What that does to a
+/// node's shutdown under load is measured by scripts/shutdown-trial, docs/operations.md: a timed
+/// test here would depend on what the other tests do with the cooperative pool meanwhile.)
 @Suite struct RequestExecutorTests {
     final class State: Sendable {
-        let started = Atomic<Int>(0)
-        let stop = Atomic<Bool>(false)
-        let waits = Mutex<[Duration]>([])
+        let names = Mutex<[String]>([])
     }
 
-    @Test func blockedHandlersLeaveTheCooperativePoolFree() async throws {
+    /// The kernel's name of the thread running this code (NIOThreadPool names its threads `TP-#n`).
+    static func threadName() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func handlersRunOnTheExecutorsThreadsAndNoneIsDropped() async throws {
         let executor = RequestExecutor(threads: 4)
         let state = State()
         // Twice as many handlers as the executor has threads (and more than the cooperative pool
-        // has, one per core), each blocking its thread for 400 ms.
+        // has, one per core), each blocking its thread for 400 ms, as a long SQLite call does.
         let blockers = max(2 * executor.threads, ProcessInfo.processInfo.activeProcessorCount + 1)
         let clock = ContinuousClock()
-        // Meanwhile a plain thread starts a task every 20 ms and records how long each waited
-        // for a cooperative thread.
-        let prober = Thread {
-            while !state.stop.load(ordering: .relaxed) {
-                let sent = clock.now
-                Task.detached { state.waits.withLock { $0.append(clock.now - sent) } }
-                usleep(20_000)
-            }
-        }
         let t0 = clock.now
-        prober.start()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<blockers {
                 group.addTask {
                     try await withTaskExecutorPreference(executor) {
-                        state.started.add(1, ordering: .relaxed)
+                        state.names.withLock { $0.append(Self.threadName()) }
                         usleep(400_000)
+                        // After a suspension the handler resumes on the executor too.
+                        try await Task.sleep(for: .milliseconds(1))
+                        state.names.withLock { $0.append(Self.threadName()) }
                     }
                 }
             }
             try await group.waitForAll()
         }
         let elapsed = clock.now - t0
-        state.stop.store(true, ordering: .relaxed)
-        try await Task.sleep(for: .milliseconds(50))
-        let waits = state.waits.withLock { $0 }
-        // Every handler ran (none dropped), in two rounds on the executor's threads...
-        #expect(state.started.load(ordering: .relaxed) == blockers)
+        let names = state.names.withLock { $0 }
+        // Every handler ran (none dropped), each part of it on one of the executor's threads,
+        // never on a cooperative thread; 4 threads at most, so the handlers took two rounds.
+        #expect(names.count == 2 * blockers)
+        #expect(names.allSatisfy { $0.hasPrefix("TP-#") }, "\(Set(names))")
+        #expect(Set(names).count <= executor.threads)
         #expect(elapsed >= .milliseconds(800), "\(blockers) handlers of 400 ms on \(executor.threads) threads take two rounds")
-        // ...and no task waited for a cooperative thread meanwhile (on the cooperative pool
-        // itself, the handlers made them wait up to 400 ms).
-        #expect(waits.count >= 20)
-        #expect(waits.max() ?? .zero < .milliseconds(150), "a task waited \(waits.max() ?? .zero) for a cooperative thread")
         try await executor.shutdown()
     }
 
