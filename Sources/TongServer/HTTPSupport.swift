@@ -23,9 +23,10 @@ enum HTTP {
         ]
         if let instance { o["instance"] = .string(instance) }
         if !e.fields.isEmpty { o["errors"] = .object(e.fields.mapValues { .string($0) }) }
-        return Response(
-            status: .init(code: e.status), headers: [.contentType: "application/problem+json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
+        var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8"]
+        // Temporarily refused (busy, catching up after a restore): say when to come back (RFC 9110 §10.2.3).
+        if e.code == .unavailable { headers[.retryAfter] = "1" }
+        return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
     }
 
     /// Reads a body of at most `limit` bytes: `NodeError.tooLarge` (413) beyond.

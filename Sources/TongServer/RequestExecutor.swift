@@ -1,5 +1,7 @@
 import Hummingbird
 import NIOPosix
+import Synchronization
+import TongDomain
 
 /// The threads request handlers run on (a `TaskExecutor` over a `NIOThreadPool`), so that their
 /// blocking work (every SQLite read and write goes through GRDB's synchronous API) never holds
@@ -19,18 +21,42 @@ final class RequestExecutor: TaskExecutor, Sendable {
     private let pool: NIOThreadPool
     /// Threads in the pool.
     let threads: Int
+    /// Most requests admitted at once, running or waiting for a thread (`admit`).
+    let queueLimit: Int
+    private let admitted = Atomic<Int>(0)
 
     /// Threads for `cores` cores: twice as many, at least 4, so that a slow request (an import, a
     /// search of a million rows) leaves others running; SQLite's readers (GRDB's pool of 5) and
     /// the cores bound the real parallelism anyway.
     static func threads(cores: Int) -> Int { max(4, 2 * cores) }
 
-    /// Starts `threads` threads.
-    init(threads: Int) {
+    /// Requests admitted per thread before the node answers 503: at 64 per thread (256 here)
+    /// the last one waits about a second behind the others at 10-20 ms a search, and a flood
+    /// cannot grow the queue, and the memory it holds, without bound.
+    static let queuePerThread = 64
+
+    /// Starts `threads` threads; at most `queueLimit` requests are admitted at once.
+    init(threads: Int, queueLimit: Int? = nil) {
         self.threads = threads
+        self.queueLimit = queueLimit ?? threads * Self.queuePerThread
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }
+
+    /// Admits one more request, or refuses it when `queueLimit` are already admitted: the
+    /// caller answers 503 with `Retry-After` at once instead of queueing it.
+    /// - Returns: whether it was admitted; call `release` once it finished.
+    func admit() -> Bool {
+        if admitted.add(1, ordering: .relaxed).newValue <= queueLimit { return true }
+        admitted.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    /// A request admitted by `admit` finished.
+    func release() { admitted.subtract(1, ordering: .relaxed) }
+
+    /// Requests admitted now (running or waiting).
+    var inFlight: Int { admitted.load(ordering: .relaxed) }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
@@ -49,8 +75,14 @@ struct RequestExecutorMiddleware<Context: RequestContext>: RouterMiddleware {
     let executor: RequestExecutor
     var inline: Set<String> = ["/healthz"]
 
+    /// - Throws: `NodeError.unavailable` (503, with `Retry-After`) when `executor.queueLimit`
+    ///   requests are already admitted; whatever the handler throws.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if inline.contains(request.uri.path) { return try await next(request, context) }
+        guard executor.admit() else {
+            throw NodeError(.unavailable, "the node is busy: \(executor.queueLimit) requests are in progress or waiting; retry in a moment")
+        }
+        defer { executor.release() }
         return try await withTaskExecutorPreference(executor) { try await next(request, context) }
     }
 }

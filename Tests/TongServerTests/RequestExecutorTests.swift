@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
+import Hummingbird
 import Testing
+import TongDomain
 
 @testable import TongServer
 
@@ -59,5 +61,25 @@ import Testing
             return true
         }
         #expect(ran)
+    }
+
+    @Test func pastTheQueueLimitRequestsAreRefusedAt503WithRetryAfter() async throws {
+        let executor = RequestExecutor(threads: 1, queueLimit: 2)
+        #expect(executor.admit() && executor.admit())
+        #expect(!executor.admit() && executor.inFlight == 2, "a third request is refused and not counted")
+        executor.release()
+        #expect(executor.admit() && executor.inFlight == 2)
+        executor.release()
+        executor.release()
+        #expect(executor.inFlight == 0)
+        // The refusal is a 503 problem that says when to retry; other problems do not.
+        let busy = HTTP.problem(HTTPProblem(NodeError(.unavailable, "busy")))
+        #expect(busy.status.code == 503 && busy.headers[.retryAfter] == "1")
+        #expect(HTTP.problem(HTTPProblem(NodeError.invalid("bad"))).headers[.retryAfter] == nil)
+        // The default limit scales with the threads.
+        let four = RequestExecutor(threads: 4)
+        #expect(four.queueLimit == 4 * RequestExecutor.queuePerThread)
+        try await four.shutdown()
+        try await executor.shutdown()
     }
 }
