@@ -76,6 +76,8 @@ import TongDomain
         let busy = HTTP.problem(HTTPProblem(NodeError(.unavailable, "busy")))
         #expect(busy.status.code == 503 && busy.headers[.retryAfter] == "1")
         #expect(HTTP.problem(HTTPProblem(NodeError.invalid("bad"))).headers[.retryAfter] == nil)
+        let page = Portal.errorPage(HTTPProblem(NodeError(.unavailable, "busy")))
+        #expect(page.status.code == 503 && page.headers[.retryAfter] == "1")
         // The default limit scales with the threads.
         let four = RequestExecutor(threads: 4)
         #expect(four.queueLimit == 4 * RequestExecutor.queuePerThread)
