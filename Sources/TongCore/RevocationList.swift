@@ -123,6 +123,9 @@ public struct SignedRevocationList: Sendable, Hashable {
     /// The decoded payload.
     public var list: RevocationList
 
+    /// Hex SHA-256 of the signed payload: the same list has the same id wherever it travelled.
+    public var id: String { SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined() }
+
     /// Makes one (signing and decoding use this).
     public init(payload: [UInt8], signature: [UInt8], list: RevocationList) {
         self.payload = payload; self.signature = signature; self.list = list

@@ -7,18 +7,33 @@ import TongStore
 /// the directory (fields `revocations` and `keys` of `node` records) and held in memory as a
 /// `TrustState` that the change-set verifier and the TLS handshakes read.
 extension TongNode {
-    /// Rebuilds the trust state from the directory: every node's published key history and every
-    /// revocation list the federation CA signed (lists it did not sign are ignored).
+    /// Rebuilds the trust state from the directory: every node's published key history, and
+    /// every revocation list the federation CA signed (lists it did not sign are ignored) that a
+    /// node record carries now or that this replica kept before (`revocation_list`). Lists are
+    /// kept for good, so the state is the union of every list ever seen: a record that later
+    /// carries an older list cannot take back a revocation or loosen its counter bound.
+    /// - Throws: `DatabaseError` from SQLite.
     package func refreshTrust() throws {
         var state = TrustState()
+        var kept = Set<String>()
+        for text in try db.keptRevocationLists() {
+            guard let v = try? JSONParser.parse(Array(text.utf8)), let l = SignedRevocationList(wire: v), state.add(l, ca: verifier.caCertificate)
+            else { continue }
+            kept.insert(l.id)
+        }
+        var fresh: [(id: String, wire: String, issuedAt: Int64)] = []
         for r in try db.records(kind: .node) {
             if let h = KeyHistoryEntry.list(r.state["keys"]) { state.add(history: h, of: r.state.id) }
             if let w = r.state["revocations"], w != .null, let l = SignedRevocationList(wire: w) {
                 if !state.add(l, ca: verifier.caCertificate) {
                     logger.warning("ignored a revocation list the CA did not sign", metadata: ["node.record": .string(r.state.id)])
+                } else if !kept.contains(l.id) {
+                    kept.insert(l.id)
+                    fresh.append((l.id, String(decoding: CanonicalJSON.encode(l.wireJSON), as: UTF8.self), l.list.issuedAt))
                 }
             }
         }
+        try db.keepRevocationLists(fresh, now: Self.now())
         trust.replace(state)
     }
 
@@ -42,11 +57,17 @@ extension TongNode {
     /// it reaches every node, and applies it at once.
     /// - Returns: the number of entries now in force.
     /// - Throws: `NodeError` `forbidden` (not the admin), `malformed` (not a list), `invalid`
-    ///   (not signed by the federation CA, or older than what is known), `tooLarge` (over 64 KiB), `unavailable`.
+    ///   (not signed by the federation CA, older than what is known, or loosening a revocation in
+    ///   force), `tooLarge` (over 64 KiB), `unavailable`.
     @discardableResult
     public func installRevocations(_ wire: JSONValue, by who: Principal) throws -> Int {
         try who.requireAdmin("only this node's admin installs revocation lists")
         guard let list = SignedRevocationList(wire: wire) else {
+            if case .object(let o) = wire, o["payload"]?.stringValue != nil, o["sig"]?.stringValue != nil {
+                throw NodeError.badRequest(
+                    "the revocation list's payload or signature is not well formed: each entry needs node, serial, a fingerprint of 64 "
+                        + "hex digits, revoked_at (ms) and, if given, last_counter as a whole number of at least 0; sig is base64 DER")
+            }
             throw NodeError.badRequest("not a revocation list: expected {\"payload\": \"…\", \"sig\": \"…\"} as `tong ca revoke` writes")
         }
         guard list.isSigned(by: verifier.caCertificate) else {
@@ -61,6 +82,20 @@ extension TongNode {
             let nodes = missing.map(\.node).joined(separator: ", ")
             throw NodeError.invalid(
                 "the revocation list lacks \(missing.count) revoked certificate(s) already in force (of \(nodes)); install the CA's latest list")
+        }
+        // Nor may it loosen one: a list can only tighten what is in force (RevocationList.Entry.merged).
+        let inForce = trust.current.revoked
+        let loosened = list.list.entries.filter { e in
+            guard let k = inForce[e.fingerprint] else { return false }
+            if e.revokedAt > k.revokedAt { return true }
+            guard let bound = k.lastCounter else { return false }
+            return e.lastCounter.map { $0 > bound } ?? true
+        }
+        guard loosened.isEmpty else {
+            let nodes = Set(loosened.map(\.node)).sorted().joined(separator: ", ")
+            throw NodeError.invalid(
+                "the revocation list would loosen \(loosened.count) revocation(s) in force (of \(nodes)): a later time, or a higher or no "
+                    + "counter bound; lists only ever tighten, install the CA's latest list")
         }
         try write([LocalWrite(id: id, kind: .node, owner: id, scope: .directory, fields: ["revocations": list.wireJSON], mustExist: true)])
         try refreshTrust()

@@ -329,6 +329,20 @@ enum Schema {
                         SELECT id FROM record WHERE kind IN ('policy', 'service_item') AND json_extract(doc, '$.status') = 'withdrawn');
                     """)
         }
+        m.registerMigration("v9-revocation-lists") { db in
+            // Every CA-signed revocation list the node has seen, kept for good: the trust state is
+            // the union of all of them, so a node record that later carries an older list (a
+            // genuine one, re-installed) cannot take back a revocation or its counter bound.
+            try db.execute(
+                sql: """
+                    CREATE TABLE revocation_list (
+                        id TEXT PRIMARY KEY,
+                        wire TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        seen_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 }

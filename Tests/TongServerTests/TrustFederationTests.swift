@@ -228,4 +228,61 @@ import TongPeer
             #expect(try national.db.rejections().contains { $0.origin == "330100" && $0.reason.contains("revoked") })
         }
     }
+
+    /// 330100's key leaked; the CA revokes it with a counter bound, the highest counter of 330100
+    /// the national node holds. A set the thief dates before the revocation but numbers above the
+    /// bound is refused; an older list without the bound cannot be installed, and a node record
+    /// that carries one anyway (a hostile node writes its own record) takes nothing back, even
+    /// after the trust state is rebuilt as at a restart.
+    @Test func aCounterBoundSurvivesAnOlderListAndARebuild() async throws {
+        try await withFederation(topology: TestTree.toml(["100000", "330000", "330100"])) { f in
+            let city = f.node("330100"), national = f.node("100000")
+            let made = try await f.request(
+                "POST", "330100", "/api/v1/policies", token: f.fed.adminToken("330100"), body: policyBody("杭州稳岗政策", dept: "330100-hrss"))
+            let madeID = try #require(made.json?["id"]?.stringValue)
+            try await Self.eventually("the city's policy reached the top") { f.has("100000", madeID) }
+            let bound = try national.db.seen(from: "330100")
+            #expect(bound > 0)
+            let status = try await f.request("GET", "330000", "/api/v1/sync/status", token: f.fed.adminToken("330000"))
+            #expect(status.json?["peers"]?.arrayValue?.first { $0["id"] == "330100" }?["seen_counter"]?.intValue ?? 0 > 0)
+
+            let revokedAt = Date()
+            let ca = f.fed.root + "/ca"
+            let older = try CertificateCommands.revoke(caDir: ca, node: "330100", at: revokedAt, reason: "密钥泄露")
+            let bounded = try CertificateCommands.revoke(caDir: ca, node: "330100", at: revokedAt, reason: "密钥泄露", lastCounter: bound)
+            #expect(bounded.list.entries.first?.lastCounter == bound && older.list.entries.first?.lastCounter == nil)
+            let token = try f.fed.adminToken("100000")
+            #expect(try await f.request("POST", "100000", "/api/v1/revocations", token: token, body: bounded.wireJSON).status == 200)
+            let fp = city.certificate.fingerprint
+            #expect(national.trust.current.revocationBound(fp) == bound)
+            // The older list, genuine as it is, would loosen the revocation in force: refused.
+            let loosen = try await f.request("POST", "100000", "/api/v1/revocations", token: token, body: older.wireJSON)
+            #expect(loosen.status == 422 && loosen.text.contains("loosen"), "\(loosen.text)")
+
+            // A node writing the older list into its own record directly (no API check) changes
+            // nothing: every list seen is kept, and the state is their union.
+            _ = try national.db.write(
+                [LocalWrite(id: "100000", kind: .node, owner: "100000", scope: .directory, fields: ["revocations": older.wireJSON], mustExist: true)],
+                signer: national.signer, topology: national.topology, now: Self.ms(Date()))
+            try national.refreshTrust()
+            #expect(national.trust.current.revocationBound(fp) == bound)
+            #expect(try national.db.keptRevocationLists().count == 2)
+
+            // The thief dates a set a minute before the revocation, numbered above the bound.
+            let head = try city.db.head()
+            let forged = try Self.policy("盗用密钥", node: "330100", dept: "330100-hrss")
+            let forgedID = try city.db.write([forged], signer: city.signer, topology: city.topology, now: Self.ms(revokedAt) - 60_000)[0].id
+            let sets = try city.db.outgoing(to: "330000", after: head, topology: city.topology).sets
+            #expect(sets.count == 1)
+            let relay = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/330000"), group: MultiThreadedEventLoopGroup.singleton)
+            let (_, nationalPort) = try NodeConfiguration.hostPort(national.config.peer)
+            let body = PushBody(epoch: "relay-\(UUID().uuidString.prefix(8))", after: 0, upto: 1, sets: sets).encoded()
+            let r = try await relay.request(
+                method: "POST", host: "127.0.0.1", port: nationalPort, path: "/sync/v1/push", expectedNodeID: "100000", body: body)
+            #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
+            #expect(try JSONParser.parse(r.body)["rejected"] == .int(1))
+            #expect(!f.has("100000", forgedID) && f.has("100000", madeID))
+            #expect(try national.db.rejections().contains { $0.origin == "330100" && $0.reason.contains("lies above \(bound)") })
+        }
+    }
 }
