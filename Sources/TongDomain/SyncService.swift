@@ -54,6 +54,16 @@ public struct SyncService: Service {
         // One kept-alive mutual-TLS connection for the whole life of the link.
         let connection = PeerConnection(client: client, host: host, port: port, expectedNodeID: peer)
         defer { Task { await connection.close() } }
+        // A stop closes the connection at once: a request in flight to a neighbour that hangs
+        // fails now instead of at its timeout (30 s for a push), so the node exits in time.
+        await withTaskCancellationHandler {
+            await run(peer, connection: connection, caughtUp: caughtUp)
+        } onCancel: {
+            Task { await connection.close() }
+        }
+    }
+
+    private func run(_ peer: String, connection: PeerConnection, caughtUp: CatchUp) async {
         var epoch = (try? node.db.state().logEpoch) ?? ""
         var session = PushSession(epoch: epoch, idleInterval: node.config.syncIntervalMs)
         var seenGeneration = -1

@@ -164,8 +164,13 @@ public final class TongNode: Sendable {
         guard own.nodeID == config.nodeID else { throw NodeError.config("certs/node.pem is for node \(own.nodeID), not \(config.nodeID)") }
         certificate = own
         let log = l
+        // Once a minute per reason: a revoked neighbour retries its handshake many times a second.
+        let throttle = LogThrottle()
         peerPolicy = try PeerCertificatePolicy(caPEM: credentials.caPEM, trust: trust) { why in
-            log.warning("refused a peer certificate at the TLS handshake", metadata: ["reason": .string(why)])
+            guard let suppressed = throttle.admit(why, now: Self.now()) else { return }
+            var metadata: Logger.Metadata = ["reason": .string(why)]
+            if suppressed > 0 { metadata["suppressed"] = .stringConvertible(suppressed) }
+            log.warning("refused a peer certificate at the TLS handshake", metadata: metadata)
         }
         try refreshTrust()
     }

@@ -10,7 +10,8 @@ import X509
 /// Requests are sequential (one outstanding at a time, as a link works). The server's node id
 /// is pinned as in `PeerClient.request`. A request that finds the kept connection closed by the
 /// peer (idle timeout, restart) is sent once more on a fresh connection; sync requests are
-/// idempotent (a push applies at the receiver's cursor only), so that is safe.
+/// idempotent (a push applies at the receiver's cursor only), so that is safe. One cut short by
+/// `close` is not.
 public actor PeerConnection {
     private let client: PeerClient
     /// The address dialled.
@@ -20,6 +21,10 @@ public actor PeerConnection {
     /// The node id the server must prove.
     public let expectedNodeID: String
     private var channel: (any Channel)?
+    /// The response the request in flight waits for, failed at once by `close`.
+    private var outstanding: EventLoopPromise<PeerResponse>?
+    /// `close` cut the request in flight short: it fails, and is not sent again.
+    private var interrupted = false
     /// TLS handshakes made so far (1 for a link whose connection never dropped).
     public private(set) var connections = 0
 
@@ -35,12 +40,13 @@ public actor PeerConnection {
         method: String, path: String, body: [UInt8]?, contentType: String = "application/json",
         timeout: Duration = .seconds(10)
     ) async throws -> PeerResponse {
+        interrupted = false
         for attempt in 0..<2 {
             let reused = channel != nil
             let ch = try await connected(timeout: timeout)
             do {
                 return try await exchange(on: ch, method: method, path: path, body: body, contentType: contentType, timeout: timeout)
-            } catch let e as PeerError where e.code == .connectionClosed && reused && attempt == 0 {
+            } catch let e as PeerError where e.code == .connectionClosed && reused && attempt == 0 && !interrupted {
                 drop()
                 continue
             } catch {
@@ -51,8 +57,16 @@ public actor PeerConnection {
         throw PeerError(.connectionClosed, "connection to \(expectedNodeID) closed twice")
     }
 
-    /// Closes the connection (a later request opens a new one).
+    /// Closes the connection (a later request opens a new one). A request in flight fails at
+    /// once with `connectionClosed`: a TLS close waits to flush what it still has to send, which
+    /// never happens while the peer is hung and its receive window is full, so the request would
+    /// otherwise wait for its timeout (a stopping node must not).
     public func close() {
+        if let outstanding {
+            interrupted = true
+            outstanding.fail(PeerError(.connectionClosed, "connection to \(expectedNodeID) closed by this node"))
+        }
+        outstanding = nil
         drop()
     }
 
@@ -75,6 +89,8 @@ public actor PeerConnection {
         timeout: Duration
     ) async throws -> PeerResponse {
         let promise = ch.eventLoop.makePromise(of: PeerResponse.self)
+        outstanding = promise
+        defer { outstanding = nil }
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(NodeIdentity.hostname(for: expectedNodeID)):\(port)")
         headers.add(name: "Content-Length", value: String(body?.count ?? 0))

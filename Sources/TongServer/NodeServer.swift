@@ -80,13 +80,16 @@ public final class NodeServer: Sendable {
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
         let delivery = DeliveryService(node: node)
         let integrity = IntegrityService(node: node)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: http), .init(service: peerApp), .init(service: sync), .init(service: delivery),
-                    .init(service: integrity),
-                ],
-                gracefulShutdownSignals: signals, logger: logger))
+        // Stopped in reverse order: the API and portal stop accepting first, then the peer
+        // listener, then the background services. Whatever is still running 4 s after the
+        // signal is cancelled, so the node exits within the contract's 5 s.
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: integrity), .init(service: delivery), .init(service: sync), .init(service: peerApp), .init(service: http),
+            ],
+            gracefulShutdownSignals: signals, logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(4)
+        let group = ServiceGroup(configuration: configuration)
         logger.info("node starting", metadata: ["http": .string(node.config.http), "peer": .string(node.config.peer)])
         let stopEarly = self.group.withLock { g in
             g = group; return stopRequested.withLock { $0 }

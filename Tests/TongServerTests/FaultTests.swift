@@ -1,7 +1,12 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
 import Testing
 import TongCore
+import TongPeer
 
 @testable import TongDomain
 @testable import TongServer
@@ -164,6 +169,36 @@ import TongCore
             #expect(m.first { $0.name == "tong_storage_ok" }?.value == 0)
         }
     }
+
+    /// The parent hangs (a host that stopped answering): the child's link to it waits in the
+    /// middle of a request. SIGTERM must still stop the child within the contract's 5 seconds,
+    /// without waiting for that request to time out. Two hangs: before the TLS handshake (a
+    /// socket nobody accepts from) and after it (a TLS server with the parent's real
+    /// certificate that reads the request and never answers).
+    @Test(arguments: [false, true]) func aStopDoesNotWaitForAParentThatHangs(afterHandshake: Bool) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let root = NSTemporaryDirectory() + "tong-hang-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let hung = HungPeer()
+        defer { hung.close() }
+        let fed = try LocalFederation(topologyText: TestTree.toml(["100000", "330000"]), root: root, freePorts: true, logger: logger) { c in
+            if c.nodeID == "330000" { c.peerAddresses["100000"] = "127.0.0.1:\(hung.port)" }
+        } prepare: { root in
+            if afterHandshake { try hung.answerHandshakes(as: PeerCredentials.load(home: root + "/100000")) }
+        }
+        let run = Task { try await fed.run(only: ["330000"]) }
+        try await DemoRunner.waitUntil(seconds: 30) { fed.servers["330000"]?.httpPort != nil }
+        // Long enough for the link to be inside its first request to the hung parent.
+        try await Task.sleep(for: .milliseconds(1_500))
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        await fed.servers["330000"]!.shutdown()
+        _ = try? await run.value
+        let took = clock.now - t0
+        #expect(took < .seconds(5), "stopping took \(took)")
+        if afterHandshake { #expect(hung.handshakes() >= 1, "the child reached the hung parent's TLS server") }
+    }
 }
 
 enum OperationsFiles {
@@ -177,5 +212,63 @@ enum OperationsFiles {
         try h.seek(toOffset: UInt64((page - 1) * 4096))
         try h.write(contentsOf: bytes)
         try h.synchronize()
+    }
+}
+
+/// A peer address where nothing ever answers. Until `answerHandshakes`, a listening socket that
+/// is never accepted from (the kernel completes the TCP handshake, the TLS hello waits); after it,
+/// a TLS server with real node credentials that completes the handshake, reads whatever comes
+/// and never writes a byte of HTTP.
+final class HungPeer: @unchecked Sendable {
+    private let fd: Int32
+    let port: Int
+    private var server: (any Channel)?
+    private let count = Count()
+
+    final class Count: Sendable {
+        let value = Mutex(0)
+    }
+
+    init() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Serves TLS on the same port instead (the plain socket is closed first).
+    func answerHandshakes(as credentials: PeerCredentials) throws {
+        Foundation.close(fd)
+        let context = try NIOSSLContext(configuration: PeerTLS.server(credentials))
+        let count = self.count
+        server = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try ch.pipeline.syncOperations.addHandler(HandshakeCounter(count: count))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).wait()
+    }
+
+    func handshakes() -> Int { count.value.withLock { $0 } }
+
+    func close() {
+        if let server { try? server.close().wait() } else { Foundation.close(fd) }
+    }
+
+    /// Counts requests that arrived over a finished handshake, and drops their bytes.
+    final class HandshakeCounter: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let count: Count
+        init(count: Count) { self.count = count }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { count.value.withLock { $0 += 1 } }
     }
 }

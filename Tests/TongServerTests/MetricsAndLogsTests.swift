@@ -152,6 +152,18 @@ final class LogCapture: Sendable {
         #expect(ISO8601DateFormatter.withFractionalSeconds.date(from: time) != nil)
     }
 
+    @Test func aRepeatedRefusalIsLoggedOncePerMinuteWithTheCountItHid() {
+        let throttle = LogThrottle(intervalMs: 60_000)
+        #expect(throttle.admit("revoked 330100", now: 0) == 0)
+        // Ten handshakes a second for a minute: none logged...
+        for t in stride(from: Int64(100), to: 60_000, by: 100) { #expect(throttle.admit("revoked 330100", now: t) == nil) }
+        // ...another reason is its own line...
+        #expect(throttle.admit("revoked 320000", now: 30_000) == 0)
+        // ...and the next line a minute on says how many it hid.
+        #expect(throttle.admit("revoked 330100", now: 60_000) == 599)
+        #expect(throttle.admit("revoked 330100", now: 60_001) == nil)
+    }
+
     @Test func unknownLogLevelsAndFormatsAreRefusedInOneLine() throws {
         for (args, word) in [(["--log-level", "json"], "--log-level json"), (["--log-format", "yaml"], "--log-format yaml")] {
             let r = try runTong(["serve", "--home", "/nonexistent"] + args)
