@@ -49,8 +49,9 @@ public enum TrustReport {
         out.append("revoked certificates: \(revoked.count)")
         for r in revoked {
             let fp = t(r["fingerprint"]).prefix(16)
-            let bound = r["last_counter"].map { ", nothing above counter \(t($0))" } ?? ""
-            out.append("  \(t(r["node"])) serial \(t(r["serial"])) sha256 \(fp)… revoked from \(t(r["revoked_at"]))\(bound) \(t(r["reason"]))")
+            let bound = r["last_counter"]?.intValue.map { ", nothing above counter \($0)" } ?? ""
+            let reason = t(r["reason"]).isEmpty || t(r["reason"]) == "-" ? "" : " (\(t(r["reason"])))"
+            out.append("  \(t(r["node"])) serial \(t(r["serial"])) sha256 \(fp)… revoked from \(t(r["revoked_at"]))\(bound)\(reason)")
         }
         out.append("key history:")
         for k in st["keys"]?.arrayValue ?? [] {

@@ -42,7 +42,15 @@ struct Serve: AsyncParsableCommand {
                 }.start()
             }
             try await server.run()
-        } catch { fail(error) }
+        } catch {
+            // With --log-format json, even the line that says why the node could not start is a
+            // JSON object, so `journalctl -o cat | jq .` reads the whole log.
+            if format == .json {
+                Logger(label: "tong").critical("\((error as? NodeError)?.message ?? "\(error)")")
+                Foundation.exit(1)
+            }
+            fail(error)
+        }
     }
 }
 
@@ -162,6 +170,14 @@ struct CA: AsyncParsableCommand {
                 let l = try CertificateCommands.revoke(
                     caDir: ca, node: node, serial: serial, certFile: cert, at: when, reason: reason, lastCounter: lastCounter, out: out)
                 print("revocation list with \(l.list.entries.count) entries written to \(out ?? ca + "/revocations.json")")
+                // A revocation only ever tightens: say so when the list already held a tighter one.
+                let atMs = Int64(when.timeIntervalSince1970 * 1000)
+                for e in l.list.entries where e.node == node {
+                    if e.revokedAt < atMs { print("note: \(e.serial) stays revoked from \(e.revokedAt) ms, the earlier time already listed") }
+                    if let asked = lastCounter, let kept = e.lastCounter, kept < asked {
+                        print("note: \(e.serial) keeps the lower bound \(kept) already listed, not \(asked)")
+                    }
+                }
             } catch { fail(error) }
         }
 

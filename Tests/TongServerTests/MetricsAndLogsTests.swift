@@ -152,6 +152,15 @@ final class LogCapture: Sendable {
         #expect(ISO8601DateFormatter.withFractionalSeconds.date(from: time) != nil)
     }
 
+    @Test func aNodeThatCannotStartSaysWhyInJSONWhenTheLogIsJSON() throws {
+        let r = try runTong(["serve", "--home", "/nonexistent-home", "--log-format", "json"])
+        #expect(r.status == 1)
+        let lines = r.err.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.err)")
+        let v = try JSONParser.parse(Array((lines.first ?? "").utf8))
+        #expect(v["level"] == "critical" && v["message"]?.stringValue?.contains("/nonexistent-home") == true, "\(r.err)")
+    }
+
     @Test func aRepeatedRefusalIsLoggedOncePerMinuteWithTheCountItHid() {
         let throttle = LogThrottle(intervalMs: 60_000)
         #expect(throttle.admit("revoked 330100", now: 0) == 0)
