@@ -124,7 +124,7 @@ public struct SignedRevocationList: Sendable, Hashable {
     public var list: RevocationList
 
     /// Hex SHA-256 of the signed payload: the same list has the same id wherever it travelled.
-    public var id: String { SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined() }
+    public var id: String { NodeIdentity.hex(Array(SHA256.hash(data: payload))) }
 
     /// Makes one (signing and decoding use this).
     public init(payload: [UInt8], signature: [UInt8], list: RevocationList) {

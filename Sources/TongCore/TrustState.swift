@@ -112,6 +112,15 @@ public struct TrustState: Sendable, Equatable {
         }
     }
 
+    /// Folds in everything `other` knows: each revocation merged (`RevocationList.Entry.merged`),
+    /// each retirement at the lower bound.
+    public mutating func absorb(_ other: TrustState) {
+        for (fp, e) in other.revoked { revoked[fp] = revoked[fp].map { $0.merged(with: e) } ?? e }
+        for (node, bounds) in other.retired {
+            for (fp, last) in bounds where retired[node]?[fp].map({ last < $0 }) ?? true { retired[node, default: [:]][fp] = last }
+        }
+    }
+
     /// The last counter `node` signed with the certificate, if the node retired it.
     public func lastCounter(node: String, fingerprint: String) -> UInt64? { retired[node]?[fingerprint] }
 
@@ -137,11 +146,15 @@ public final class TrustRegistry: Sendable {
     /// before then are re-checked (closed and made again through the handshake).
     public var revocationGeneration: Int { state.withLock { $0.generation } }
 
-    /// Replaces the state.
+    /// Replaces the state, keeping whatever the current one knows beyond it: revocations and
+    /// retirements only ever tighten, and two rebuilds racing (pushes are applied on several
+    /// threads) must not let the one that read the directory first undo the other.
     public func replace(_ s: TrustState) {
         state.withLock { cur in
-            if cur.0.revoked != s.revoked { cur.generation += 1 }
-            cur.0 = s
+            var next = s
+            next.absorb(cur.0)
+            if cur.0.revoked != next.revoked { cur.generation += 1 }
+            cur.0 = next
         }
     }
 

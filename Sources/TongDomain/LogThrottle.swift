@@ -19,8 +19,10 @@ final class LogThrottle: Sendable {
                 table[key] = (l.at, l.suppressed + 1)
                 return nil
             }
-            // Bounded: the keys are reasons a peer can vary.
-            if table.count >= 1_000 { table.removeAll() }
+            // Bounded: the oldest key goes first (its next event is simply logged again).
+            if table[key] == nil, table.count >= 1_000, let oldest = table.min(by: { $0.value.at < $1.value.at })?.key {
+                table[oldest] = nil
+            }
             let suppressed = table[key]?.suppressed ?? 0
             table[key] = (now, 0)
             return suppressed

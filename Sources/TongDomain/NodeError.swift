@@ -24,6 +24,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         /// Temporarily refused (catching up after a restore, not ready yet); retry later.
         public static let unavailable = Code("unavailable")
+        /// Too many requests in progress or waiting right now; retry in a moment (503 with `Retry-After`).
+        public static let busy = Code("busy")
         /// The input is larger than allowed.
         public static let tooLarge = Code("too-large")
         /// The input has a media type the operation does not take.
@@ -37,7 +39,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
 
         /// True for codes that describe the caller's mistake rather than the node's.
         public var isCallerError: Bool {
-            ![Code.unavailable, .storageFull, .configuration, .internal].contains(self)
+            ![Code.unavailable, .busy, .storageFull, .configuration, .internal].contains(self)
         }
     }
 

@@ -33,7 +33,10 @@ extension TongNode {
                 }
             }
         }
-        try db.keepRevocationLists(fresh, now: Self.now())
+        // The state in memory is right either way; a list not kept now is kept at the next refresh.
+        do { try db.keepRevocationLists(fresh, now: Self.now()) } catch {
+            logger.error("cannot keep revocation lists", metadata: ["error": .string("\(error)")])
+        }
         trust.replace(state)
     }
 
@@ -85,17 +88,18 @@ extension TongNode {
         }
         // Nor may it loosen one: a list can only tighten what is in force (RevocationList.Entry.merged).
         let inForce = trust.current.revoked
-        let loosened = list.list.entries.filter { e in
-            guard let k = inForce[e.fingerprint] else { return false }
-            if e.revokedAt > k.revokedAt { return true }
-            guard let bound = k.lastCounter else { return false }
-            return e.lastCounter.map { $0 > bound } ?? true
+        let loosened = list.list.entries.compactMap { e -> RevocationList.Entry? in
+            guard let k = inForce[e.fingerprint] else { return nil }
+            let m = k.merged(with: e)
+            return m.revokedAt != e.revokedAt || m.lastCounter != e.lastCounter ? k : nil
         }
         guard loosened.isEmpty else {
-            let nodes = Set(loosened.map(\.node)).sorted().joined(separator: ", ")
+            let held = loosened.map { k in
+                "\(k.node) serial \(k.serial) revoked from \(k.revokedAt) ms" + (k.lastCounter.map { ", nothing above counter \($0)" } ?? "")
+            }
             throw NodeError.invalid(
-                "the revocation list would loosen \(loosened.count) revocation(s) in force (of \(nodes)): a later time, or a higher or no "
-                    + "counter bound; lists only ever tighten, install the CA's latest list")
+                "the revocation list would loosen what is in force (\(held.joined(separator: "; "))): lists only ever tighten; have the CA "
+                    + "revoke again with at most that time (--at) and bound (--last-counter)")
         }
         try write([LocalWrite(id: id, kind: .node, owner: id, scope: .directory, fields: ["revocations": list.wireJSON], mustExist: true)])
         try refreshTrust()

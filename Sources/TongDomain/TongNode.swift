@@ -167,7 +167,10 @@ public final class TongNode: Sendable {
         // Once a minute per reason: a revoked neighbour retries its handshake many times a second.
         let throttle = LogThrottle()
         peerPolicy = try PeerCertificatePolicy(caPEM: credentials.caPEM, trust: trust) { why in
-            guard let suppressed = throttle.admit(why, now: Self.now()) else { return }
+            // Keyed by what the CA vouches for (a revoked certificate's node and serial), never by
+            // text the caller chose (a self-signed certificate's issuer): all those share one key.
+            let key = why.hasPrefix("certificate of ") && why.contains(" was revoked at ") ? why : "untrusted certificate"
+            guard let suppressed = throttle.admit(key, now: Self.now()) else { return }
             var metadata: Logger.Metadata = ["reason": .string(why)]
             if suppressed > 0 { metadata["suppressed"] = .stringConvertible(suppressed) }
             log.warning("refused a peer certificate at the TLS handshake", metadata: metadata)

@@ -42,8 +42,15 @@ public actor PeerConnection {
     ) async throws -> PeerResponse {
         interrupted = false
         for attempt in 0..<2 {
+            // A cancelled link (a stopping node) sends nothing more: its `close` may have come
+            // before this request began, when there was nothing in flight to fail.
+            if Task.isCancelled { throw PeerError(.connectionClosed, "request to \(expectedNodeID) not sent: the link was stopped") }
             let reused = channel != nil
             let ch = try await connected(timeout: timeout)
+            if Task.isCancelled {
+                drop()
+                throw PeerError(.connectionClosed, "request to \(expectedNodeID) not sent: the link was stopped")
+            }
             do {
                 return try await exchange(on: ch, method: method, path: path, body: body, contentType: contentType, timeout: timeout)
             } catch let e as PeerError where e.code == .connectionClosed && reused && attempt == 0 && !interrupted {

@@ -35,6 +35,7 @@ struct HTTPProblem: Sendable {
         .unsupportedMediaType: (415, "Unsupported media type"),
         .invalid: (422, "Unprocessable content"),
         .unavailable: (503, "Service unavailable"),
+        .busy: (503, "Service unavailable"),
         .storageFull: (507, "Insufficient storage"),
         .configuration: (500, "Configuration error"),
         .internal: (500, "Internal server error"),

@@ -24,8 +24,9 @@ enum HTTP {
         if let instance { o["instance"] = .string(instance) }
         if !e.fields.isEmpty { o["errors"] = .object(e.fields.mapValues { .string($0) }) }
         var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8"]
-        // Temporarily refused (busy, catching up after a restore): say when to come back (RFC 9110 §10.2.3).
-        if e.code == .unavailable { headers[.retryAfter] = "1" }
+        // Too busy this moment: say when to come back (RFC 9110 §10.2.3). Not for other 503s
+        // (a revoked certificate, a damaged replica), which a second's wait does not cure.
+        if e.code == .busy { headers[.retryAfter] = "1" }
         return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(o)))))
     }
 

@@ -18,9 +18,14 @@ public final class NodeServer: Sendable {
     let ports = Mutex<(http: Int?, peer: Int?)>((nil, nil))
     let group = Mutex<ServiceGroup?>(nil)
     let stopRequested = Mutex(false)
+    /// Most API and portal requests admitted at once (`RequestExecutor.queueLimit`); nil: the default.
+    let requestQueueLimit: Int?
 
-    /// Makes a server for an opened node.
-    public init(node: TongNode) { self.node = node }
+    /// Makes a server for an opened node; tests lower `requestQueueLimit`.
+    public init(node: TongNode, requestQueueLimit: Int? = nil) {
+        self.node = node
+        self.requestQueueLimit = requestQueueLimit
+    }
 
     /// Bound HTTP port once listening.
     public var httpPort: Int? { ports.withLock { $0.http } }
@@ -56,7 +61,10 @@ public final class NodeServer: Sendable {
         if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
 
         // Handlers run on threads of their own, off Swift's cooperative pool (RequestExecutor).
-        let executor = RequestExecutor(threads: RequestExecutor.threads(cores: ProcessInfo.processInfo.activeProcessorCount))
+        // The peer routes have their own: a flood of public requests must not refuse a push.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let executor = RequestExecutor(threads: RequestExecutor.threads(cores: cores), queueLimit: requestQueueLimit)
+        let peerExecutor = RequestExecutor(threads: max(2, cores))
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         router.add(middleware: RequestExecutorMiddleware(executor: executor))
@@ -72,7 +80,7 @@ public final class NodeServer: Sendable {
 
         let peerRouter = Router(context: PeerRequestContext.self)
         peerRouter.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: false))
-        peerRouter.add(middleware: RequestExecutorMiddleware(executor: executor))
+        peerRouter.add(middleware: RequestExecutorMiddleware(executor: peerExecutor))
         PeerRoutes.add(to: peerRouter, node: node)
         let peerApp = try PeerServer.application(
             router: peerRouter, host: phost, port: pport, tls: PeerTLS.server(node.credentials), policy: node.peerPolicy,
@@ -97,9 +105,11 @@ public final class NodeServer: Sendable {
         if stopEarly { await group.triggerGracefulShutdown() }
         do { try await group.run() } catch {
             try? await executor.shutdown()
+            try? await peerExecutor.shutdown()
             throw error
         }
         try? await executor.shutdown()
+        try? await peerExecutor.shutdown()
         try? node.db.checkpoint()
         logger.info("node stopped")
     }

@@ -14,9 +14,8 @@ import TongDomain
 /// listeners, the sync service and shutdown; requests queue for these threads instead
 /// (docs/operations.md, "Stopping").
 ///
-/// Jobs run in the order they were enqueued. A job enqueued after `shutdown` runs at once on the
-/// enqueuing thread (`NIOThreadPool.submit` hands it back as cancelled): no job is ever dropped,
-/// since a dropped job would leave its task suspended forever.
+/// Jobs run in the order they were enqueued, and none is ever dropped (a dropped job would leave
+/// its task suspended forever): see `shutdown`.
 final class RequestExecutor: TaskExecutor, Sendable {
     private let pool: NIOThreadPool
     /// Threads in the pool.
@@ -63,7 +62,9 @@ final class RequestExecutor: TaskExecutor, Sendable {
         pool.submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
-    /// Stops the threads once the queued jobs ran.
+    /// Stops the threads. Jobs still queued are not dropped: NIO hands them back as cancelled and
+    /// `enqueue` runs them anyway, on a Dispatch thread, possibly after this returns; a job
+    /// enqueued afterwards runs at once on the enqueuing thread. Call it once the listeners stopped.
     /// - Throws: `NIOThreadPoolError` if the pool was already stopped.
     func shutdown() async throws { try await pool.shutdownGracefully() }
 }
@@ -75,12 +76,12 @@ struct RequestExecutorMiddleware<Context: RequestContext>: RouterMiddleware {
     let executor: RequestExecutor
     var inline: Set<String> = ["/healthz"]
 
-    /// - Throws: `NodeError.unavailable` (503, with `Retry-After`) when `executor.queueLimit`
+    /// - Throws: `NodeError.busy` (503, with `Retry-After`) when `executor.queueLimit`
     ///   requests are already admitted; whatever the handler throws.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if inline.contains(request.uri.path) { return try await next(request, context) }
         guard executor.admit() else {
-            throw NodeError(.unavailable, "the node is busy: \(executor.queueLimit) requests are in progress or waiting; retry in a moment")
+            throw NodeError(.busy, "the node is busy: \(executor.queueLimit) requests are in progress or waiting; retry in a moment")
         }
         defer { executor.release() }
         return try await withTaskExecutorPreference(executor) { try await next(request, context) }

@@ -172,7 +172,7 @@ struct CA: AsyncParsableCommand {
                 print("revocation list with \(l.list.entries.count) entries written to \(out ?? ca + "/revocations.json")")
                 // A revocation only ever tightens: say so when the list already held a tighter one.
                 let atMs = Int64(when.timeIntervalSince1970 * 1000)
-                for e in l.list.entries where e.node == node {
+                for e in l.list.entries where e.node == node && (serial.map { $0.lowercased() == e.serial } ?? true) {
                     if e.revokedAt < atMs { print("note: \(e.serial) stays revoked from \(e.revokedAt) ms, the earlier time already listed") }
                     if let asked = lastCounter, let kept = e.lastCounter, kept < asked {
                         print("note: \(e.serial) keeps the lower bound \(kept) already listed, not \(asked)")

@@ -172,6 +172,22 @@ import X509
         #expect(later.revokedAt(fp) == 500 && later.revocationBound(fp) == 90)
     }
 
+    @Test func aRebuildThatReadTheDirectoryEarlierTakesNothingBack() throws {
+        let f = try Self.fixture(days: 30)
+        let entry = RevocationList.Entry(node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: 500, lastCounter: 40)
+        var with = TrustState()
+        _ = with.add(try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: Self.t0), ca: f.verifier.caCertificate)
+        with.add(history: [KeyHistoryEntry(fingerprint: String(repeating: "c", count: 64), notAfter: 0, lastCounter: 7)], of: "330000")
+        let registry = TrustRegistry()
+        registry.replace(with)
+        let generation = registry.revocationGeneration
+        // Two refreshes raced; the one that read the directory before the list committed lands last.
+        registry.replace(TrustState())
+        #expect(registry.current.revocationBound(f.fingerprint) == 40 && registry.current.revokedAt(f.fingerprint) == 500)
+        #expect(registry.current.lastCounter(node: "330000", fingerprint: String(repeating: "c", count: 64)) == 7)
+        #expect(registry.revocationGeneration == generation, "nothing changed, so kept-alive connections stay")
+    }
+
     @Test func aNewerRevocationListKeepsEveryOlderEntry() throws {
         let f = try Self.fixture()
         let a = RevocationList.Entry(node: "330000", serial: "01", fingerprint: String(repeating: "a", count: 64), revokedAt: 100)

@@ -61,7 +61,7 @@ enum Portal {
             """
         var headers = PortalSite.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
-        if e.code == .unavailable { headers[.retryAfter] = "1" }
+        if e.code == .busy { headers[.retryAfter] = "1" }
         return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: html.raw)))
     }
 
