@@ -59,12 +59,7 @@ public struct RevocationList: Sendable, Hashable {
             guard case .object(let o) = json, let node = o["node"]?.stringValue, let serial = o["serial"]?.stringValue,
                 let fp = o["fingerprint"]?.stringValue, fp.count == 64, let at = o["revoked_at"]?.intValue
             else { return nil }
-            var last: UInt64?
-            switch o["last_counter"] {
-            case .int(let n) where n >= 0: last = UInt64(n)
-            case .null, nil: last = nil
-            default: return nil
-            }
+            guard let last = KeyHistoryEntry.counterBound(o["last_counter"]) else { return nil }
             self.init(node: node, serial: serial, fingerprint: fp, revokedAt: at, reason: o["reason"]?.stringValue ?? "", lastCounter: last)
         }
     }

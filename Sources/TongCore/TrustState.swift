@@ -28,13 +28,18 @@ public struct KeyHistoryEntry: Sendable, Hashable {
     public init?(json: JSONValue) {
         guard case .object(let o) = json, let fp = o["fingerprint"]?.stringValue, fp.count == 64, let na = o["not_after"]?.intValue
         else { return nil }
-        var last: UInt64?
-        switch o["last_counter"] {
-        case .int(let n) where n >= 0: last = UInt64(n)
-        case .null, nil: last = nil
+        guard let last = Self.counterBound(o["last_counter"]) else { return nil }
+        self.init(fingerprint: fp, notAfter: na, lastCounter: last)
+    }
+
+    /// A `last_counter` value: `.some(nil)` when absent or null, `.some(n)` for a whole number
+    /// n ≥ 0, nil (malformed) for anything else. Key histories and revocation lists share it.
+    static func counterBound(_ v: JSONValue?) -> UInt64?? {
+        switch v {
+        case .int(let n)? where n >= 0: return .some(UInt64(n))
+        case .null?, nil: return .some(nil)
         default: return nil
         }
-        self.init(fingerprint: fp, notAfter: na, lastCounter: last)
     }
 
     /// Parses a whole `keys` field; nil if any entry is malformed.
