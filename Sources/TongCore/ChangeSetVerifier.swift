@@ -72,10 +72,10 @@ public final class ChangeSetVerifier: Sendable {
         if let why = cert.validity(at: signedAt) {
             return .rejected("origin certificate not trusted at the signing time \(s.set.createdAt) ms: \(why)")
         }
-        if let revokedAt = trust.revokedAt(cert.fingerprint), s.set.createdAt >= revokedAt {
+        if let revokedAt = trust.revokedAt(cert.fingerprint, serial: cert.serial), s.set.createdAt >= revokedAt {
             return .rejected("origin certificate was revoked at \(revokedAt) ms, before the signing time \(s.set.createdAt) ms")
         }
-        if let bound = trust.revocationBound(cert.fingerprint), let top = s.set.changes.map(\.counter).max(), top > bound {
+        if let bound = trust.revocationBound(cert.fingerprint, serial: cert.serial), let top = s.set.changes.map(\.counter).max(), top > bound {
             // Dated before the revocation, but numbered after what the CA still trusts: a back-dated set.
             return .rejected("counter \(top) lies above \(bound), the last one the CA trusts from the revoked certificate")
         }

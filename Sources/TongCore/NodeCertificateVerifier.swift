@@ -142,6 +142,12 @@ public enum NodeIdentity {
         return s.serializedBytes
     }
 
+    /// A certificate's serial number, lower-case hex, as `NodeCertificate.serial` gives it; nil
+    /// if the bytes are not a certificate.
+    public static func serial(der: [UInt8]) -> String? {
+        (try? Certificate(derEncoded: der)).map { hex(Array($0.serialNumber.bytes)) }
+    }
+
     /// Lower-case hex SHA-256 of a certificate's DER: how key histories and revocation lists name it.
     public static func fingerprint(der: [UInt8]) -> String { hex(Array(SHA256.hash(data: der))) }
 

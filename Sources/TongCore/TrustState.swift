@@ -74,6 +74,11 @@ public struct KeyHistoryEntry: Sendable, Hashable {
 public struct TrustState: Sendable, Equatable {
     /// Revoked certificates by fingerprint.
     public private(set) var revoked: [String: RevocationList.Entry] = [:]
+    /// The same, by serial number (lower-case hex; the one federation CA gives each certificate
+    /// its own). A fingerprint names the certificate's bytes, and an ECDSA signature has a
+    /// second valid form ((r, n − s)): whoever holds the key can present a twin of a revoked
+    /// certificate with another fingerprint and the same serial. Revocations hold by serial too.
+    public private(set) var revokedSerials: [String: RevocationList.Entry] = [:]
     /// Retired certificates: per node, the highest counter each signed, by fingerprint. Keyed by
     /// node first, so a node's history can bound only its own certificates.
     public private(set) var retired: [String: [String: UInt64]] = [:]
@@ -91,9 +96,7 @@ public struct TrustState: Sendable, Equatable {
     @discardableResult
     public mutating func add(_ list: SignedRevocationList, ca: Certificate) -> Bool {
         guard list.isSigned(by: ca) else { return false }
-        for e in list.list.entries {
-            revoked[e.fingerprint] = revoked[e.fingerprint].map { $0.merged(with: e) } ?? e
-        }
+        for e in list.list.entries { revoke(e) }
         return true
     }
 
@@ -117,10 +120,30 @@ public struct TrustState: Sendable, Equatable {
         }
     }
 
+    /// One revocation more, merged with what is known of the same certificate (by fingerprint)
+    /// and of the same serial.
+    private mutating func revoke(_ e: RevocationList.Entry) {
+        revoked[e.fingerprint] = revoked[e.fingerprint].map { $0.merged(with: e) } ?? e
+        let serial = e.serial.lowercased()
+        revokedSerials[serial] = revokedSerials[serial].map { $0.merged(with: e) } ?? e
+    }
+
+    /// The revocation in force for a certificate, matched by its fingerprint or its serial
+    /// (both merged when both are listed), or nil.
+    public func revocation(fingerprint: String, serial: String?) -> RevocationList.Entry? {
+        let bySerial = serial.flatMap { revokedSerials[$0.lowercased()] }
+        switch (revoked[fingerprint], bySerial) {
+        case let (a?, b?): return a.merged(with: b)
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        case (nil, nil): return nil
+        }
+    }
+
     /// Folds in everything `other` knows: each revocation merged (`RevocationList.Entry.merged`),
     /// each retirement at the lower bound.
     public mutating func absorb(_ other: TrustState) {
-        for (fp, e) in other.revoked { revoked[fp] = revoked[fp].map { $0.merged(with: e) } ?? e }
+        for e in other.revoked.values { revoke(e) }
         for (node, bounds) in other.retired {
             for (fp, last) in bounds where retired[node]?[fp].map({ last < $0 }) ?? true { retired[node, default: [:]][fp] = last }
         }
@@ -129,12 +152,15 @@ public struct TrustState: Sendable, Equatable {
     /// The last counter `node` signed with the certificate, if the node retired it.
     public func lastCounter(node: String, fingerprint: String) -> UInt64? { retired[node]?[fingerprint] }
 
-    /// When the certificate was revoked (ms), if it was.
-    public func revokedAt(_ fingerprint: String) -> Int64? { revoked[fingerprint]?.revokedAt }
+    /// When the certificate was revoked (ms), if it was; with `serial`, a twin of a revoked
+    /// certificate counts too (`revokedSerials`).
+    public func revokedAt(_ fingerprint: String, serial: String? = nil) -> Int64? { revocation(fingerprint: fingerprint, serial: serial)?.revokedAt }
 
     /// The highest counter the CA still trusts from a revoked certificate, if its revocation
     /// gives one (`RevocationList.Entry.lastCounter`).
-    public func revocationBound(_ fingerprint: String) -> UInt64? { revoked[fingerprint]?.lastCounter }
+    public func revocationBound(_ fingerprint: String, serial: String? = nil) -> UInt64? {
+        revocation(fingerprint: fingerprint, serial: serial)?.lastCounter
+    }
 }
 
 /// The node's current `TrustState`, shared by the sync path and the TLS handshakes.
@@ -169,8 +195,8 @@ public final class TrustRegistry: Sendable {
     }
 
     /// Why a peer certificate must be refused at `now` (ms), or nil: revoked at or before now.
-    public func refusal(fingerprint: String, now: Int64) -> String? {
-        guard let e = state.withLock({ $0.0.revoked[fingerprint] }), e.revokedAt <= now else { return nil }
+    public func refusal(fingerprint: String, serial: String? = nil, now: Int64) -> String? {
+        guard let e = state.withLock({ $0.0.revocation(fingerprint: fingerprint, serial: serial) }), e.revokedAt <= now else { return nil }
         return "certificate of \(e.node) (serial \(e.serial)) was revoked at \(e.revokedAt) ms"
     }
 }

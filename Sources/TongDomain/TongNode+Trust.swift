@@ -132,7 +132,7 @@ extension TongNode {
     package func signingRefusal(now: Int64) -> String? {
         let at = Date(timeIntervalSince1970: Double(now) / 1000)
         if let why = certificate.validity(at: at) { return "this node's \(why); renew it (certs/README.md)" }
-        if let revokedAt = trust.current.revokedAt(certificate.fingerprint), now >= revokedAt {
+        if let revokedAt = trust.current.revokedAt(certificate.fingerprint, serial: certificate.serial), now >= revokedAt {
             return "this node's certificate was revoked at \(Self.iso8601(ms: revokedAt)); install a new one (certs/README.md)"
         }
         return nil

@@ -42,7 +42,7 @@ public struct PeerCertificatePolicy: Sendable {
         } else {
             guard cert.clientAuth else { return "certificate of \(cert.nodeID) is not for TLS clients" }
         }
-        return trust.refusal(fingerprint: cert.fingerprint, now: Int64(now.timeIntervalSince1970 * 1000))
+        return trust.refusal(fingerprint: cert.fingerprint, serial: cert.serial, now: Int64(now.timeIntervalSince1970 * 1000))
     }
 
     /// The NIOSSL callback for a connection to `expectedNodeID` (client) or from anyone (server).

@@ -65,7 +65,8 @@ enum HTTP {
     static func map(_ error: any Error, path: String, logger: Logger) -> HTTPProblem {
         switch NodeError.meaning(of: error) ?? error {
         case let e as NodeError:
-            if !e.code.isCallerError {
+            // A shed request (busy) is counted by the metrics; one error line each would flood the log.
+            if !e.code.isCallerError, e.code != .busy {
                 logger.error(
                     "request failed",
                     metadata: [

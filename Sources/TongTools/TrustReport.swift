@@ -10,7 +10,8 @@ import TongDomain
 /// own key history, read from its `GET /api/v1/sync/status` with the home's admin token.
 public enum TrustReport {
     /// Asks the node whose home is `home` (it must be running).
-    /// - Throws: `NodeError.configuration` for an unreadable home, `unavailable` if the node does not answer.
+    /// - Throws: `NodeError.configuration` for an unreadable home, `unavailable` if the node does not
+    ///   answer, answers another status than 200 (named with its problem's detail), or no JSON.
     public static func fetch(home: NodeHome) async throws -> JSONValue {
         let config = try NodeConfiguration.parse(toml: String(contentsOfFile: home.configFile, encoding: .utf8))
         let token = try String(contentsOfFile: home.adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -19,10 +20,18 @@ public enum TrustReport {
         var req = URLRequest(url: URL(string: "http://\(host):\(port)/api/v1/sync/status")!)
         req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let data: Data
-        do { (data, _) = try await URLSession.shared.data(for: req) } catch {
+        let response: URLResponse
+        do { (data, response) = try await URLSession.shared.data(for: req) } catch {
             throw NodeError(.unavailable, "node \(config.nodeID) does not answer at \(host):\(port) (is it running?)")
         }
-        do { return try JSONParser.parse(Array(data)) } catch { throw NodeError(.unavailable, "node \(config.nodeID) answered no JSON") }
+        let parsed = try? JSONParser.parse(Array(data))
+        // A refusal (a wrong admin token, a busy node) is said as such, never shown as an empty status.
+        if let status = (response as? HTTPURLResponse)?.statusCode, status != 200 {
+            let detail = parsed?["detail"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
+            throw NodeError(.unavailable, "node \(config.nodeID) at \(host):\(port) answered \(status): \(detail)")
+        }
+        guard let parsed else { throw NodeError(.unavailable, "node \(config.nodeID) answered no JSON") }
+        return parsed
     }
 
     /// The status as canonical JSON text.

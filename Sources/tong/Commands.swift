@@ -17,11 +17,17 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         // Checked here rather than by ArgumentParser, so a wrong value is one line, not a usage page.
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            fail(NodeError.config("unknown --log-level \(logLevel); use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"))
-        }
         guard let format = LogFormat(rawValue: logFormat) else {
             fail(NodeError.config("unknown --log-format \(logFormat); use text or json"))
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            let message = "unknown --log-level \(logLevel); use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            if format == .json {
+                bootstrapLogging(level: .critical, format: .json)
+                Logger(label: "tong").critical("\(message)")
+                Foundation.exit(1)
+            }
+            fail(NodeError.config(message))
         }
         bootstrapLogging(level: level, format: format)
         do {

@@ -188,6 +188,93 @@ import X509
         #expect(registry.revocationGeneration == generation, "nothing changed, so kept-alive connections stay")
     }
 
+    /// The same certificate with its ECDSA signature (r, s) replaced by (r, n − s): still signed
+    /// by the CA, byte for byte another certificate (another fingerprint), same serial.
+    static func twin(_ der: [UInt8]) throws -> [UInt8] {
+        func read(_ b: [UInt8], _ at: Int) -> (content: Int, length: Int) {
+            var i = at + 1
+            var length = Int(b[i])
+            i += 1
+            if length & 0x80 != 0 {
+                let k = length & 0x7f
+                length = b[i..<i + k].reduce(0) { $0 << 8 | Int($1) }
+                i += k
+            }
+            return (i, length)
+        }
+        func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+            var length: [UInt8]
+            if content.count < 0x80 {
+                length = [UInt8(content.count)]
+            } else {
+                var n = content.count, bytes: [UInt8] = []
+                while n > 0 { bytes.insert(UInt8(n & 0xff), at: 0); n >>= 8 }
+                length = [0x80 | UInt8(bytes.count)] + bytes
+            }
+            return [tag] + length + content
+        }
+        let outer = read(der, 0)
+        let tbs = read(der, outer.content)
+        let alg = read(der, tbs.content + tbs.length)
+        let bits = read(der, alg.content + alg.length)
+        let signature = Array(der[bits.content + 1..<bits.content + bits.length])
+        let raw = Array(try P256.Signing.ECDSASignature(derRepresentation: signature).rawRepresentation)
+        // n − s, big-endian, for P-256's group order n.
+        let n: [UInt8] = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+        ]
+        var s2 = [UInt8](repeating: 0, count: 32)
+        var borrow = 0
+        for i in (0..<32).reversed() {
+            let d = Int(n[i]) - Int(raw[32 + i]) - borrow
+            s2[i] = UInt8((d + 256) & 0xff)
+            borrow = d < 0 ? 1 : 0
+        }
+        let flipped = Array(try P256.Signing.ECDSASignature(rawRepresentation: raw[0..<32] + s2).derRepresentation)
+        let head = Array(der[outer.content..<alg.content + alg.length])
+        return tlv(0x30, head + tlv(0x03, [0] + flipped))
+    }
+
+    @Test func aTwinOfARevokedCertificateIsRevokedToo() throws {
+        let f = try Self.fixture(days: 30)
+        let der = try #require(NodeIdentity.der(pem: f.node.certificatePEM))
+        let twinDER = try Self.twin(der)
+        let inspector = try NodeCertificateVerifier(caCertificatePEM: f.ca.certificatePEM)
+        guard case .trusted(let twin) = inspector.inspect(certificateDER: twinDER) else {
+            Issue.record("the twin must verify as a certificate of the CA, or the test shows nothing")
+            return
+        }
+        #expect(twin.fingerprint != f.fingerprint && twin.serial == f.serial && twin.nodeID == "330000")
+        let revokedAt = Self.t0 + 5 * Self.day
+        let entry = RevocationList.Entry(
+            node: "330000", serial: f.serial, fingerprint: f.fingerprint, revokedAt: Int64(revokedAt.timeIntervalSince1970 * 1000),
+            lastCounter: 3)
+        var trust = TrustState()
+        _ = trust.add(try FederationCA.revocations(previous: nil, adding: [entry], ca: f.ca, now: revokedAt), ca: f.verifier.caCertificate)
+        // A set the key signs after the revocation, carrying the twin: refused as revoked...
+        let key = try P256.Signing.PrivateKey(pemRepresentation: f.node.privateKeyPEM)
+        func signed(at: Date, counter: UInt64) throws -> SignedChangeSet {
+            let ms = Int64(at.timeIntervalSince1970 * 1000)
+            let change = Change(
+                record: "p-\(counter)", kind: .policy, owner: "330000", counter: counter, at: ms, context: VersionVector(),
+                fields: ["title": "t"])
+            return try ChangeSet(origin: "330000", scope: .owned("330000"), createdAt: ms, changes: [change])
+                .signed(key: key, certificateDER: twinDER)
+        }
+        let now = revokedAt + Self.day
+        #expect(Self.rejected(f.verifier.verifySignature(try signed(at: now, counter: 9), now: now, trust: trust), containing: "revoked"))
+        // ...and one back-dated past the bound, refused by the bound.
+        let backDated = try signed(at: revokedAt - 60, counter: 4)
+        #expect(Self.rejected(f.verifier.verifySignature(backDated, now: now, trust: trust), containing: "lies above 3"))
+        #expect(f.verifier.verifySignature(try signed(at: revokedAt - 60, counter: 3), now: now, trust: trust) == .accepted)
+        // The handshake check refuses the twin too.
+        let registry = TrustRegistry()
+        registry.replace(trust)
+        #expect(registry.refusal(fingerprint: twin.fingerprint, serial: twin.serial, now: Int64(now.timeIntervalSince1970 * 1000)) != nil)
+        #expect(registry.refusal(fingerprint: twin.fingerprint, now: Int64(now.timeIntervalSince1970 * 1000)) == nil, "by bytes alone it slips by")
+    }
+
     @Test func aNewerRevocationListKeepsEveryOlderEntry() throws {
         let f = try Self.fixture()
         let a = RevocationList.Entry(node: "330000", serial: "01", fingerprint: String(repeating: "a", count: 64), revokedAt: 100)

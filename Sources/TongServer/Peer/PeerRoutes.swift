@@ -75,7 +75,8 @@ enum PeerRoutes {
         }
         // A connection that was kept alive from before a revocation arrived is refused here;
         // new ones already fail at the handshake.
-        if let why = node.trust.refusal(fingerprint: NodeIdentity.fingerprint(der: der), now: TongNode.now()) {
+        let serial = NodeIdentity.serial(der: der)
+        if let why = node.trust.refusal(fingerprint: NodeIdentity.fingerprint(der: der), serial: serial, now: TongNode.now()) {
             node.logger.warning("refused a revoked peer", metadata: ["peer.id": .string(peer), "reason": .string(why)])
             ctx.channel.close(promise: nil)
             throw NodeError.forbidden(why)
