@@ -31,6 +31,18 @@ import TongPeer
         }
     }
 
+    /// Pushes `sets` to `target` over real mutual TLS with `relay`'s credentials (a relay that
+    /// checks nothing), as a fresh epoch; returns the push's answer.
+    static func relay(_ sets: [[UInt8]], through relay: String, to target: TongNode, root: String) async throws -> JSONValue {
+        let client = try PeerClient(credentials: PeerCredentials.load(home: root + "/" + relay), group: MultiThreadedEventLoopGroup.singleton)
+        let (_, port) = try NodeConfiguration.hostPort(target.config.peer)
+        let body = PushBody(epoch: "relay-\(UUID().uuidString.prefix(8))", after: 0, upto: Int64(sets.count), sets: sets).encoded()
+        let r = try await client.request(
+            method: "POST", host: "127.0.0.1", port: port, path: "/sync/v1/push", expectedNodeID: target.id, body: body)
+        #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
+        return try JSONParser.parse(r.body)
+    }
+
     static func has(_ node: TongNode, _ record: String) -> Bool { ((try? node.db.record(record)) ?? nil) != nil }
 
     /// A policy owned by `node` as the API would store it (so only what is under test can refuse it).
@@ -216,13 +228,7 @@ import TongPeer
             #expect(sets.count == 2)
             // A relay that does not check (here: 330000's own credentials, over real TLS) passes
             // both on to the national node, which judges each by its signing time.
-            let relay = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/330000"), group: MultiThreadedEventLoopGroup.singleton)
-            let (_, nationalPort) = try NodeConfiguration.hostPort(national.config.peer)
-            let body = PushBody(epoch: "relay-\(UUID().uuidString.prefix(8))", after: 0, upto: 2, sets: sets).encoded()
-            let r = try await relay.request(
-                method: "POST", host: "127.0.0.1", port: nationalPort, path: "/sync/v1/push", expectedNodeID: "100000", body: body)
-            #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
-            let answer = try JSONParser.parse(r.body)
+            let answer = try await Self.relay(sets, through: "330000", to: national, root: f.fed.root)
             #expect(answer["applied"] == .int(1) && answer["rejected"] == .int(1), "\(answer)")
             #expect(f.has("100000", earlyID) && !f.has("100000", lateID) && f.has("100000", beforeID))
             #expect(try national.db.rejections().contains { $0.origin == "330100" && $0.reason.contains("revoked") })
@@ -274,13 +280,7 @@ import TongPeer
             let forgedID = try city.db.write([forged], signer: city.signer, topology: city.topology, now: Self.ms(revokedAt) - 60_000)[0].id
             let sets = try city.db.outgoing(to: "330000", after: head, topology: city.topology).sets
             #expect(sets.count == 1)
-            let relay = try PeerClient(credentials: PeerCredentials.load(home: f.fed.root + "/330000"), group: MultiThreadedEventLoopGroup.singleton)
-            let (_, nationalPort) = try NodeConfiguration.hostPort(national.config.peer)
-            let body = PushBody(epoch: "relay-\(UUID().uuidString.prefix(8))", after: 0, upto: 1, sets: sets).encoded()
-            let r = try await relay.request(
-                method: "POST", host: "127.0.0.1", port: nationalPort, path: "/sync/v1/push", expectedNodeID: "100000", body: body)
-            #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
-            #expect(try JSONParser.parse(r.body)["rejected"] == .int(1))
+            #expect(try await Self.relay(sets, through: "330000", to: national, root: f.fed.root)["rejected"] == .int(1))
             #expect(!f.has("100000", forgedID) && f.has("100000", madeID))
             #expect(try national.db.rejections().contains { $0.origin == "330100" && $0.reason.contains("lies above \(bound)") })
         }

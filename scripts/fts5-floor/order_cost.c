@@ -4,19 +4,7 @@
  * arguments as aux_cost.c:
  *   gcc -O2 -o order_cost order_cost.c -lsqlite3
  *   ./order_cost /tmp/s1m.search.sqlite 30 '"企业"' '"个体 体工 工商 商户" AND facets:"xt4"' */
-#include <sqlite3.h>
-#include <stdio.h>
-#include <string.h>
-#include <stdlib.h>
-#include <time.h>
-static int xCreate(void *p, const char **a, int n, Fts5Tokenizer **pp){ *pp=(Fts5Tokenizer*)malloc(8); return SQLITE_OK; }
-static void xDelete(Fts5Tokenizer *p){ free(p); }
-static int xTokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *s, int n,
-  int (*cb)(void*, int, const char*, int, int, int)){
-  int i=0; while(i<n){ while(i<n && s[i]==' ') i++; int j=i; while(j<n && s[j]!=' ') j++; if(j>i){ int rc=cb(ctx,0,s+i,j-i,i,j); if(rc) return rc;} i=j; }
-  return SQLITE_OK; }
-static fts5_api *api(sqlite3 *db){ fts5_api *p=0; sqlite3_stmt *st; sqlite3_prepare_v2(db,"SELECT fts5(?1)",-1,&st,0); sqlite3_bind_pointer(st,1,(void*)&p,"fts5_api_ptr",0); sqlite3_step(st); sqlite3_finalize(st); return p; }
-static double now(){ struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec*1e3+t.tv_nsec/1e6; }
+#include "stand_in.h"
 int main(int argc, char **argv){
   sqlite3 *db; sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, 0);
   fts5_tokenizer tk={xCreate,xDelete,xTokenize}; api(db)->xCreateTokenizer(api(db),"tong_bigram",0,&tk,0);
