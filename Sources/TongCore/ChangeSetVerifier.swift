@@ -79,7 +79,7 @@ public final class ChangeSetVerifier: Sendable {
             // Dated before the revocation, but numbered after what the CA still trusts: a back-dated set.
             return .rejected("counter \(top) lies above \(bound), the last one the CA trusts from the revoked certificate")
         }
-        if let last = trust.lastCounter(node: cert.nodeID, fingerprint: cert.fingerprint),
+        if let last = trust.lastCounter(node: cert.nodeID, fingerprint: cert.fingerprint, serial: cert.serial),
             let top = s.set.changes.map(\.counter).max(), top > last
         {
             return .rejected("counter \(top) lies above \(last), the last one signed with the retired certificate")

@@ -13,15 +13,24 @@ public struct KeyHistoryEntry: Sendable, Hashable {
     public var notAfter: Int64
     /// The highest counter this certificate signed; nil while it is the one in use.
     public var lastCounter: UInt64?
+    /// The certificate's serial number (lower-case hex), in entries published since the ninth
+    /// session (JSON `serial`, absent before). A retired certificate's bound then holds for its
+    /// twin too: the same certificate with its ECDSA signature rewritten as (r, n − s), which
+    /// the CA's signature still covers, has another fingerprint but the same serial.
+    public var serial: String?
 
     /// Makes one.
-    public init(fingerprint: String, notAfter: Int64, lastCounter: UInt64?) {
-        self.fingerprint = fingerprint; self.notAfter = notAfter; self.lastCounter = lastCounter
+    public init(fingerprint: String, notAfter: Int64, lastCounter: UInt64?, serial: String? = nil) {
+        self.fingerprint = fingerprint; self.notAfter = notAfter; self.lastCounter = lastCounter; self.serial = serial
     }
 
     /// The JSON form published in the directory.
     public var json: JSONValue {
-        ["fingerprint": .string(fingerprint), "not_after": .int(notAfter), "last_counter": lastCounter.map { .int(Int64($0)) } ?? .null]
+        var o: [String: JSONValue] = [
+            "fingerprint": .string(fingerprint), "not_after": .int(notAfter), "last_counter": lastCounter.map { .int(Int64($0)) } ?? .null,
+        ]
+        if let serial { o["serial"] = .string(serial) }
+        return .object(o)
     }
 
     /// Parses the JSON form; nil if malformed.
@@ -29,7 +38,13 @@ public struct KeyHistoryEntry: Sendable, Hashable {
         guard case .object(let o) = json, let fp = o["fingerprint"]?.stringValue, fp.count == 64, let na = o["not_after"]?.intValue
         else { return nil }
         guard let last = Self.counterBound(o["last_counter"]) else { return nil }
-        self.init(fingerprint: fp, notAfter: na, lastCounter: last)
+        var serial: String?
+        switch o["serial"] {
+        case .string(let s)? where !s.isEmpty && s.count <= 64 && s.allSatisfy(\.isHexDigit): serial = s.lowercased()
+        case nil: serial = nil
+        default: return nil
+        }
+        self.init(fingerprint: fp, notAfter: na, lastCounter: last, serial: serial)
     }
 
     /// A `last_counter` value: `.some(nil)` when absent or null, `.some(n)` for a whole number
@@ -58,7 +73,13 @@ public struct KeyHistoryEntry: Sendable, Hashable {
     /// `current` is appended. Unchanged if `current` is already the one in use.
     /// - Returns: nil if `current` was retired before: a retired key must never sign again.
     public static func switching(_ history: [KeyHistoryEntry], to current: KeyHistoryEntry, lastCounter: UInt64) -> [KeyHistoryEntry]? {
-        if let last = history.last, last.fingerprint == current.fingerprint, last.lastCounter == nil { return history }
+        if let last = history.last, last.fingerprint == current.fingerprint, last.lastCounter == nil {
+            // The entry in use gains its serial once (histories published before serials were).
+            guard last.serial == nil, let serial = current.serial else { return history }
+            var out = history
+            out[out.count - 1].serial = serial
+            return out
+        }
         if history.contains(where: { $0.fingerprint == current.fingerprint }) { return nil }
         var out = history
         for i in out.indices where out[i].lastCounter == nil { out[i].lastCounter = lastCounter }
@@ -82,6 +103,8 @@ public struct TrustState: Sendable, Equatable {
     /// Retired certificates: per node, the highest counter each signed, by fingerprint. Keyed by
     /// node first, so a node's history can bound only its own certificates.
     public private(set) var retired: [String: [String: UInt64]] = [:]
+    /// The same bounds by serial, for entries that name one (`KeyHistoryEntry.serial`).
+    public private(set) var retiredSerials: [String: [String: UInt64]] = [:]
 
     /// Nothing revoked or retired.
     public init() {}
@@ -105,8 +128,10 @@ public struct TrustState: Sendable, Equatable {
         for e in history {
             guard let last = e.lastCounter else { continue }
             // Histories only ever close entries: keep the smallest bound seen for a certificate.
-            if let known = retired[node]?[e.fingerprint], known <= last { continue }
-            retired[node, default: [:]][e.fingerprint] = last
+            if retired[node]?[e.fingerprint].map({ last < $0 }) ?? true { retired[node, default: [:]][e.fingerprint] = last }
+            if let serial = e.serial, retiredSerials[node]?[serial].map({ last < $0 }) ?? true {
+                retiredSerials[node, default: [:]][serial] = last
+            }
         }
     }
 
@@ -147,10 +172,20 @@ public struct TrustState: Sendable, Equatable {
         for (node, bounds) in other.retired {
             for (fp, last) in bounds where retired[node]?[fp].map({ last < $0 }) ?? true { retired[node, default: [:]][fp] = last }
         }
+        for (node, bounds) in other.retiredSerials {
+            for (serial, last) in bounds where retiredSerials[node]?[serial].map({ last < $0 }) ?? true {
+                retiredSerials[node, default: [:]][serial] = last
+            }
+        }
     }
 
     /// The last counter `node` signed with the certificate, if the node retired it.
-    public func lastCounter(node: String, fingerprint: String) -> UInt64? { retired[node]?[fingerprint] }
+    /// With `serial`, a twin of a retired certificate counts too (`retiredSerials`); when both
+    /// match, the lower bound.
+    public func lastCounter(node: String, fingerprint: String, serial: String? = nil) -> UInt64? {
+        let bounds = [retired[node]?[fingerprint], serial.flatMap { retiredSerials[node]?[$0.lowercased()] }].compactMap { $0 }
+        return bounds.min()
+    }
 
     /// When the certificate was revoked (ms), if it was; with `serial`, a twin of a revoked
     /// certificate counts too (`revokedSerials`).

@@ -46,7 +46,8 @@ extension TongNode {
     /// - Throws: `NodeError.configuration` if the current certificate was retired before.
     package func keyHistory() throws -> [KeyHistoryEntry] {
         let existing = KeyHistoryEntry.list((try db.record(id))?.state["keys"]) ?? []
-        let current = KeyHistoryEntry(fingerprint: certificate.fingerprint, notAfter: Self.ms(certificate.notAfter), lastCounter: nil)
+        let current = KeyHistoryEntry(
+            fingerprint: certificate.fingerprint, notAfter: Self.ms(certificate.notAfter), lastCounter: nil, serial: certificate.serial)
         guard let h = KeyHistoryEntry.switching(existing, to: current, lastCounter: try db.state().counter) else {
             throw NodeError.config(
                 "certificate \(certificate.fingerprint.prefix(16))… was retired by this node and may not sign again; install a new one")

@@ -275,6 +275,32 @@ import X509
         #expect(registry.refusal(fingerprint: twin.fingerprint, now: Int64(now.timeIntervalSince1970 * 1000)) == nil, "by bytes alone it slips by")
     }
 
+    @Test func aTwinOfARetiredCertificateKeepsItsBound() throws {
+        let f = try Self.fixture(days: 30)
+        let twinDER = try Self.twin(#require(NodeIdentity.der(pem: f.node.certificatePEM)))
+        let key = try P256.Signing.PrivateKey(pemRepresentation: f.node.privateKeyPEM)
+        let at = Self.t0 + 3600
+        let ms = Int64(at.timeIntervalSince1970 * 1000)
+        let change = Change(record: "p-6", kind: .policy, owner: "330000", counter: 6, at: ms, context: VersionVector(), fields: ["title": "t"])
+        let above = try ChangeSet(origin: "330000", scope: .owned("330000"), createdAt: ms, changes: [change])
+            .signed(key: key, certificateDER: twinDER)
+        let now = Self.t0 + Self.day
+        // A history that names the serial bounds the twin too...
+        var trust = TrustState()
+        trust.add(history: [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 0, lastCounter: 5, serial: f.serial)], of: "330000")
+        #expect(Self.rejected(f.verifier.verifySignature(above, now: now, trust: trust), containing: "retired"))
+        // ...one published before serials were cannot (the gap this closes).
+        var old = TrustState()
+        old.add(history: [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 0, lastCounter: 5)], of: "330000")
+        #expect(f.verifier.verifySignature(above, now: now, trust: old) == .accepted)
+        // The serial travels in the published form, and an entry in use gains it once.
+        let entry = KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 1, lastCounter: nil, serial: f.serial)
+        #expect(KeyHistoryEntry(json: entry.json) == entry)
+        let before = [KeyHistoryEntry(fingerprint: f.fingerprint, notAfter: 1, lastCounter: nil)]
+        #expect(KeyHistoryEntry.switching(before, to: entry, lastCounter: 9) == [entry])
+        #expect(KeyHistoryEntry(json: ["fingerprint": .string(f.fingerprint), "not_after": 1, "last_counter": .null, "serial": 7]) == nil)
+    }
+
     @Test func aNewerRevocationListKeepsEveryOlderEntry() throws {
         let f = try Self.fixture()
         let a = RevocationList.Entry(node: "330000", serial: "01", fingerprint: String(repeating: "a", count: 64), revokedAt: 100)
