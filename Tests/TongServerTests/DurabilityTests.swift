@@ -284,6 +284,10 @@ import TongCore
         try await c.start("330100")
         try await DemoRunner.waitUntil(seconds: 20) { receiver.received.withLock { $0.count } >= 2 }
         c.kill9("330100")  // again, between attempts
+        // An attempt the killed process sent just before it died may still wait in the receiver;
+        // were it answered with the receiver up, that would be a second (correct, at-least-once)
+        // acceptance. Let it be refused while the receiver is still down.
+        try await Task.sleep(for: .seconds(1))
         receiver.up.withLock { $0 = true }
         try await c.start("330100")
         try await DemoRunner.waitUntil(seconds: 30) {
