@@ -61,10 +61,33 @@ public final class NodeServer: Sendable {
         if try !node.db.state().restorePending { try node.publishDirectoryWhenPossible() }
 
         // Handlers run on threads of their own, off Swift's cooperative pool (RequestExecutor).
-        // The peer routes have their own: a flood of public requests must not refuse a push.
+        // The peer routes have their own, admitting at least two requests per neighbour (each
+        // link has one in flight): a flood of public requests must never refuse a push.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let executor = RequestExecutor(threads: RequestExecutor.threads(cores: cores), queueLimit: requestQueueLimit)
-        let peerExecutor = RequestExecutor(threads: max(2, cores))
+        let peerThreads = max(2, cores)
+        let peerExecutor = RequestExecutor(
+            threads: peerThreads, queueLimit: max(peerThreads * RequestExecutor.queuePerThread, 2 * node.neighbours.count))
+        // Both pools stop whatever happens below (a listener that cannot start included).
+        do {
+            try await serve(executor: executor, peerExecutor: peerExecutor, host: host, port: port, phost: phost, pport: pport, signals: signals)
+        } catch {
+            try? await executor.shutdown()
+            try? await peerExecutor.shutdown()
+            throw error
+        }
+        try? await executor.shutdown()
+        try? await peerExecutor.shutdown()
+        try? node.db.checkpoint()
+        logger.info("node stopped")
+    }
+
+    /// Builds the listeners and services on the two executors and runs them until they stop.
+    /// - Throws: what a listener or service throws.
+    private func serve(
+        executor: RequestExecutor, peerExecutor: RequestExecutor, host: String, port: Int, phost: String, pport: Int, signals: [UnixSignal]
+    ) async throws {
+        let logger = node.logger
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware(metrics: node.metrics, logger: logger, html: true))
         router.add(middleware: RequestExecutorMiddleware(executor: executor))
@@ -103,15 +126,7 @@ public final class NodeServer: Sendable {
             g = group; return stopRequested.withLock { $0 }
         }
         if stopEarly { await group.triggerGracefulShutdown() }
-        do { try await group.run() } catch {
-            try? await executor.shutdown()
-            try? await peerExecutor.shutdown()
-            throw error
-        }
-        try? await executor.shutdown()
-        try? await peerExecutor.shutdown()
-        try? node.db.checkpoint()
-        logger.info("node stopped")
+        try await group.run()
     }
 
     /// Why `host:port` cannot be listened on (e.g. "Address already in use"), or nil if it can:

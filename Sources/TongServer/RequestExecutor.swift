@@ -9,8 +9,8 @@ import TongDomain
 ///
 /// Without it, 32 clients searching at once occupied both cooperative threads with SQLite for
 /// seconds on end: the graceful shutdown that SIGTERM starts (ServiceLifecycle) waited its turn
-/// behind them, so the node went on answering for 12-15 s and exited after 17-22 s, and
-/// `/healthz` took up to 2.9 s. With handlers here, the cooperative pool stays free for the
+/// behind them, so the node went on answering and exited 26-32 s after the signal, and
+/// `/healthz` took 1-3 s (scripts/shutdown-trial). With handlers here, the cooperative pool stays free for the
 /// listeners, the sync service and shutdown; requests queue for these threads instead
 /// (docs/operations.md, "Stopping").
 ///
