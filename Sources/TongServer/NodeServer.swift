@@ -111,12 +111,13 @@ public final class NodeServer: Sendable {
         let sync = try SyncService(node: node, group: MultiThreadedEventLoopGroup.singleton)
         let delivery = DeliveryService(node: node)
         let integrity = IntegrityService(node: node)
+        let postings = PostingsService(node: node)
         // Stopped in reverse order: the API and portal stop accepting first, then the peer
         // listener, then the background services. Whatever is still running 4 s after the
         // signal is cancelled, so the node exits within the contract's 5 s.
         var configuration = ServiceGroupConfiguration(
             services: [
-                .init(service: integrity), .init(service: delivery), .init(service: sync), .init(service: peerApp), .init(service: http),
+                .init(service: postings), .init(service: integrity), .init(service: delivery), .init(service: sync), .init(service: peerApp), .init(service: http),
             ],
             gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(4)

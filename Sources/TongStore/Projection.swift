@@ -73,6 +73,8 @@ enum Projection {
     /// the new row. `db` is a connection where `text_fts` resolves to the index (the replica's
     /// writer with the file attached, or the index writer's own).
     static func replaceText(_ db: Database, rowid: Int64, _ columns: SearchIndexJob.Text.Columns, old: SearchIndexJob.Text.Columns?) throws {
+        // In the same transaction: the sealed postings that hold this row no longer answer for it.
+        try PostingsSegment.markStale(db, rowid: rowid)
         if let old {
             try db.cachedStatement(
                 sql: "INSERT INTO text_fts (text_fts, rowid, title, doc_number, body, tags, facets) VALUES ('delete', ?, ?, ?, ?, ?, ?)"

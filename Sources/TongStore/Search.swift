@@ -46,6 +46,9 @@ public struct SearchRequest: Sendable {
     /// Whether filters also go to FTS5 as hidden tokens (`SearchFacets`); tests turn it off to
     /// compare with the catalog-only pass.
     var facetTokens = true
+    /// Whether a one-word query walks the sealed postings (`PostingsSegment`) where there are
+    /// some; tests turn it off to compare with FTS5 alone.
+    var postings = true
     /// Makes an empty request (everything, newest first).
     public init() {}
 }
@@ -120,12 +123,25 @@ extension TongDatabase {
                 let text = clause.phrases > 0 ? "(\(match))" + clause.text : match
                 let running = searchesRunning.add(1, ordering: .relaxed).newValue
                 defer { searchesRunning.subtract(1, ordering: .relaxed) }
-                let splits = req.splitPass == .always || (req.splitPass == .auto && running == 1 && Self.cores > 1)
-                let split = splits ? secondPass(snapshot, filter, req, clause.phrases, text) : nil
-                let scan = SearchScan(
-                    snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases,
-                    split: split)
-                try scan.run(db, match: text)
+                // One word (not a prefix) walks the sealed postings where there are some, and FTS5
+                // for the rest; anything else walks FTS5 alone, on both cores when it is long.
+                let terms = SearchQuery.terms(for: req.q)
+                let tokens = req.postings && terms.count == 1 && !terms[0].prefix ? Postings.queryTokens(terms[0].text) : []
+                let pieces = tokens.isEmpty ? nil : try PostingsSegment.pieces(db)
+                let scan: SearchScan
+                if let pieces {
+                    scan = SearchScan(
+                        snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases)
+                    try scan.runPieces(db, tokens: tokens, match: text, pieces: pieces)
+                    searchPostingPasses.add(1, ordering: .relaxed)
+                } else {
+                    let splits = req.splitPass == .always || (req.splitPass == .auto && running == 1 && Self.cores > 1)
+                    let split = splits ? secondPass(snapshot, filter, req, clause.phrases, text) : nil
+                    scan = SearchScan(
+                        snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases,
+                        split: split)
+                    try scan.run(db, match: text)
+                }
                 facets = scan.facets
                 exact = !scan.overflowed
                 let scores = scan.scores()

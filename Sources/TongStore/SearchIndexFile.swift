@@ -72,11 +72,14 @@ public enum SearchIndexFile {
                 // Documents and queries must be folded alike: a new OpenCC table or Unicode version changes the fold.
                 reason = "the full-text index was built as \(fold ?? "none"), this build needs \(Self.format)"
             } else {
+                // An index from before the postings gets their (empty) tables.
+                try db.execute(sql: PostingsSegment.createSQL)
                 return nil
             }
         }
-        try db.execute(sql: "DROP TABLE IF EXISTS search.text_fts; DROP TABLE IF EXISTS search.index_state")
+        try db.execute(sql: "DROP TABLE IF EXISTS search.text_fts; DROP TABLE IF EXISTS search.index_state; " + PostingsSegment.dropSQL)
         try db.execute(sql: createSQL)
+        try db.execute(sql: PostingsSegment.createSQL)
         // One segment per large push rather than one per MiB of pending data (FTS5 `hashsize`,
         // measured in the fourth session's apply figures: less CPU and fewer merges).
         try db.execute(sql: "INSERT INTO search.text_fts (text_fts, rank) VALUES ('hashsize', ?)", arguments: [Self.hashSize])

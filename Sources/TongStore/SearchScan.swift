@@ -194,7 +194,7 @@ final class SearchScan {
     /// Phrases at the end of the query that are filter tokens (`SearchFacets`), not words:
     /// they narrow the matches but take no part in scores, tiers or document counts.
     let facetPhrases: Int
-    private let acc: UnsafeMutablePointer<Accumulator>
+    let acc: UnsafeMutablePointer<Accumulator>
     private let pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
     private let pageCount: Int
     /// Rows in the table containing each phrase (queries of several phrases).
@@ -296,7 +296,7 @@ final class SearchScan {
         }
     }
 
-    private func grow() {
+    func grow() {
         let a = acc
         let phrases = max(1, a.pointee.phrases)
         let old = a.pointee.capacity, new = max(1024, old * 2)
@@ -489,9 +489,10 @@ final class SearchScan {
         if let split, !isSecond, let other = try split.join(firstOverflowed: acc.pointee.overflow) { absorb(other) }
     }
 
-    private func walk(_ db: Database, match: String, below: Int64?) throws {
+    /// Walks FTS5's matches with `above < rowid < below` (either bound optional).
+    func walk(_ db: Database, match: String, below: Int64?, above: Int64? = nil) throws {
         // Newest first, so that a capped pass keeps the newest matches.
-        let range = below == nil ? "" : " AND rowid < ?"
+        let range = (below == nil ? "" : " AND rowid < ?3") + (above == nil ? "" : " AND rowid > ?4")
         let statement = try db.makeStatement(
             sql: "SELECT \(Self.functionName)(text_fts, ?) FROM text_fts WHERE text_fts MATCH ?\(range) ORDER BY rowid DESC")
         let handle = statement.sqliteStatement
@@ -501,8 +502,9 @@ final class SearchScan {
         guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the scan context") }
         rc = match.withCString { sqlite3_bind_text(handle, 2, $0, -1, SQLITE_TRANSIENT) }
         guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the query") }
-        if let below {
-            rc = sqlite3_bind_int64(handle, 3, below)
+        for (index, bound) in [(Int32(3), below), (4, above)] {
+            guard let bound else { continue }
+            rc = sqlite3_bind_int64(handle, index, bound)
             guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind the range") }
         }
         acc.pointee.startNanos = DispatchTime.now().uptimeNanoseconds

@@ -20,6 +20,8 @@ public final class TongDatabase: Sendable {
     /// walked (the others were abandoned: the first pass reached them first).
     let searchSplits = Atomic<Int>(0)
     let searchSplitsWalked = Atomic<Int>(0)
+    /// Full-text passes that walked sealed postings (`PostingsSegment`).
+    let searchPostingPasses = Atomic<Int>(0)
     /// This node's id.
     public let nodeID: String
     /// The replica decisions this store executes (always `.standard` in a node).

@@ -16,6 +16,10 @@ extension Benchmark {
         var p99: Double
         var byKind: [(name: String, count: Int, p50: Double, p99: Double)]
         var peakMB: Double
+        /// Seconds to seal the postings segments after loading (`TongDatabase.buildPostings`; a
+        /// running node does it in the background), and how many were ready then.
+        var postingsSeconds: Double = 0
+        var postingsSegments = 0
         /// Records loaded per second; 0 when a kept corpus was reused (`TONG_BENCH_SEARCH_DB`: nothing loaded).
         var loadPerSecond: Double { loadSeconds > 1 ? Double(records) / loadSeconds : 0 }
     }
@@ -106,6 +110,18 @@ extension Benchmark {
             }
         }
         let loadSeconds = seconds(clock.now - t0)
+        // The postings a running node seals in the background (`PostingsService`), all at once
+        // here. TONG_BENCH_POSTINGS=0 leaves them out (FTS5 alone, the figures before them).
+        let t1 = clock.now
+        if ProcessInfo.processInfo.environment["TONG_BENCH_POSTINGS"] != "0" {
+            while try db.buildPostings(limit: 8) > 0 {
+                let summary = try db.postingsSummary()
+                progress("search: postings: \(summary.ready) segments, \(summary.rows) rows, \(num(memory().rss, 0)) MB resident")
+            }
+        }
+        let postingsSeconds = seconds(clock.now - t1)
+        let postingsSegments = try db.postingsSummary().ready
+        progress("search: postings: \(postingsSegments) segments ready, \(num(postingsSeconds)) s")
         try db.checkpoint()
         let databaseMB = fileMB(path)
 
@@ -150,6 +166,6 @@ extension Benchmark {
         let peak = memory().hwm
         return SearchFigures(
             records: n, loadSeconds: loadSeconds, databaseMB: databaseMB, queries: all.count, p50: percentile(all, 50),
-            p99: percentile(all, 99), byKind: byKind, peakMB: peak)
+            p99: percentile(all, 99), byKind: byKind, peakMB: peak, postingsSeconds: postingsSeconds, postingsSegments: postingsSegments)
     }
 }

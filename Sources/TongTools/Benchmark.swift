@@ -107,6 +107,7 @@ public enum Benchmark {
             parts.append(
                 "\"search\": {\"records\": \(s.records), \"p50_ms\": \(num(s.p50)), \"p99_ms\": \(num(s.p99)), \"queries\": \(s.queries), "
                     + "\"load_records_per_s\": \(num(s.loadPerSecond)), \"database_mb\": \(num(s.databaseMB)), \"peak_rss_mb\": \(num(s.peakMB)), "
+                    + "\"postings_segments\": \(s.postingsSegments), \"postings_build_s\": \(num(s.postingsSeconds)), "
                     + "\"by_kind\": {\(kinds)}}")
         }
         if let d = delivery {
@@ -178,6 +179,7 @@ public enum Benchmark {
             }
             lines.append(
                 "              peak resident memory while loading and searching: \(num(s.peakMB, 0)) MB (target < 300 MB: \(mark(s.peakMB < 300)))")
+            lines.append("              postings: \(s.postingsSegments) segments sealed in \(num(s.postingsSeconds)) s after loading")
         }
         if let d = delivery {
             lines.append(

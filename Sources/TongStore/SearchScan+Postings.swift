@@ -1,0 +1,265 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+extension SearchScan {
+    /// The pass of a one-word query over sealed postings (`PostingsSegment`) and FTS5 for the
+    /// rest, newest first: each piece in turn until the cap. `tokens` are the word's tokens (a
+    /// phrase when more than one); `match` is the FTS5 expression of the same query (with its
+    /// filter phrases) for the FTS5 pieces. The rows kept, their facets, frequencies and tiers
+    /// are those FTS5 alone would give (`SearchPostingsTests`).
+    /// - Throws: `DatabaseError` from SQLite; `StoreError(.corrupt)` for a malformed postings blob.
+    func runPieces(_ db: Database, tokens: [[UInt8]], match: String, pieces: [PostingsSegment.Piece]) throws {
+        try prepareStatistics(db, phraseTokens: tokens.count)
+        let reader = try PostingsReader(db, tokens: tokens)
+        let walker = PostingsWalker(tokens: tokens.count)
+        for piece in pieces {
+            if acc.pointee.overflow { return }
+            switch piece {
+            case .fullText(let above, let upTo):
+                try walk(db, match: match, below: upTo.map { $0 == .max ? .max : $0 + 1 }, above: above == .min ? nil : above)
+            case .segment(let id, _, let hi):
+                guard let blobs = try reader.blobs(segment: id) else { continue }
+                if walker.walk(self, blobs, hi: hi, db: db) {
+                    throw StoreError(.corrupt, "postings segment \(id) of the full-text index is malformed")
+                }
+            }
+        }
+    }
+
+    /// The statistics the first FTS5 row would give (`start`): the row count and the average
+    /// length, from FTS5's averages record (`%_data` id 1: SQLite varints, the row count and
+    /// then each column's token total).
+    private func prepareStatistics(_ db: Database, phraseTokens: Int) throws {
+        let a = acc
+        a.pointee.started = true
+        a.pointee.phrases = 1
+        a.pointee.phraseTokens = Int32(phraseTokens)
+        guard let blob = try Data.fetchOne(db, sql: "SELECT block FROM search.text_fts_data WHERE id = 1") else { return }
+        let values = Self.sqliteVarints(blob)
+        guard let n = values.first else { return }
+        let tokens = values.dropFirst().reduce(0, &+)
+        a.pointee.rowCount = Int64(truncatingIfNeeded: n)
+        a.pointee.averageLength = n > 0 && tokens > 0 ? Double(tokens) / Double(n) : 1
+    }
+
+    /// The values of a blob of SQLite varints (FTS5's `%_data` records and `docsize`).
+    static func sqliteVarints(_ blob: Data) -> [UInt64] {
+        var values: [UInt64] = []
+        var value: UInt64 = 0, bytes = 0
+        for b in blob {
+            bytes += 1
+            if bytes == 9 {
+                value = (value << 8) | UInt64(b)
+            } else {
+                value = (value << 7) | UInt64(b & 0x7F)
+                if b & 0x80 != 0 { continue }
+            }
+            values.append(value)
+            value = 0
+            bytes = 0
+        }
+        return values
+    }
+
+    /// One row every token holds and the catalog's filters accept: its phrase hits per column
+    /// (title, doc_number, body, tags) are kept exactly as `visit` keeps an FTS5 row's.
+    @inline(__always)
+    fileprivate func keepPostingsRow(_ rowid: Int64, _ e: SearchCatalog.Entry, hits: (Int, Int, Int, Int), db: Database) {
+        let a = acc
+        a.pointee.matched += 1
+        if a.pointee.kept >= a.pointee.cap {
+            a.pointee.overflow = true
+            return
+        }
+        if a.pointee.kept == a.pointee.capacity { grow() }
+        let k = a.pointee.kept
+        a.pointee.kept = k + 1
+        a.pointee.rowids![k] = rowid
+        a.pointee.lengths![k] = e.length
+        a.pointee.facets.add(e)
+        let w = a.pointee.weights
+        a.pointee.frequencies![k] = Double(hits.0) * w.0 + Double(hits.1) * w.1 + Double(hits.2) * w.2 + Double(hits.3) * w.3
+        var tier: UInt8 = 0
+        if a.pointee.rankTiers {
+            if hits.0 > 0 { tier |= Self.tierTitle }
+            if hits.1 > 0, numberSize(db, rowid) == Int(a.pointee.phraseTokens) { tier |= Self.tierExactNumber }
+        }
+        a.pointee.tiers![k] = tier
+    }
+
+    /// Tokens in the row's doc_number column (FTS5's `docsize`, as `xColumnSize(1)` reads it);
+    /// read only for rows whose number holds the phrase.
+    private func numberSize(_ db: Database, _ rowid: Int64) -> Int? {
+        guard let blob = try? Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM search.text_fts_docsize WHERE id = ?"), arguments: [rowid])
+        else { return nil }
+        let sizes = Self.sqliteVarints(blob)
+        return sizes.count > 1 ? Int(sizes[1]) : nil
+    }
+}
+
+/// One statement per query token over `postings` (by token, then segment, newest first), so
+/// that a search meets each segment's blob of each token with one step, not one lookup.
+final class PostingsReader {
+    private var statements: [Statement] = []
+    /// Each token's current segment id (nil: no more segments hold it) and its blob's bytes
+    /// (valid until the statement steps again).
+    private var current: [Int64?] = []
+    private var data: [(UnsafePointer<UInt8>?, Int)] = []
+    private var fetched: [Bool] = []
+
+    init(_ db: Database, tokens: [[UInt8]]) throws {
+        for token in tokens {
+            let statement = try db.makeStatement(sql: "SELECT segment, data FROM search.postings WHERE token = ? ORDER BY segment DESC")
+            let handle = statement.sqliteStatement
+            let rc = token.withUnsafeBytes { sqlite3_bind_blob(handle, 1, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_POSTINGS) }
+            guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot bind a token") }
+            statements.append(statement)
+            current.append(.max)
+            data.append((nil, 0))
+            fetched.append(false)
+        }
+    }
+
+    deinit { for s in statements { sqlite3_reset(s.sqliteStatement) } }
+
+    /// Each token's blob in `segment`, nil when a token has none there (no row matches).
+    /// Segments must be asked for newest (highest id) first.
+    /// - Throws: `DatabaseError` from SQLite.
+    func blobs(segment: Int64) throws -> [(UnsafePointer<UInt8>, Int)]? {
+        var out: [(UnsafePointer<UInt8>, Int)] = []
+        for i in statements.indices {
+            let handle = statements[i].sqliteStatement
+            while let c = current[i], c > segment {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_ROW {
+                    current[i] = sqlite3_column_int64(handle, 0)
+                    fetched[i] = false
+                } else if rc == SQLITE_DONE {
+                    current[i] = nil
+                } else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "reading postings failed")
+                }
+            }
+            guard current[i] == segment else { return nil }
+            // The blob is read only for a segment that is walked (its pages are most of the cost).
+            if !fetched[i] {
+                let count = Int(sqlite3_column_bytes(handle, 1))
+                data[i] = (sqlite3_column_blob(handle, 1).map { $0.assumingMemoryBound(to: UInt8.self) }, count)
+                fetched[i] = true
+            }
+            guard let base = data[i].0, data[i].1 > 0 else { return nil }
+            out.append((base, data[i].1))
+        }
+        return out
+    }
+}
+
+/// The intersection of a segment's blobs, with reusable position buffers (no allocation per row).
+final class PostingsWalker {
+    private let k: Int
+    private var cursors: UnsafeMutablePointer<PostingsCursor>
+    private var buffers: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
+    private var capacity = 256
+    private var counts: UnsafeMutablePointer<Int>
+    private var next: UnsafeMutablePointer<Int>
+
+    init(tokens k: Int) {
+        self.k = k
+        cursors = .allocate(capacity: k)
+        buffers = .allocate(capacity: k)
+        for i in 0..<k { buffers[i] = .allocate(capacity: capacity) }
+        counts = .allocate(capacity: k)
+        next = .allocate(capacity: k)
+    }
+
+    deinit {
+        for i in 0..<k { buffers[i].deallocate() }
+        buffers.deallocate()
+        cursors.deallocate()
+        counts.deallocate()
+        next.deallocate()
+    }
+
+    /// Visits the rows all `blobs` hold, newest first, until the scan's cap. Returns whether a
+    /// blob was malformed.
+    func walk(_ scan: SearchScan, _ blobs: [(UnsafePointer<UInt8>, Int)], hi: Int64, db: Database) -> Bool {
+        let a = scan.acc
+        for i in 0..<k { (cursors + i).initialize(to: PostingsCursor(blobs[i].0, count: blobs[i].1, hi: hi)) }
+        defer { (cursors).deinitialize(count: k) }
+        for i in 0..<k where !cursors[i].next() { return cursors[i].isMalformed }
+        var target = cursors[0].rowid
+        outer: while !a.pointee.overflow {
+            var i = 0
+            while i < k {
+                guard cursors[i].advance(to: target) else { break outer }
+                if cursors[i].rowid < target {
+                    target = cursors[i].rowid
+                    i = 0
+                    continue
+                }
+                i += 1
+            }
+            visit(scan, a, target, db)
+            guard cursors[0].next() else { break }
+            target = cursors[0].rowid
+        }
+        for i in 0..<k where cursors[i].isMalformed { return true }
+        return false
+    }
+
+    @inline(__always)
+    private func visit(_ scan: SearchScan, _ a: UnsafeMutablePointer<SearchScan.Accumulator>, _ rowid: Int64, _ db: Database) {
+        let p = Int(rowid >> SearchCatalog.Page.shift)
+        guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return }
+        let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
+        guard e.isPresent, a.pointee.attributes.accepts(e) else { return }
+        if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return }
+        for i in 0..<k {
+            // A position takes at least one byte: the byte length bounds the count.
+            let need = cursors[i].positionEnd - cursors[i].positionStart
+            if need > capacity { grow(need) }
+            counts[i] = cursors[i].positions(into: buffers[i])
+        }
+        // Hits per column: every position of the first token with the others right after it.
+        var hits = (0, 0, 0, 0)
+        let first = buffers[0]
+        for j in 0..<counts[0] {
+            let position = first[j]
+            var all = true
+            if k > 1 {
+                if j == 0 { for i in 1..<k { next[i] = 0 } }
+                for i in 1..<k {
+                    let want = position + UInt64(i), b = buffers[i], n = counts[i]
+                    var x = next[i]
+                    while x < n, b[x] < want { x += 1 }
+                    next[i] = x
+                    if x == n || b[x] != want {
+                        all = false
+                        break
+                    }
+                }
+            }
+            guard all else { continue }
+            switch position >> Postings.offsetBits {
+            case 0: hits.0 += 1
+            case 1: hits.1 += 1
+            case 2: hits.2 += 1
+            case 3: hits.3 += 1
+            default: break
+            }
+        }
+        guard hits.0 + hits.1 + hits.2 + hits.3 > 0 else { return }
+        scan.keepPostingsRow(rowid, e, hits: hits, db: db)
+    }
+
+    private func grow(_ need: Int) {
+        capacity = max(need, capacity * 2)
+        for i in 0..<k {
+            buffers[i].deallocate()
+            buffers[i] = .allocate(capacity: capacity)
+        }
+    }
+}
+
+private let SQLITE_TRANSIENT_POSTINGS = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

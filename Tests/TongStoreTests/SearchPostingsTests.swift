@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TongCore
+@testable import TongStore
+
+/// Sealed postings (`PostingsSegment`) must answer exactly what FTS5 alone answers: the same
+/// rows, totals, exactness, facets and order, for one-word queries with and without filters, at
+/// the cap and below it; and after writes made a segment stale, both before and after it is
+/// built again.
+@Suite struct SearchPostingsTests {
+    static let queries = ["企业", "社保", "复工复产", "个体工商户", "增值税", "lpr", "5g", "浙人社发", "不存在的词", "小微企业"]
+
+    /// Compares every query and filter with postings on and off; returns the matches compared.
+    static func compare(_ db: TongDatabase, caps: [Int] = [SearchRequest.exactTotalCap, 60]) throws -> Int {
+        var compared = 0
+        // The first six requests are the six filter combinations (with no words).
+        for base in SearchCatalogTests.requests().prefix(6) {
+            for q in Self.queries {
+                for cap in caps {
+                    for ranking in [SearchRanking.fts5, .tong] {
+                        var off = base
+                        off.q = q
+                        off.totalCap = cap
+                        off.ranking = ranking
+                        off.today = "2022-06-01"
+                        off.postings = false
+                        var on = off
+                        on.postings = true
+                        let a = try db.search(off), b = try db.search(on)
+                        let what = "\(q) region \(base.region ?? "-") theme \(base.theme ?? "-") cap \(cap) \(ranking.tiers)"
+                        #expect(b.total == a.total, "\(what)")
+                        #expect(b.totalExact == a.totalExact, "\(what)")
+                        #expect(b.hits.map(\.record.rowid) == a.hits.map(\.record.rowid), "\(what)")
+                        #expect(b.themeFacets == a.themeFacets && b.regionFacets == a.regionFacets, "\(what)")
+                        #expect(b.departmentFacets == a.departmentFacets && b.validityFacets == a.validityFacets, "\(what)")
+                        compared += a.total
+                    }
+                }
+            }
+        }
+        return compared
+    }
+
+    static func corpusDB() throws -> TongDatabase {
+        let db = try TongDatabase(path: tempDir() + "/t.sqlite", nodeID: "330000", now: 1)
+        for chunk in 0..<4 {
+            var writes = SearchCatalogTests.corpus(300, seed: UInt64(chunk + 41))
+            // Some documents carry the number a query asks for (the exact-number tier) and the
+            // five-character word (a phrase of four tokens).
+            for i in stride(from: chunk, to: writes.count, by: 37) { writes[i].fields["doc_number"] = .string("浙人社发〔2022〕\(i)号") }
+            for i in stride(from: chunk, to: writes.count, by: 11) { writes[i].fields["body"] = "个体工商户房租减免，个体工商户。" }
+            _ = try db.write(writes, signer: signer("330000"), topology: storeTopology, now: 2)
+        }
+        return db
+    }
+
+    @Test func postingsAnswerWhatFTS5Answers() throws {
+        let db = try Self.corpusDB()
+        defer { try? db.close() }
+        // 1,200 policies in segments of 128: nine segments, and 48 rows FTS5 answers for above them.
+        #expect(try db.postingsPending(rows: 128))
+        #expect(try db.buildPostings(rows: 128) == 9)
+        #expect(try !db.postingsPending(rows: 128))
+        let summary = try db.postingsSummary()
+        #expect(summary.ready == 9 && summary.segments == 9 && summary.rows == 9 * 128)
+        let walks = db.searchPostingPasses.load(ordering: .relaxed)
+        let compared = try Self.compare(db)
+        #expect(compared > 20_000)
+        // The postings were walked, not passed over: every one-word query with postings on.
+        #expect(db.searchPostingPasses.load(ordering: .relaxed) - walks == 6 * Self.queries.count * 4)
+    }
+
+    @Test func aSegmentWrittenSinceItWasBuiltIsAnsweredByFTS5UntilBuiltAgain() throws {
+        let db = try Self.corpusDB()
+        defer { try? db.close() }
+        #expect(try db.buildPostings(rows: 256) == 4)
+        // Rewrite records in the second-newest segment, one of them twice: it goes stale.
+        let segments = try db.pool.read { d in try Row.fetchAll(d, sql: "SELECT lo, hi FROM search.postings_segment ORDER BY hi DESC") }
+        let (lo, hi): (Int64, Int64) = (segments[1][0], segments[1][1])
+        let ids = try db.pool.read { d in
+            try String.fetchAll(d, sql: "SELECT id FROM record WHERE rowid BETWEEN ? AND ? AND kind = 'policy' LIMIT 5", arguments: [lo, hi])
+        }
+        for (n, id) in (ids + [ids[0]]).enumerated() {
+            var w = LocalWrite(id: id, kind: .policy, owner: "330000", scope: .owned("330000"), fields: ["body": .string("企业社保个体工商户复工复产\(n)")])
+            w.mustExist = true
+            _ = try db.write([w], signer: signer("330000"), topology: storeTopology, now: 3)
+        }
+        let states = try db.pool.read { d in try Int.fetchAll(d, sql: "SELECT state FROM search.postings_segment ORDER BY hi DESC") }
+        #expect(states == [1, 2, 1, 1])
+        #expect(try db.postingsPending(rows: 256))
+        #expect(try Self.compare(db, caps: [SearchRequest.exactTotalCap]) > 5_000)
+        // Built again from the records as they are now, under the same range.
+        #expect(try db.buildPostings(rows: 256) == 1)
+        let again = try db.pool.read { d in try Row.fetchAll(d, sql: "SELECT lo, hi, state FROM search.postings_segment ORDER BY hi DESC") }
+        #expect(again.map { [$0[0], $0[1], $0[2]] as [Int64] } == segments.map { [$0[0], $0[1], 1] as [Int64] })
+        #expect(try Self.compare(db, caps: [SearchRequest.exactTotalCap]) > 5_000)
+    }
+
+    /// A received batch changes its rows on the index file's own writer (`SearchIndexWriter`),
+    /// another connection: its stale mark must land there too, in the same transaction.
+    @Test func aReceivedEditMakesItsSegmentStale() throws {
+        let db = try TongDatabase(path: tempDir() + "/r.sqlite", nodeID: "100000", now: 1)
+        defer { try? db.close() }
+        let s = signer("330000")
+        let changes = (1...6).map { i in
+            ReceivedContentTests.change(UInt64(i), "330000-p\(i)", SearchIndexWriterTests.policy("稳岗返还通知\(i)", "失业保险稳岗返还"))
+        }
+        #expect(try ReceivedContentTests.push(db, s, after: 0, changes) == nil)
+        #expect(try db.buildPostings(rows: 3) == 2)
+        let edit = ReceivedContentTests.change(7, "330000-p2", ["body": "创业担保贷款贴息"])
+        #expect(try ReceivedContentTests.push(db, s, after: 1, [edit]) == nil)
+        db.settleSearchIndex()
+        let states = try db.pool.read { d in try Int.fetchAll(d, sql: "SELECT state FROM search.postings_segment ORDER BY hi") }
+        #expect(states == [2, 1])
+        var req = SearchRequest()
+        req.q = "稳岗"
+        #expect(try db.search(req).total == 6)  // every title has it
+        req.q = "失业保险"
+        #expect(try db.search(req).total == 5)
+        req.q = "贴息"
+        #expect(try db.search(req).hits.map { $0.record.state.id } == ["330000-p2"])
+    }
+
+    /// A reservation a crash left `building` is redone; one a write made stale while it was
+    /// built is not sealed.
+    @Test func aBuildThatAWriteOvertookIsNotSealed() throws {
+        let db = try Self.corpusDB()
+        defer { try? db.close() }
+        let reservation = try #require(try db.writing { d in try PostingsSegment.reserve(d, catalog: db.catalog.snapshot(), rows: 600) })
+        let builder = try db.pool.read { d in try PostingsSegment.collect(d, reservation) }
+        let id = try db.pool.read { d in
+            try String.fetchOne(d, sql: "SELECT id FROM record WHERE rowid BETWEEN ? AND ? AND kind = 'policy'", arguments: [reservation.lo, reservation.hi])
+        }
+        var w = LocalWrite(id: id, kind: .policy, owner: "330000", scope: .owned("330000"), fields: ["body": "新的正文"])
+        w.mustExist = true
+        _ = try db.write([w], signer: signer("330000"), topology: storeTopology, now: 3)
+        #expect(try db.writing { d in try PostingsSegment.seal(d, reservation, builder) } == false)
+        #expect(try db.postingsSummary().ready == 0)
+        // The next build takes the same range again and seals it.
+        #expect(try db.buildPostings(rows: 600, limit: 1) == 1)
+        let summary = try db.postingsSummary()
+        #expect(summary.ready == 1 && summary.top == reservation.hi)
+        #expect(try Self.compare(db, caps: [60]) > 1_000)
+    }
+
+    @Test func aMalformedBlobEndsTheWalkInsideIt() {
+        var position: [UInt8] = []
+        let written = [Postings.encode(column: 0, offset: 3), Postings.encode(column: 2, offset: 7), Postings.encode(column: 2, offset: 300)]
+        Postings.appendPositions(written, to: &position)
+        #expect(position.count == 6)  // 4, then the switch to column 2 (0, 2), 8, then 293 in two bytes
+        var data: [UInt8] = []
+        Postings.appendVarint(5, to: &data)  // row 95
+        Postings.appendVarint(UInt64(position.count), to: &data)
+        data += position
+        Postings.appendVarint(3, to: &data)  // row 92, with 4 bytes of positions: only 1 follows
+        Postings.appendVarint(4, to: &data)
+        data.append(0x01)
+        data.withUnsafeBufferPointer { b in
+            var c = PostingsCursor(b.baseAddress!, count: b.count, hi: 100)
+            #expect(c.next() && c.rowid == 95)
+            #expect(c.positions() == written)
+            #expect(!c.next() && c.isMalformed)
+        }
+    }
+
+    @Test func queryTokensAreTheTokenizersOwn() {
+        #expect(Postings.queryTokens("个体工商户").map { String(decoding: $0, as: UTF8.self) } == ["个体", "体工", "工商", "商户"])
+        #expect(Postings.queryTokens("5G網絡").map { String(decoding: $0, as: UTF8.self) } == ["5g", "网络"])
+    }
+}
