@@ -13,6 +13,9 @@ import GRDBSQLite
 /// a few nanoseconds, skips a row's positions without decoding them, and reads positions only
 /// for rows the catalog's filters keep.
 ///
+/// A token of the hidden `facets` column (`xt4`) is stored like the others, but its positions
+/// in that column are not: a row that holds it only there has an empty position list.
+///
 /// Format of one token's blob, entries in descending row id:
 /// - varint: the row's distance below the previous entry's row id (the first entry's: below
 ///   the segment's `hi`);
@@ -21,15 +24,24 @@ import GRDBSQLite
 ///   column changes from the previous one (from column 0 at the start), then each position as
 ///   a varint of its distance from the previous one in the column plus one (the first: its
 ///   offset plus one). As in FTS5's own format, so that a position usually takes one byte.
+///   The switch to column 1 (doc_number) is followed by that column's token count, so that
+///   the exact-number tier needs no lookup of FTS5's `docsize`.
 ///   An offset counts the column's tokens from 0 exactly as FTS5 does (a colocated token takes
 ///   no position, and is not stored: only prefix queries need one, and those stay on FTS5).
 ///   Decoded positions are `column << 28 | offset`.
 enum Postings {
+    /// The format's version, stored with each segment: a segment of another version is built
+    /// again (`PostingsSegment`), never read.
+    static let format = 3
+
     /// Bits of an encoded position that hold the offset within the column.
     static let offsetBits: UInt64 = 28
 
-    /// The visible columns (title, doc_number, body, tags), in the FTS5 table's order.
+    /// The visible columns (title, doc_number, body, tags), in the FTS5 table's order; the
+    /// fifth, `facets` (`SearchFacets`), is stored without positions: its tokens only narrow
+    /// a walk, as in FTS5 (the catalog decides).
     static let columns = 4
+    static let facetsColumn = 4
 
     @inline(__always)
     static func encode(column: Int, offset: Int) -> UInt64 {
@@ -61,7 +73,8 @@ enum Postings {
     }
 
     /// Appends a position list (encoded positions, ascending) in the blob's format.
-    static func appendPositions(_ positions: [UInt64], to out: inout [UInt8]) {
+    /// `numberSize` is the row's doc_number token count (written after a switch to column 1).
+    static func appendPositions(_ positions: [UInt64], numberSize: Int, to out: inout [UInt8]) {
         var column: UInt64 = 0, last: UInt64 = 0
         var started = false
         for p in positions {
@@ -69,6 +82,7 @@ enum Postings {
             if c != column {
                 out.append(0)
                 appendVarint(c, to: &out)
+                if c == 1 { appendVarint(UInt64(numberSize), to: &out) }
                 column = c
                 started = false
             }
@@ -119,7 +133,9 @@ final class PostingsBuilder {
     /// The row being added: positions per token number, and which numbers it touched.
     private var rowPositions: [[UInt64]] = []
     private var touched: [Int] = []
-    private var column = 0, offset = 0
+    /// The row (`rows` when it was added) that last touched each token.
+    private var touchedRow: [Int] = []
+    private var column = 0, offset = 0, numberSize = 0
     let hi: Int64
     private var previous = Int64.max
     private(set) var rows = 0
@@ -127,15 +143,18 @@ final class PostingsBuilder {
     /// - Parameter hi: the segment's highest row id (the first entry's delta is from it).
     init(hi: Int64) { self.hi = hi }
 
-    /// Adds one row's four visible columns. Rows must come in strictly descending row id.
+    /// Adds one row's columns: the four visible ones and, when given, `facets`. Rows must come
+    /// in strictly descending row id.
     func add(rowid: Int64, columns: [String]) {
         precondition(rowid < previous && rowid <= hi, "postings rows must come newest first")
         previous = rowid
         rows += 1
         let me = Unmanaged.passUnretained(self).toOpaque()
-        for (c, text) in columns.prefix(Postings.columns).enumerated() where !text.isEmpty {
+        numberSize = 0
+        for (c, text) in columns.prefix(Postings.columns + 1).enumerated() where !text.isEmpty {
             column = c
             offset = 0
+            defer { if c == 1 { numberSize = offset } }
             var bytes = Array(text.utf8)
             bytes.withUnsafeMutableBufferPointer { b in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: BigramTokenizer.maxWordBytes + 8) { buf in
@@ -159,7 +178,7 @@ final class PostingsBuilder {
             let positions = rowPositions[n]
             var encoded: [UInt8] = []
             encoded.reserveCapacity(positions.count * 2)
-            Postings.appendPositions(positions, to: &encoded)
+            Postings.appendPositions(positions, numberSize: numberSize, to: &encoded)
             let from = lastRowid[n] == Int64.max ? hi : lastRowid[n]
             Postings.appendVarint(UInt64(from - rowid), to: &data[n])
             Postings.appendVarint(UInt64(encoded.count), to: &data[n])
@@ -184,9 +203,13 @@ final class PostingsBuilder {
             documentCounts.append(0)
             lastRowid.append(.max)
             rowPositions.append([])
+            touchedRow.append(0)
         }
-        if rowPositions[n].isEmpty { touched.append(n) }
-        rowPositions[n].append(Postings.encode(column: column, offset: offset))
+        if touchedRow[n] != rows {
+            touchedRow[n] = rows
+            touched.append(n)
+        }
+        if column < Postings.facetsColumn { rowPositions[n].append(Postings.encode(column: column, offset: offset)) }
         offset += 1
     }
 }
@@ -238,13 +261,17 @@ struct PostingsCursor {
     /// Decodes the current row's encoded positions into `out`, which holds at least
     /// `positionEnd - positionStart` values; returns how many.
     @inline(__always)
-    func positions(into out: UnsafeMutablePointer<UInt64>) -> Int {
+    func positions(into out: UnsafeMutablePointer<UInt64>, numberSize: inout Int) -> Int {
         var j = positionStart, n = 0
         var column: UInt64 = 0, last: UInt64 = 0
         var started = false
         while j < positionEnd, let d = Postings.readVarint(base, &j, positionEnd) {
             if d == 0 {
                 guard let c = Postings.readVarint(base, &j, positionEnd) else { return n }
+                if c == 1 {
+                    guard let size = Postings.readVarint(base, &j, positionEnd) else { return n }
+                    numberSize = Int(min(size, 1 << 28))
+                }
                 column = min(c, 15)
                 started = false
                 continue
@@ -261,6 +288,7 @@ struct PostingsCursor {
     func positions() -> [UInt64] {
         let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, positionEnd - positionStart))
         defer { buffer.deallocate() }
-        return Array(UnsafeBufferPointer(start: buffer, count: positions(into: buffer)))
+        var numberSize = 0
+        return Array(UnsafeBufferPointer(start: buffer, count: positions(into: buffer, numberSize: &numberSize)))
     }
 }

@@ -18,6 +18,7 @@ import GRDBSQLite
 /// - 1 `ready`: its postings are those of every row in the range;
 /// - 2 `stale`: a row in the range was written since (`markStale`, in the same transaction as
 ///   its FTS5 row), so FTS5 answers for the range until it is built again.
+/// A segment written in another `Postings.format` counts as stale.
 ///
 /// Crash consistency comes from SQLite: the reservation, the postings and `ready` are written
 /// in transactions of the index file, and the stale mark in the transaction that changes the
@@ -43,7 +44,7 @@ public enum PostingsSegment {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS search.postings_segment (
             id INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL, rows INTEGER NOT NULL, state INTEGER NOT NULL,
-            first_posting INTEGER, last_posting INTEGER);
+            first_posting INTEGER, last_posting INTEGER, format INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS search.postings (
             id INTEGER PRIMARY KEY, segment INTEGER NOT NULL, token BLOB NOT NULL, df INTEGER NOT NULL, data BLOB NOT NULL);
         CREATE UNIQUE INDEX IF NOT EXISTS search.postings_token ON postings (token, segment);
@@ -67,7 +68,9 @@ public enum PostingsSegment {
     /// The pieces of a walk over every row, newest first; nil when no segment is ready (then a
     /// search uses FTS5 alone, as before segments).
     static func pieces(_ db: Database) throws -> [Piece]? {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, lo, hi, state FROM search.postings_segment ORDER BY hi DESC")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, lo, hi, CASE WHEN format = ? THEN state ELSE 2 END FROM search.postings_segment ORDER BY hi DESC",
+            arguments: [Postings.format])
         guard rows.contains(where: { $0[3] as Int == ready }) else { return nil }
         var out: [Piece] = []
         // Rows above `bound` are covered by the pieces so far (nil: none yet).
@@ -99,14 +102,18 @@ public enum PostingsSegment {
     /// Reserves the next range to build: a segment that is not ready (the newest first), else
     /// the next `rows` searchable rows above the newest segment when there are that many.
     static func reserve(_ db: Database, catalog: SearchCatalog.Snapshot, rows: Int) throws -> Reservation? {
-        if let row = try Row.fetchOne(db, sql: "SELECT id, lo, hi FROM search.postings_segment WHERE state <> 1 ORDER BY hi DESC LIMIT 1") {
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT id, lo, hi FROM search.postings_segment WHERE state <> 1 OR format <> ? ORDER BY hi DESC LIMIT 1",
+            arguments: [Postings.format])
+        {
             let id: Int64 = row[0]
             let range = try Row.fetchOne(db, sql: "SELECT first_posting, last_posting FROM search.postings_segment WHERE id = ?", arguments: [id])
             if let first: Int64 = range?[0], let last: Int64 = range?[1] {
                 try db.execute(sql: "DELETE FROM search.postings WHERE id BETWEEN ? AND ?", arguments: [first, last])
             }
             try db.execute(
-                sql: "UPDATE search.postings_segment SET state = 0, first_posting = NULL, last_posting = NULL WHERE id = ?", arguments: [id])
+                sql: "UPDATE search.postings_segment SET state = 0, first_posting = NULL, last_posting = NULL, format = ? WHERE id = ?",
+            arguments: [Postings.format, id])
             return Reservation(id: id, lo: row[1], hi: row[2])
         }
         let top = try Int64.fetchOne(db, sql: "SELECT max(hi) FROM search.postings_segment") ?? 0
@@ -128,7 +135,8 @@ public enum PostingsSegment {
         }
         guard let hi else { return nil }
         try db.execute(
-            sql: "INSERT INTO search.postings_segment (lo, hi, rows, state) VALUES (?, ?, 0, 0)", arguments: [top + 1, hi])
+            sql: "INSERT INTO search.postings_segment (lo, hi, rows, state, format) VALUES (?, ?, 0, 0, ?)",
+            arguments: [top + 1, hi, Postings.format])
         return Reservation(id: db.lastInsertedRowID, lo: top + 1, hi: hi)
     }
 
@@ -145,7 +153,7 @@ public enum PostingsSegment {
         while let row = try rows.next() {
             let record = try TongDatabase.decode(row)
             guard let c = Projection.textColumns(record.state) else { continue }
-            builder.add(rowid: record.rowid, columns: [c.title, c.docNumber, c.body, c.tags])
+            builder.add(rowid: record.rowid, columns: [c.title, c.docNumber, c.body, c.tags, c.facets])
         }
         return builder
     }
@@ -226,7 +234,9 @@ extension TongDatabase {
     public func postingsPending(rows: Int = PostingsSegment.rows) throws -> Bool {
         let (top, unready) = try pool.read { db -> (Int64, Int) in
             guard try db.tableExists("postings_segment", in: "search") else { return (0, 0) }
-            let row = try Row.fetchOne(db, sql: "SELECT coalesce(max(hi), 0), count(*) FILTER (WHERE state <> 1) FROM search.postings_segment")
+            let row = try Row.fetchOne(
+                db, sql: "SELECT coalesce(max(hi), 0), count(*) FILTER (WHERE state <> 1 OR format <> ?) FROM search.postings_segment",
+                arguments: [Postings.format])
             return (row?[0] ?? 0, row?[1] ?? 0)
         }
         if unready > 0 { return true }

@@ -48,7 +48,7 @@ public struct SearchRequest: Sendable {
     var facetTokens = true
     /// Whether a one-word query walks the sealed postings (`PostingsSegment`) where there are
     /// some; tests turn it off to compare with FTS5 alone.
-    var postings = true
+    package var postings = true
     /// Makes an empty request (everything, newest first).
     public init() {}
 }
@@ -132,7 +132,8 @@ extension TongDatabase {
                 if let pieces {
                     scan = SearchScan(
                         snapshot: snapshot, filter: filter, ranking: req.ranking, cap: max(1, req.totalCap), facetPhrases: clause.phrases)
-                    try scan.runPieces(db, tokens: tokens, match: text, pieces: pieces)
+                    let filterTokens = req.facetTokens ? SearchFacets.tokens(req, filter: filter, snapshot: snapshot) : []
+                    try scan.runPieces(db, tokens: tokens, filterTokens: filterTokens.map { Array($0.utf8) }, match: text, pieces: pieces)
                     searchPostingPasses.add(1, ordering: .relaxed)
                 } else {
                     let splits = req.splitPass == .always || (req.splitPass == .auto && running == 1 && Self.cores > 1)

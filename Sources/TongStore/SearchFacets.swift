@@ -77,8 +77,14 @@ enum SearchFacets {
     static func clause(
         _ req: SearchRequest, filter: SearchFilter, snapshot: SearchCatalog.Snapshot, maxShare: Double = maxTokenShare
     ) -> (text: String, phrases: Int) {
-        let tokens = required(req, filter: filter, snapshot: snapshot).filter { $0.share <= maxShare }.map(\.token)
+        let tokens = Self.tokens(req, filter: filter, snapshot: snapshot, maxShare: maxShare)
         return (tokens.map { " AND facets : \"\($0)\"" }.joined(), tokens.count)
+    }
+
+    /// The selective tokens of `required` (`maxTokenShare`): those `clause` puts in a query,
+    /// and a walk of sealed postings intersects (`SearchScan.runPieces`).
+    static func tokens(_ req: SearchRequest, filter: SearchFilter, snapshot: SearchCatalog.Snapshot, maxShare: Double = maxTokenShare) -> [String] {
+        required(req, filter: filter, snapshot: snapshot).filter { $0.share <= maxShare }.map(\.token)
     }
 
     /// Province and city prefixes of a six-digit division code other than 100000 (the

@@ -5,14 +5,15 @@ import GRDBSQLite
 extension SearchScan {
     /// The pass of a one-word query over sealed postings (`PostingsSegment`) and FTS5 for the
     /// rest, newest first: each piece in turn until the cap. `tokens` are the word's tokens (a
-    /// phrase when more than one); `match` is the FTS5 expression of the same query (with its
-    /// filter phrases) for the FTS5 pieces. The rows kept, their facets, frequencies and tiers
+    /// phrase when more than one); `filterTokens` the filters' hidden tokens (`SearchFacets`),
+    /// intersected too so that the catalog tests fewer rows; `match` is the FTS5 expression of
+    /// the same query (with its filter phrases) for the FTS5 pieces. The rows kept, their facets, frequencies and tiers
     /// are those FTS5 alone would give (`SearchPostingsTests`).
     /// - Throws: `DatabaseError` from SQLite; `StoreError(.corrupt)` for a malformed postings blob.
-    func runPieces(_ db: Database, tokens: [[UInt8]], match: String, pieces: [PostingsSegment.Piece]) throws {
+    func runPieces(_ db: Database, tokens: [[UInt8]], filterTokens: [[UInt8]] = [], match: String, pieces: [PostingsSegment.Piece]) throws {
         try prepareStatistics(db, phraseTokens: tokens.count)
-        let reader = try PostingsReader(db, tokens: tokens)
-        let walker = PostingsWalker(tokens: tokens.count)
+        let reader = try PostingsReader(db, tokens: tokens + filterTokens)
+        let walker = PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
         for piece in pieces {
             if acc.pointee.overflow { return }
             switch piece {
@@ -65,7 +66,7 @@ extension SearchScan {
     /// One row every token holds and the catalog's filters accept: its phrase hits per column
     /// (title, doc_number, body, tags) are kept exactly as `visit` keeps an FTS5 row's.
     @inline(__always)
-    fileprivate func keepPostingsRow(_ rowid: Int64, _ e: SearchCatalog.Entry, hits: (Int, Int, Int, Int), db: Database) {
+    fileprivate func keepPostingsRow(_ rowid: Int64, _ e: SearchCatalog.Entry, hits: (Int, Int, Int, Int), numberSize: Int) {
         let a = acc
         a.pointee.matched += 1
         if a.pointee.kept >= a.pointee.cap {
@@ -83,19 +84,11 @@ extension SearchScan {
         var tier: UInt8 = 0
         if a.pointee.rankTiers {
             if hits.0 > 0 { tier |= Self.tierTitle }
-            if hits.1 > 0, numberSize(db, rowid) == Int(a.pointee.phraseTokens) { tier |= Self.tierExactNumber }
+            if hits.1 > 0, numberSize == Int(a.pointee.phraseTokens) { tier |= Self.tierExactNumber }
         }
         a.pointee.tiers![k] = tier
     }
 
-    /// Tokens in the row's doc_number column (FTS5's `docsize`, as `xColumnSize(1)` reads it);
-    /// read only for rows whose number holds the phrase.
-    private func numberSize(_ db: Database, _ rowid: Int64) -> Int? {
-        guard let blob = try? Data.fetchOne(db.cachedStatement(sql: "SELECT sz FROM search.text_fts_docsize WHERE id = ?"), arguments: [rowid])
-        else { return nil }
-        let sizes = Self.sqliteVarints(blob)
-        return sizes.count > 1 ? Int(sizes[1]) : nil
-    }
 }
 
 /// One statement per query token over `postings` (by token, then segment, newest first), so
@@ -157,16 +150,22 @@ final class PostingsReader {
 
 /// The intersection of a segment's blobs, with reusable position buffers (no allocation per row).
 final class PostingsWalker {
+    /// Word tokens (their positions are read), and all cursors (the filter tokens after them).
     private let k: Int
+    private let all: Int
+    /// Cursor numbers in the order the intersection tries them: the smallest blob first.
+    private var order: UnsafeMutablePointer<Int>
     private var cursors: UnsafeMutablePointer<PostingsCursor>
     private var buffers: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>
     private var capacity = 256
     private var counts: UnsafeMutablePointer<Int>
     private var next: UnsafeMutablePointer<Int>
 
-    init(tokens k: Int) {
+    init(tokens k: Int, filters: Int) {
         self.k = k
-        cursors = .allocate(capacity: k)
+        all = k + filters
+        order = .allocate(capacity: all)
+        cursors = .allocate(capacity: all)
         buffers = .allocate(capacity: k)
         for i in 0..<k { buffers[i] = .allocate(capacity: capacity) }
         counts = .allocate(capacity: k)
@@ -177,6 +176,7 @@ final class PostingsWalker {
         for i in 0..<k { buffers[i].deallocate() }
         buffers.deallocate()
         cursors.deallocate()
+        order.deallocate()
         counts.deallocate()
         next.deallocate()
     }
@@ -185,26 +185,29 @@ final class PostingsWalker {
     /// blob was malformed.
     func walk(_ scan: SearchScan, _ blobs: [(UnsafePointer<UInt8>, Int)], hi: Int64, db: Database) -> Bool {
         let a = scan.acc
-        for i in 0..<k { (cursors + i).initialize(to: PostingsCursor(blobs[i].0, count: blobs[i].1, hi: hi)) }
-        defer { (cursors).deinitialize(count: k) }
-        for i in 0..<k where !cursors[i].next() { return cursors[i].isMalformed }
-        var target = cursors[0].rowid
+        for i in 0..<all { (cursors + i).initialize(to: PostingsCursor(blobs[i].0, count: blobs[i].1, hi: hi)) }
+        defer { (cursors).deinitialize(count: all) }
+        for (n, i) in (0..<all).sorted(by: { blobs[$0].1 < blobs[$1].1 }).enumerated() { order[n] = i }
+        for i in 0..<all where !cursors[i].next() { return cursors[i].isMalformed }
+        let lead = order[0]
+        var target = cursors[lead].rowid
         outer: while !a.pointee.overflow {
-            var i = 0
-            while i < k {
+            var n = 0
+            while n < all {
+                let i = order[n]
                 guard cursors[i].advance(to: target) else { break outer }
                 if cursors[i].rowid < target {
                     target = cursors[i].rowid
-                    i = 0
+                    n = 0
                     continue
                 }
-                i += 1
+                n += 1
             }
             visit(scan, a, target, db)
-            guard cursors[0].next() else { break }
-            target = cursors[0].rowid
+            guard cursors[lead].next() else { break }
+            target = cursors[lead].rowid
         }
-        for i in 0..<k where cursors[i].isMalformed { return true }
+        for i in 0..<all where cursors[i].isMalformed { return true }
         return false
     }
 
@@ -215,11 +218,12 @@ final class PostingsWalker {
         let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
         guard e.isPresent, a.pointee.attributes.accepts(e) else { return }
         if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return }
+        var numberSize = -1
         for i in 0..<k {
             // A position takes at least one byte: the byte length bounds the count.
             let need = cursors[i].positionEnd - cursors[i].positionStart
             if need > capacity { grow(need) }
-            counts[i] = cursors[i].positions(into: buffers[i])
+            counts[i] = cursors[i].positions(into: buffers[i], numberSize: &numberSize)
         }
         // Hits per column: every position of the first token with the others right after it.
         var hits = (0, 0, 0, 0)
@@ -250,7 +254,7 @@ final class PostingsWalker {
             }
         }
         guard hits.0 + hits.1 + hits.2 + hits.3 > 0 else { return }
-        scan.keepPostingsRow(rowid, e, hits: hits, db: db)
+        scan.keepPostingsRow(rowid, e, hits: hits, numberSize: numberSize)
     }
 
     private func grow(_ need: Int) {

@@ -51,6 +51,8 @@ import Testing
             // five-character word (a phrase of four tokens).
             for i in stride(from: chunk, to: writes.count, by: 37) { writes[i].fields["doc_number"] = .string("浙人社发〔2022〕\(i)号") }
             for i in stride(from: chunk, to: writes.count, by: 11) { writes[i].fields["body"] = "个体工商户房租减免，个体工商户。" }
+            // A number that is the whole query (the exact-number tier of `SearchRanking.tong`).
+            for i in stride(from: chunk + 5, to: writes.count, by: 53) { writes[i].fields["doc_number"] = "浙人社发" }
             _ = try db.write(writes, signer: signer("330000"), topology: storeTopology, now: 2)
         }
         return db
@@ -70,6 +72,12 @@ import Testing
         #expect(compared > 20_000)
         // The postings were walked, not passed over: every one-word query with postings on.
         #expect(db.searchPostingPasses.load(ordering: .relaxed) - walks == 6 * Self.queries.count * 4)
+        // A segment of another format is never read, and is built again.
+        try db.pool.write { d in try d.execute(sql: "UPDATE search.postings_segment SET format = 1 WHERE id = 4") }
+        #expect(try db.postingsPending(rows: 128))
+        #expect(try db.pool.read { d in try PostingsSegment.pieces(d) }?.contains { if case .segment(4, _, _) = $0 { true } else { false } } == false)
+        #expect(try db.buildPostings(rows: 128) == 1)
+        #expect(try db.pool.read { d in try Int.fetchOne(d, sql: "SELECT count(*) FROM search.postings_segment WHERE format = ? AND state = 1", arguments: [Postings.format]) } == 9)
     }
 
     @Test func aSegmentWrittenSinceItWasBuiltIsAnsweredByFTS5UntilBuiltAgain() throws {
@@ -147,9 +155,13 @@ import Testing
 
     @Test func aMalformedBlobEndsTheWalkInsideIt() {
         var position: [UInt8] = []
-        let written = [Postings.encode(column: 0, offset: 3), Postings.encode(column: 2, offset: 7), Postings.encode(column: 2, offset: 300)]
-        Postings.appendPositions(written, to: &position)
-        #expect(position.count == 6)  // 4, then the switch to column 2 (0, 2), 8, then 293 in two bytes
+        let written = [
+            Postings.encode(column: 0, offset: 3), Postings.encode(column: 1, offset: 0), Postings.encode(column: 2, offset: 7),
+            Postings.encode(column: 2, offset: 300),
+        ]
+        Postings.appendPositions(written, numberSize: 5, to: &position)
+        // 4; the switch to column 1 (0, 1) and its size 5; 1; the switch to column 2; 8; 293 in two bytes.
+        #expect(position == [4, 0, 1, 5, 1, 0, 2, 8, 0xA5, 0x02])
         var data: [UInt8] = []
         Postings.appendVarint(5, to: &data)  // row 95
         Postings.appendVarint(UInt64(position.count), to: &data)
@@ -161,6 +173,10 @@ import Testing
             var c = PostingsCursor(b.baseAddress!, count: b.count, hi: 100)
             #expect(c.next() && c.rowid == 95)
             #expect(c.positions() == written)
+            var numberSize = 0
+            let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: position.count)
+            defer { buffer.deallocate() }
+            #expect(c.positions(into: buffer, numberSize: &numberSize) == 4 && numberSize == 5)
             #expect(!c.next() && c.isMalformed)
         }
     }
