@@ -37,8 +37,9 @@ extension TongNode {
         return await withCheckedContinuation { done in
             DispatchQueue.global(qos: .utility).async {
                 do {
-                    guard try db.postingsPending() else { return done.resume(returning: false) }
-                    let built = try db.buildPostings(limit: 1)
+                    let rows = self.postingsSegmentRows.load(ordering: .relaxed)
+                    guard try db.postingsPending(rows: rows) else { return done.resume(returning: false) }
+                    let built = try db.buildPostings(rows: rows, limit: 1)
                     done.resume(returning: built > 0)
                 } catch {
                     logger.warning("postings segment not built", metadata: ["error": .string("\(error)")])

@@ -185,6 +185,8 @@ public final class TongNode: Sendable {
     /// Beijing, say); nil reads the wall clock. It moves what people read (today's date for
     /// validity and due dates, feedback times), never the signing time of change sets.
     package let clockOverride = Mutex<Int64?>(nil)
+    /// Searchable rows per postings segment (`PostingsSegment.rows`; tests lower it).
+    package let postingsSegmentRows = Atomic<Int>(PostingsSegment.rows)
 
     /// What time it is for people (ms since 1970, UTC): the wall clock unless a test fixed it.
     public func wallClock() -> Int64 { clockOverride.withLock { $0 } ?? Self.now() }

@@ -196,9 +196,10 @@ public enum PostingsSegment {
         let row = try Row.fetchOne(
             db,
             sql: """
-                SELECT count(*) FILTER (WHERE state = 1), count(*), coalesce(sum(rows) FILTER (WHERE state = 1), 0), coalesce(max(hi), 0)
+                SELECT count(*) FILTER (WHERE state = 1 AND format = ?1), count(*),
+                    coalesce(sum(rows) FILTER (WHERE state = 1 AND format = ?1), 0), coalesce(max(hi), 0)
                 FROM search.postings_segment
-                """)
+                """, arguments: [Postings.format])
         return Summary(ready: row?[0] ?? 0, segments: row?[1] ?? 0, rows: row?[2] ?? 0, top: row?[3] ?? 0)
     }
 }

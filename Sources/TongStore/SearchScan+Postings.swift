@@ -10,22 +10,64 @@ extension SearchScan {
     /// the same query (with its filter phrases) for the FTS5 pieces. The rows kept, their facets, frequencies and tiers
     /// are those FTS5 alone would give (`SearchPostingsTests`).
     /// - Throws: `DatabaseError` from SQLite; `StoreError(.corrupt)` for a malformed postings blob.
-    func runPieces(_ db: Database, tokens: [[UInt8]], filterTokens: [[UInt8]] = [], match: String, pieces: [PostingsSegment.Piece]) throws {
+    func runPieces(
+        _ db: Database, tokens: [[UInt8]], filterTokens: [[UInt8]] = [], match: String, pieces: [PostingsSegment.Piece],
+        helper: (() -> SearchScan)? = nil
+    ) throws {
         try prepareStatistics(db, phraseTokens: tokens.count)
         let reader = try PostingsReader(db, tokens: tokens + filterTokens)
         let walker = PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
-        for piece in pieces {
-            if acc.pointee.overflow { return }
-            switch piece {
+        var helperWalker: PostingsWalker?
+        var segmentsWalked = 0
+        var i = 0
+        func malformed(_ id: Int64) -> StoreError { StoreError(.corrupt, "postings segment \(id) of the full-text index is malformed") }
+        while i < pieces.count, !acc.pointee.overflow {
+            switch pieces[i] {
             case .fullText(let above, let upTo):
                 try walk(db, match: match, below: upTo.map { $0 == .max ? .max : $0 + 1 }, above: above == .min ? nil : above)
+                i += 1
             case .segment(let id, _, let hi):
-                guard let blobs = try reader.blobs(segment: id) else { continue }
-                if walker.walk(self, blobs, hi: hi, db: db) {
-                    throw StoreError(.corrupt, "postings segment \(id) of the full-text index is malformed")
+                // Once one segment did not reach the cap, the walk goes on: the next two segments are
+                // walked at once, the older on the other core into a scan of its own, whose rows
+                // are then taken after this one's, up to the cap (`absorb`, as a split pass's).
+                if let helper, segmentsWalked > 0, i + 1 < pieces.count, case .segment(let older, _, let olderHi) = pieces[i + 1] {
+                    let mine = try reader.blobs(segment: id), theirs = try reader.blobs(segment: older)
+                    let other = helper()
+                    other.shareStatistics(with: self)
+                    let otherWalker = helperWalker ?? PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
+                    helperWalker = otherWalker
+                    let job = PostingsJob(scan: other, walker: otherWalker, blobs: theirs, hi: olderHi)
+                    let done = DispatchSemaphore(value: 0)
+                    if theirs != nil {
+                        DispatchQueue.global(qos: .userInitiated).async {
+                            job.run()
+                            done.signal()
+                        }
+                    }
+                    let failed = mine.map { walker.walk(self, $0.pointers, hi: hi) } ?? false
+                    if theirs != nil { done.wait() }
+                    if failed { throw malformed(id) }
+                    if job.failed { throw malformed(older) }
+                    absorb(other)
+                    segmentsWalked += 2
+                    i += 2
+                } else {
+                    if let blobs = try reader.blobs(segment: id), walker.walk(self, blobs.pointers, hi: hi) { throw malformed(id) }
+                    segmentsWalked += 1
+                    i += 1
                 }
             }
         }
+    }
+
+    /// Gives a helper scan the statistics this one read (`prepareStatistics`).
+    private func shareStatistics(with first: SearchScan) {
+        let a = acc, b = first.acc
+        a.pointee.started = true
+        a.pointee.phrases = b.pointee.phrases
+        a.pointee.phraseTokens = b.pointee.phraseTokens
+        a.pointee.rowCount = b.pointee.rowCount
+        a.pointee.averageLength = b.pointee.averageLength
     }
 
     /// The statistics the first FTS5 row would give (`start`): the row count and the average
@@ -78,7 +120,8 @@ extension SearchScan {
         a.pointee.kept = k + 1
         a.pointee.rowids![k] = rowid
         a.pointee.lengths![k] = e.length
-        a.pointee.facets.add(e)
+        // A helper's rows are counted when the first scan takes them (`absorb`).
+        if !isSecond { a.pointee.facets.add(e) }
         let w = a.pointee.weights
         a.pointee.frequencies![k] = Double(hits.0) * w.0 + Double(hits.1) * w.1 + Double(hits.2) * w.2 + Double(hits.3) * w.3
         var tier: UInt8 = 0
@@ -119,7 +162,7 @@ final class PostingsReader {
     /// Each token's blob in `segment`, nil when a token has none there (no row matches).
     /// Segments must be asked for newest (highest id) first.
     /// - Throws: `DatabaseError` from SQLite.
-    func blobs(segment: Int64) throws -> [(UnsafePointer<UInt8>, Int)]? {
+    func blobs(segment: Int64) throws -> PostingsBlobs? {
         var out: [(UnsafePointer<UInt8>, Int)] = []
         for i in statements.indices {
             let handle = statements[i].sqliteStatement
@@ -144,7 +187,42 @@ final class PostingsReader {
             guard let base = data[i].0, data[i].1 > 0 else { return nil }
             out.append((base, data[i].1))
         }
-        return out
+        return PostingsBlobs(copying: out)
+    }
+}
+
+/// Copies of one segment's token blobs (SQLite's own buffers last only until its statement steps).
+final class PostingsBlobs: @unchecked Sendable {
+    let pointers: [(UnsafePointer<UInt8>, Int)]
+
+    init(copying blobs: [(UnsafePointer<UInt8>, Int)]) {
+        pointers = blobs.map { base, count in
+            let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+            copy.initialize(from: base, count: count)
+            return (UnsafePointer(copy), count)
+        }
+    }
+
+    deinit { for (p, _) in pointers { UnsafeMutablePointer(mutating: p).deallocate() } }
+}
+
+/// A segment walked on the other core: only its own scan, walker and blobs are touched there.
+private final class PostingsJob: @unchecked Sendable {
+    let scan: SearchScan
+    let walker: PostingsWalker
+    let blobs: PostingsBlobs?
+    let hi: Int64
+    private(set) var failed = false
+
+    init(scan: SearchScan, walker: PostingsWalker, blobs: PostingsBlobs?, hi: Int64) {
+        self.scan = scan
+        self.walker = walker
+        self.blobs = blobs
+        self.hi = hi
+    }
+
+    func run() {
+        if let blobs { failed = walker.walk(scan, blobs.pointers, hi: hi) }
     }
 }
 
@@ -183,7 +261,7 @@ final class PostingsWalker {
 
     /// Visits the rows all `blobs` hold, newest first, until the scan's cap. Returns whether a
     /// blob was malformed.
-    func walk(_ scan: SearchScan, _ blobs: [(UnsafePointer<UInt8>, Int)], hi: Int64, db: Database) -> Bool {
+    func walk(_ scan: SearchScan, _ blobs: [(UnsafePointer<UInt8>, Int)], hi: Int64) -> Bool {
         let a = scan.acc
         for i in 0..<all { (cursors + i).initialize(to: PostingsCursor(blobs[i].0, count: blobs[i].1, hi: hi)) }
         defer { (cursors).deinitialize(count: all) }
@@ -203,7 +281,7 @@ final class PostingsWalker {
                 }
                 n += 1
             }
-            visit(scan, a, target, db)
+            visit(scan, a, target)
             guard cursors[lead].next() else { break }
             target = cursors[lead].rowid
         }
@@ -212,7 +290,7 @@ final class PostingsWalker {
     }
 
     @inline(__always)
-    private func visit(_ scan: SearchScan, _ a: UnsafeMutablePointer<SearchScan.Accumulator>, _ rowid: Int64, _ db: Database) {
+    private func visit(_ scan: SearchScan, _ a: UnsafeMutablePointer<SearchScan.Accumulator>, _ rowid: Int64) {
         let p = Int(rowid >> SearchCatalog.Page.shift)
         guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return }
         let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]

@@ -407,7 +407,7 @@ final class SearchScan {
 
     /// Takes the second pass's rows after this pass's own, up to the cap, and counts their
     /// facets (the second pass counts none: it cannot know how many of its rows will be taken).
-    private func absorb(_ other: SearchScan) {
+    func absorb(_ other: SearchScan) {
         let a = acc, b = other.acc
         a.pointee.matched += b.pointee.matched
         let take = min(max(0, a.pointee.cap - a.pointee.kept), b.pointee.kept)

@@ -28,6 +28,8 @@ import Testing
                         off.postings = false
                         var on = off
                         on.postings = true
+                        // Segments two at a time on two cores, and one at a time.
+                        on.splitPass = cap == SearchRequest.exactTotalCap ? .always : .never
                         let a = try db.search(off), b = try db.search(on)
                         let what = "\(q) region \(base.region ?? "-") theme \(base.theme ?? "-") cap \(cap) \(ranking.tiers)"
                         #expect(b.total == a.total, "\(what)")
