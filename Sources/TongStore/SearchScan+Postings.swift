@@ -19,6 +19,9 @@ extension SearchScan {
         let walker = PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
         var helperWalker: PostingsWalker?
         var segmentsWalked = 0
+        // Bytes of blobs the last segment (or pair) walked: a rare word's segments are walked one
+        // at a time, where handing one to the other core would cost more than it saves.
+        var lastWalkBytes = 0
         var i = 0
         func malformed(_ id: Int64) -> StoreError { StoreError(.corrupt, "postings segment \(id) of the full-text index is malformed") }
         while i < pieces.count, !acc.pointee.overflow {
@@ -30,8 +33,11 @@ extension SearchScan {
                 // Once one segment did not reach the cap, the walk goes on: the next two segments are
                 // walked at once, the older on the other core into a scan of its own, whose rows
                 // are then taken after this one's, up to the cap (`absorb`, as a split pass's).
-                if let helper, segmentsWalked > 0, i + 1 < pieces.count, case .segment(let older, _, let olderHi) = pieces[i + 1] {
+                if let helper, segmentsWalked > 0, i + 1 < pieces.count, case .segment(let older, _, let olderHi) = pieces[i + 1],
+                    lastWalkBytes >= Self.pairedWalkBytes
+                {
                     let mine = try reader.blobs(segment: id), theirs = try reader.blobs(segment: older)
+                    lastWalkBytes = (mine?.bytes ?? 0) + (theirs?.bytes ?? 0)
                     let other = helper()
                     other.shareStatistics(with: self)
                     let otherWalker = helperWalker ?? PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
@@ -52,13 +58,19 @@ extension SearchScan {
                     segmentsWalked += 2
                     i += 2
                 } else {
-                    if let blobs = try reader.blobs(segment: id), walker.walk(self, blobs.pointers, hi: hi) { throw malformed(id) }
+                    let blobs = try reader.blobs(segment: id)
+                    lastWalkBytes = blobs?.bytes ?? 0
+                    if let blobs, walker.walk(self, blobs.pointers, hi: hi) { throw malformed(id) }
                     segmentsWalked += 1
                     i += 1
                 }
             }
         }
     }
+
+    /// Blob bytes a segment (or a pair) must have had for the next two to be walked at once:
+    /// below it the hand-off (a dispatch, a helper scan, about 30 µs) costs more than the walk.
+    static let pairedWalkBytes = 32 << 10
 
     /// Gives a helper scan the statistics this one read (`prepareStatistics`).
     private func shareStatistics(with first: SearchScan) {
@@ -194,6 +206,8 @@ final class PostingsReader {
 /// Copies of one segment's token blobs (SQLite's own buffers last only until its statement steps).
 final class PostingsBlobs: @unchecked Sendable {
     let pointers: [(UnsafePointer<UInt8>, Int)]
+    /// All the blobs' bytes.
+    var bytes: Int { pointers.reduce(0) { $0 + $1.1 } }
 
     init(copying blobs: [(UnsafePointer<UInt8>, Int)]) {
         pointers = blobs.map { base, count in
