@@ -117,7 +117,8 @@ public final class NodeServer: Sendable {
         // signal is cancelled, so the node exits within the contract's 5 s.
         var configuration = ServiceGroupConfiguration(
             services: [
-                .init(service: postings), .init(service: integrity), .init(service: delivery), .init(service: sync), .init(service: peerApp), .init(service: http),
+                .init(service: postings), .init(service: integrity), .init(service: delivery), .init(service: sync),
+                .init(service: peerApp), .init(service: http),
             ],
             gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(4)

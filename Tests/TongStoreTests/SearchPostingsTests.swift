@@ -79,7 +79,10 @@ import Testing
         #expect(try db.postingsPending(rows: 128))
         #expect(try db.pool.read { d in try PostingsSegment.pieces(d) }?.contains { if case .segment(4, _, _) = $0 { true } else { false } } == false)
         #expect(try db.buildPostings(rows: 128) == 1)
-        #expect(try db.pool.read { d in try Int.fetchOne(d, sql: "SELECT count(*) FROM search.postings_segment WHERE format = ? AND state = 1", arguments: [Postings.format]) } == 9)
+        let current = try db.pool.read { d in
+            try Int.fetchOne(d, sql: "SELECT count(*) FROM search.postings_segment WHERE format = ? AND state = 1", arguments: [Postings.format])
+        }
+        #expect(current == 9)
     }
 
     @Test func aSegmentWrittenSinceItWasBuiltIsAnsweredByFTS5UntilBuiltAgain() throws {
@@ -141,7 +144,8 @@ import Testing
         let reservation = try #require(try db.writing { d in try PostingsSegment.reserve(d, catalog: db.catalog.snapshot(), rows: 600) })
         let builder = try db.pool.read { d in try PostingsSegment.collect(d, reservation) }
         let id = try db.pool.read { d in
-            try String.fetchOne(d, sql: "SELECT id FROM record WHERE rowid BETWEEN ? AND ? AND kind = 'policy'", arguments: [reservation.lo, reservation.hi])
+            try String.fetchOne(
+                d, sql: "SELECT id FROM record WHERE rowid BETWEEN ? AND ? AND kind = 'policy'", arguments: [reservation.lo, reservation.hi])
         }
         var w = LocalWrite(id: id, kind: .policy, owner: "330000", scope: .owned("330000"), fields: ["body": "新的正文"])
         w.mustExist = true
