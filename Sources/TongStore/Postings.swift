@@ -27,7 +27,8 @@ import GRDBSQLite
 ///   The switch to column 1 (doc_number) is followed by that column's token count, so that
 ///   the exact-number tier needs no lookup of FTS5's `docsize`.
 ///   An offset counts the column's tokens from 0 exactly as FTS5 does (a colocated token takes
-///   no position, and is not stored: only prefix queries need one, and those stay on FTS5).
+///   no position, and is not stored: a query that could match one, a prefix or a lone CJK
+///   character, stays on FTS5, `isStored`).
 ///   Decoded positions are `column << 28 | offset`.
 enum Postings {
     /// The format's version, stored with each segment: a segment of another version is built
@@ -90,6 +91,15 @@ enum Postings {
             last = offset
             started = true
         }
+    }
+
+    /// Whether a query token is in the postings as FTS5 matches it. A lone CJK character (第 in
+    /// 第3条规定) is not: FTS5 also matches it against the colocated copy of a run's last
+    /// character (法第 → 第, `BigramTokenizer`), which the postings leave out. Such a query
+    /// walks FTS5 alone.
+    static func isStored(_ token: [UInt8]) -> Bool {
+        let scalars = String(decoding: token, as: UTF8.self).unicodeScalars
+        return !(scalars.count == 1 && BigramTokenizer.charClass(scalars.first!.value) == .cjk)
     }
 
     /// The tokens `BigramTokenizer` makes of `text` (UTF-8 bytes, query mode: no colocated
@@ -164,7 +174,7 @@ final class PostingsBuilder {
                             guard let ctx, let token else { return SQLITE_OK }
                             let builder = Unmanaged<PostingsBuilder>.fromOpaque(ctx).takeUnretainedValue()
                             // FTS5 gives a colocated token the previous token's position and stores it;
-                            // only prefix queries use those, and they stay on FTS5.
+                            // the queries that could match one stay on FTS5 (`Postings.isStored`).
                             guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
                             token.withMemoryRebound(to: UInt8.self, capacity: Int(length)) { t in
                                 builder.hit(UnsafeBufferPointer(start: t, count: Int(length)))
@@ -237,8 +247,10 @@ struct PostingsCursor {
     @inline(__always)
     mutating func next() -> Bool {
         guard i < end else { return false }
+        // Row ids strictly descend: only the first entry may sit at `hi` itself.
+        let first = i == 0
         guard let delta = Postings.readVarint(base, &i, end), let length = Postings.readVarint(base, &i, end),
-            delta <= UInt64(Int64.max), length <= UInt64(end - i), rowid - Int64(delta) >= 0
+            delta <= UInt64(Int64.max), first || delta > 0, length <= UInt64(end - i), rowid - Int64(delta) >= 0
         else {
             isMalformed = true
             i = end

@@ -51,6 +51,17 @@ public enum PostingsSegment {
         """
     static let dropSQL = "DROP TABLE IF EXISTS search.postings; DROP TABLE IF EXISTS search.postings_segment"
 
+    /// Creates the tables where they are missing, and makes them anew where an earlier layout
+    /// of this session's first commit (no `format` column) left them: they are derived data.
+    static func prepare(_ db: Database) throws {
+        if try db.tableExists("postings_segment", in: "search"),
+            try !Row.fetchAll(db, sql: "PRAGMA search.table_info(postings_segment)").contains(where: { ($0["name"] as String?) == "format" })
+        {
+            try db.execute(sql: dropSQL)
+        }
+        try db.execute(sql: createSQL)
+    }
+
     /// Marks the segment holding `rowid` stale. Runs with every change of a full-text row, on
     /// whichever connection writes it (the table name resolves to the index file on both).
     static func markStale(_ db: Database, rowid: Int64) throws {
@@ -99,23 +110,11 @@ public enum PostingsSegment {
         var hi: Int64
     }
 
-    /// Reserves the next range to build: a segment that is not ready (the newest first), else
-    /// the next `rows` searchable rows above the newest segment when there are that many.
+    /// Reserves the next range to build: the next `rows` searchable rows above the newest
+    /// segment when there are that many, else a segment that is not ready (the newest first).
+    /// New ranges first, so that a segment written again and again cannot keep new rows
+    /// waiting behind it.
     static func reserve(_ db: Database, catalog: SearchCatalog.Snapshot, rows: Int) throws -> Reservation? {
-        if let row = try Row.fetchOne(
-            db, sql: "SELECT id, lo, hi FROM search.postings_segment WHERE state <> 1 OR format <> ? ORDER BY hi DESC LIMIT 1",
-            arguments: [Postings.format])
-        {
-            let id: Int64 = row[0]
-            let range = try Row.fetchOne(db, sql: "SELECT first_posting, last_posting FROM search.postings_segment WHERE id = ?", arguments: [id])
-            if let first: Int64 = range?[0], let last: Int64 = range?[1] {
-                try db.execute(sql: "DELETE FROM search.postings WHERE id BETWEEN ? AND ?", arguments: [first, last])
-            }
-            try db.execute(
-                sql: "UPDATE search.postings_segment SET state = 0, first_posting = NULL, last_posting = NULL, format = ? WHERE id = ?",
-            arguments: [Postings.format, id])
-            return Reservation(id: id, lo: row[1], hi: row[2])
-        }
         let top = try Int64.fetchOne(db, sql: "SELECT max(hi) FROM search.postings_segment") ?? 0
         var seen = 0
         var p = Int((top + 1) >> SearchCatalog.Page.shift)
@@ -133,11 +132,30 @@ public enum PostingsSegment {
             }
             p += 1
         }
-        guard let hi else { return nil }
+        guard let hi else { return try redo(db) }
         try db.execute(
             sql: "INSERT INTO search.postings_segment (lo, hi, rows, state, format) VALUES (?, ?, 0, 0, ?)",
             arguments: [top + 1, hi, Postings.format])
         return Reservation(id: db.lastInsertedRowID, lo: top + 1, hi: hi)
+    }
+
+    /// Reserves again the newest segment that is not ready (stale, building when a crash came,
+    /// or of another format), its blobs deleted; nil when there is none.
+    private static func redo(_ db: Database) throws -> Reservation? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT id, lo, hi FROM search.postings_segment WHERE state <> 1 OR format <> ? ORDER BY hi DESC LIMIT 1",
+                arguments: [Postings.format])
+        else { return nil }
+        let id: Int64 = row[0]
+        let range = try Row.fetchOne(db, sql: "SELECT first_posting, last_posting FROM search.postings_segment WHERE id = ?", arguments: [id])
+        if let first: Int64 = range?[0], let last: Int64 = range?[1] {
+            try db.execute(sql: "DELETE FROM search.postings WHERE id BETWEEN ? AND ?", arguments: [first, last])
+        }
+        try db.execute(
+            sql: "UPDATE search.postings_segment SET state = 0, first_posting = NULL, last_posting = NULL, format = ? WHERE id = ?",
+            arguments: [Postings.format, id])
+        return Reservation(id: id, lo: row[1], hi: row[2])
     }
 
     /// Reads the records of a reserved range from the replica and builds their postings.
@@ -161,7 +179,11 @@ public enum PostingsSegment {
     /// Stores a built segment and marks it ready, unless a write made it stale meanwhile.
     /// - Returns: whether it was sealed.
     static func seal(_ db: Database, _ r: Reservation, _ builder: PostingsBuilder) throws -> Bool {
-        guard try Int.fetchOne(db, sql: "SELECT state FROM search.postings_segment WHERE id = ?", arguments: [r.id]) == building else {
+        guard
+            try Int.fetchOne(
+                db, sql: "SELECT state FROM search.postings_segment WHERE id = ? AND lo = ? AND hi = ?", arguments: [r.id, r.lo, r.hi])
+                == building
+        else {
             return false
         }
         let insert = try db.cachedStatement(sql: "INSERT INTO search.postings (segment, token, df, data) VALUES (?, ?, ?, ?)")
@@ -243,7 +265,7 @@ extension TongDatabase {
         if unready > 0 { return true }
         let snapshot = catalog.snapshot()
         var seen = 0
-        for p in Int((top + 1) >> SearchCatalog.Page.shift)..<max(0, snapshot.pages.count) {
+        for p in min(Int((top + 1) >> SearchCatalog.Page.shift), snapshot.pages.count)..<snapshot.pages.count {
             guard let entries = snapshot.pages[p]?.entries else { continue }
             let base = Int64(p << SearchCatalog.Page.shift)
             for slot in 0..<SearchCatalog.Page.size where base + Int64(slot) > top && entries[slot].isPresent {

@@ -123,17 +123,21 @@ extension TongDatabase {
                 let text = clause.phrases > 0 ? "(\(match))" + clause.text : match
                 let running = searchesRunning.add(1, ordering: .relaxed).newValue
                 defer { searchesRunning.subtract(1, ordering: .relaxed) }
-                // One word (not a prefix) walks the sealed postings where there are some, and FTS5
-                // for the rest; anything else walks FTS5 alone, on both cores when it is long.
+                // One word (not a prefix, no lone CJK character: `Postings.isStored`) walks the sealed
+                // postings where there are some, and FTS5 for the rest; anything else walks FTS5
+                // alone, on both cores when it is long.
                 let terms = SearchQuery.terms(for: req.q)
                 let tokens = req.postings && terms.count == 1 && !terms[0].prefix ? Postings.queryTokens(terms[0].text) : []
-                let pieces = tokens.isEmpty ? nil : try PostingsSegment.pieces(db)
+                let walksPostings = !tokens.isEmpty && tokens.allSatisfy(Postings.isStored)
+                let pieces = walksPostings ? try PostingsSegment.pieces(db) : nil
                 let scan: SearchScan
                 let splits = req.splitPass == .always || (req.splitPass == .auto && running == 1 && Self.cores > 1)
                 if let pieces {
                     let cap = max(1, req.totalCap), ranking = req.ranking
                     scan = SearchScan(snapshot: snapshot, filter: filter, ranking: ranking, cap: cap, facetPhrases: clause.phrases)
-                    let filterTokens = req.facetTokens ? SearchFacets.tokens(req, filter: filter, snapshot: snapshot) : []
+                    // The filter tokens FTS5 would intersect (the tokenizer keeps at most 128 bytes of a word).
+                    let filterTokens = req.facetTokens
+                        ? SearchFacets.tokens(req, filter: filter, snapshot: snapshot).filter { $0.utf8.count <= BigramTokenizer.maxWordBytes } : []
                     // Two segments at once on two cores, under the same rule as a split FTS5 pass.
                     let helper = splits ? { SearchScan(snapshot: snapshot, filter: filter, ranking: ranking, cap: cap, second: true) } : nil
                     try scan.runPieces(

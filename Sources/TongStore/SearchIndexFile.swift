@@ -73,7 +73,7 @@ public enum SearchIndexFile {
                 reason = "the full-text index was built as \(fold ?? "none"), this build needs \(Self.format)"
             } else {
                 // An index from before the postings gets their (empty) tables.
-                try db.execute(sql: PostingsSegment.createSQL)
+                try PostingsSegment.prepare(db)
                 return nil
             }
         }

@@ -190,7 +190,8 @@ final class PostingsReader {
                 }
             }
             guard current[i] == segment else { return nil }
-            // The blob is read only for a segment that is walked (its pages are most of the cost).
+            // (SQLite has read the blob of every row it stepped over already; stale segments, the
+            // only ones skipped, are few.)
             if !fetched[i] {
                 let count = Int(sqlite3_column_bytes(handle, 1))
                 data[i] = (sqlite3_column_blob(handle, 1).map { $0.assumingMemoryBound(to: UInt8.self) }, count)
