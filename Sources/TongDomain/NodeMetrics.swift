@@ -23,6 +23,9 @@ public final class NodeMetrics: Sendable {
     /// (`gauge`, `counter`) pass it themselves.
     package static let help: [String: String] = [
         "tong_build_info": "Always 1; the labels say which version and commit this node runs.",
+        "tong_search_postings_segments":
+            "Postings segments in the full-text index: ready, or not_ready (stale, being built, or of an older format; FTS5 answers for those).",
+        "tong_search_postings_rows": "Searchable rows covered by ready postings segments.",
         "tong_sync_sets_applied_total": "Change sets received from neighbours and applied here.",
         "tong_sync_sets_rejected_total": "Change sets (or whole push bodies) received and rejected.",
         "tong_sync_sets_sent_total": "Change sets pushed to neighbours.",

@@ -4,7 +4,7 @@ import TongStore
 
 extension TongNode {
     /// Updates the gauges `/metrics` reports from the replica and the link table, just before a
-    /// scrape: records by kind, conflicts, per neighbour (connected, last contact age, pending
+    /// scrape: records by kind, conflicts, postings segments, per neighbour (connected, last contact age, pending
     /// sets and lag), open and overdue feedback and applications per department, storage health.
     /// Storage health is set first: a damaged replica may fail the queries after it, and the
     /// scrape must still report it.
@@ -13,6 +13,10 @@ extension TongNode {
         metrics.gauge("tong_storage_ok", []).set(Int64(health.corruption == nil ? 1 : 0))
         metrics.records(try db.counts())
         metrics.gauge("tong_conflicts", []).set(Int64(try db.conflictCount()))
+        let postings = try db.postingsSummary()
+        metrics.gauge("tong_search_postings_segments", [("state", "ready")]).set(Int64(postings.ready))
+        metrics.gauge("tong_search_postings_segments", [("state", "not_ready")]).set(Int64(postings.segments - postings.ready))
+        metrics.gauge("tong_search_postings_rows", []).set(Int64(postings.rows))
         for (p, role) in neighbours {
             let l = link.get(p)
             let labels = [("peer", p), ("role", role)]

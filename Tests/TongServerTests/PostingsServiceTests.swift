@@ -35,6 +35,9 @@ import TongCore
             #expect(node.db.searchPostingPasses.load(ordering: .relaxed) == walks + 1)
             #expect(after.json?["total"] == before.json?["total"] && after.json?["total"]?.intValue == 84)
             #expect(after.json?["items"] == before.json?["items"])
+            let m = Sample.parse(try await f.request("GET", "330000", "/metrics").text)
+            #expect(m.first { $0.name == "tong_search_postings_segments" && $0.labels["state"] == "ready" }?.value == 2)
+            #expect(m.first { $0.name == "tong_search_postings_rows" }?.value == 200)
         }
     }
 }
