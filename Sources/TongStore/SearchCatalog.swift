@@ -241,6 +241,14 @@ final class SearchCatalog: Sendable {
     /// Sum of the per-column token counts in an FTS5 `docsize` blob (SQLite varints).
     static func tokenCount(_ blob: Data) -> UInt32 {
         var total: UInt64 = 0
+        forEachVarint(blob) { total &+= $0 }
+        return UInt32(truncatingIfNeeded: min(total, UInt64(UInt32.max)))
+    }
+
+    /// Calls `body` with each value of a blob of SQLite varints (big-endian groups of 7 bits,
+    /// the ninth byte whole), as FTS5 writes its `docsize` and `%_data` records.
+    @inline(__always)
+    static func forEachVarint(_ blob: Data, _ body: (UInt64) -> Void) {
         var value: UInt64 = 0
         var bytes = 0
         for b in blob {
@@ -251,10 +259,9 @@ final class SearchCatalog: Sendable {
                 value = (value << 7) | UInt64(b & 0x7F)
                 if b & 0x80 != 0 { continue }
             }
-            total &+= value
+            body(value)
             value = 0
             bytes = 0
         }
-        return UInt32(truncatingIfNeeded: min(total, UInt64(UInt32.max)))
     }
 }

@@ -101,19 +101,7 @@ extension SearchScan {
     /// The values of a blob of SQLite varints (FTS5's `%_data` records and `docsize`).
     static func sqliteVarints(_ blob: Data) -> [UInt64] {
         var values: [UInt64] = []
-        var value: UInt64 = 0, bytes = 0
-        for b in blob {
-            bytes += 1
-            if bytes == 9 {
-                value = (value << 8) | UInt64(b)
-            } else {
-                value = (value << 7) | UInt64(b & 0x7F)
-                if b & 0x80 != 0 { continue }
-            }
-            values.append(value)
-            value = 0
-            bytes = 0
-        }
+        SearchCatalog.forEachVarint(blob) { values.append($0) }
         return values
     }
 
@@ -123,17 +111,7 @@ extension SearchScan {
     fileprivate func keepPostingsRow(_ rowid: Int64, _ e: SearchCatalog.Entry, hits: (Int, Int, Int, Int), numberSize: Int) {
         let a = acc
         a.pointee.matched += 1
-        if a.pointee.kept >= a.pointee.cap {
-            a.pointee.overflow = true
-            return
-        }
-        if a.pointee.kept == a.pointee.capacity { grow() }
-        let k = a.pointee.kept
-        a.pointee.kept = k + 1
-        a.pointee.rowids![k] = rowid
-        a.pointee.lengths![k] = e.length
-        // A helper's rows are counted when the first scan takes them (`absorb`).
-        if !isSecond { a.pointee.facets.add(e) }
+        guard let k = keep(rowid, e) else { return }
         let w = a.pointee.weights
         a.pointee.frequencies![k] = Double(hits.0) * w.0 + Double(hits.1) * w.1 + Double(hits.2) * w.2 + Double(hits.3) * w.3
         var tier: UInt8 = 0
@@ -306,11 +284,7 @@ final class PostingsWalker {
 
     @inline(__always)
     private func visit(_ scan: SearchScan, _ a: UnsafeMutablePointer<SearchScan.Accumulator>, _ rowid: Int64) {
-        let p = Int(rowid >> SearchCatalog.Page.shift)
-        guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return }
-        let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
-        guard e.isPresent, a.pointee.attributes.accepts(e) else { return }
-        if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return }
+        guard let e = SearchScan.accepted(a, rowid) else { return }
         var numberSize = -1
         for i in 0..<k {
             // A position takes at least one byte: the byte length bounds the count.

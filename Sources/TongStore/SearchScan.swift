@@ -337,23 +337,10 @@ final class SearchScan {
             if a.pointee.matched == 0 { a.pointee.firstRowid = rowid }
         }
         a.pointee.matched += 1
-        let p = Int(rowid >> SearchCatalog.Page.shift)
-        guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return }
-        let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
-        guard e.isPresent, a.pointee.attributes.accepts(e) else { return }
-        if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return }
+        guard let e = Self.accepted(a, rowid) else { return }
         // The second pass's share of the cap is what the first has not kept yet.
         let others = isSecond ? a.pointee.split!._withUnsafeGuaranteedRef { $0.firstKept.load(ordering: .relaxed) } : 0
-        if a.pointee.kept + others >= a.pointee.cap {
-            a.pointee.overflow = true
-            return
-        }
-        if a.pointee.kept == a.pointee.capacity { grow() }
-        let k = a.pointee.kept
-        a.pointee.kept = k + 1
-        a.pointee.rowids![k] = rowid
-        a.pointee.lengths![k] = e.length
-        if !isSecond { a.pointee.facets.add(e) }
+        guard let k = keep(rowid, e, others: others) else { return }
         let phrases = a.pointee.phrases
         let f = a.pointee.frequencies! + k * phrases
         f.initialize(repeating: 0, count: phrases)
@@ -388,6 +375,38 @@ final class SearchScan {
             split._withUnsafeGuaranteedRef { $0.firstKept.store(k + 1, ordering: .relaxed) }
             if k + 1 == a.pointee.probeRows { probe(rowid, split.takeUnretainedValue()) }
         }
+    }
+
+    /// The catalog entry of `rowid` when it is present and the filters accept it. Reads the
+    /// accumulator's fields one by one through the pointer (no copy of it, no reference counted).
+    @inline(__always)
+    static func accepted(_ a: UnsafeMutablePointer<Accumulator>, _ rowid: Int64) -> SearchCatalog.Entry? {
+        let p = Int(rowid >> SearchCatalog.Page.shift)
+        guard rowid >= 0, p < a.pointee.pageCount, let base = a.pointee.pageBases[p] else { return nil }
+        let e = base[Int(rowid) & (SearchCatalog.Page.size - 1)]
+        guard e.isPresent, a.pointee.attributes.accepts(e) else { return nil }
+        if let regions = a.pointee.regions, Int(e.region) >= a.pointee.regionCount || !regions[Int(e.region)] { return nil }
+        return e
+    }
+
+    /// Keeps an accepted row: its row id, length and (in a first pass) facets. Returns its index
+    /// among the kept rows, or nil when `others` and the kept rows already fill the cap (then
+    /// `overflow` is set).
+    @inline(__always)
+    func keep(_ rowid: Int64, _ e: SearchCatalog.Entry, others: Int = 0) -> Int? {
+        let a = acc
+        if a.pointee.kept + others >= a.pointee.cap {
+            a.pointee.overflow = true
+            return nil
+        }
+        if a.pointee.kept == a.pointee.capacity { grow() }
+        let k = a.pointee.kept
+        a.pointee.kept = k + 1
+        a.pointee.rowids![k] = rowid
+        a.pointee.lengths![k] = e.length
+        // A second pass's or a helper's rows are counted when the first takes them (`absorb`).
+        if !isSecond { a.pointee.facets.add(e) }
+        return k
     }
 
     /// After the split's `probeRows` kept rows: estimates from the row ids crossed so far
