@@ -256,8 +256,11 @@ extension TongDatabase {
     /// - Returns: segments sealed. A segment that a write made stale while it was built is not
     ///   sealed and ends the call (the next call builds it again).
     /// - Throws: `StoreError` as `writing` does, or `DatabaseError` from SQLite.
+    ///   - sealed: called after each seal with the segment's lowest and highest row id and its rows.
     @discardableResult
-    public func buildPostings(rows: Int = PostingsSegment.rows, limit: Int = .max) throws -> Int {
+    public func buildPostings(
+        rows: Int = PostingsSegment.rows, limit: Int = .max, sealed: ((_ lo: Int64, _ hi: Int64, _ rows: Int) -> Void)? = nil
+    ) throws -> Int {
         var built = 0
         while built < limit {
             let reservation = try writing { db in try PostingsSegment.reserve(db, catalog: catalog.snapshot(), rows: max(1, rows)) }
@@ -265,6 +268,7 @@ extension TongDatabase {
             let builder = try pool.read { db in try PostingsSegment.collect(db, reservation) }
             guard try writing({ db in try PostingsSegment.seal(db, reservation, builder) }) else { break }
             built += 1
+            sealed?(reservation.lo, reservation.hi, builder.rows)
         }
         return built
     }
