@@ -102,6 +102,16 @@ enum Postings {
         return !(scalars.count == 1 && BigramTokenizer.charClass(scalars.first!.value) == .cjk)
     }
 
+    /// Whether a query's phrases (each term's tokens) walk the postings: every token stored
+    /// (`isStored`), and either one phrase, or several of one token each (the segments keep
+    /// their document counts, which bm25's IDF needs) in a query without an `x` (with one, FTS5
+    /// puts a column filter on the words; `SearchQuery.visible`).
+    static func walks(_ phrases: [[[UInt8]]], query: String) -> Bool {
+        guard !phrases.isEmpty, phrases.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isStored) }) else { return false }
+        if phrases.count == 1 { return true }
+        return phrases.allSatisfy { $0.count == 1 } && !query.unicodeScalars.contains { $0 == "x" || $0 == "X" }
+    }
+
     /// The tokens `BigramTokenizer` makes of `text` (UTF-8 bytes, query mode: no colocated
     /// tokens), in order.
     static func queryTokens(_ text: String) -> [[UInt8]] {

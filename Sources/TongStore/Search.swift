@@ -123,12 +123,12 @@ extension TongDatabase {
                 let text = clause.phrases > 0 ? "(\(match))" + clause.text : match
                 let running = searchesRunning.add(1, ordering: .relaxed).newValue
                 defer { searchesRunning.subtract(1, ordering: .relaxed) }
-                // One word (not a prefix, no lone CJK character: `Postings.isStored`) walks the sealed
+                // A query the postings answer as FTS5 would (`Postings.walks`) walks the sealed
                 // postings where there are some, and FTS5 for the rest; anything else walks FTS5
                 // alone, on both cores when it is long.
                 let terms = SearchQuery.terms(for: req.q)
-                let tokens = req.postings && terms.count == 1 && !terms[0].prefix ? Postings.queryTokens(terms[0].text) : []
-                let walksPostings = !tokens.isEmpty && tokens.allSatisfy(Postings.isStored)
+                let phrases = req.postings && !terms.contains(where: \.prefix) ? terms.map { Postings.queryTokens($0.text) } : []
+                let walksPostings = Postings.walks(phrases, query: req.q)
                 let pieces = walksPostings ? try PostingsSegment.pieces(db) : nil
                 let scan: SearchScan
                 let splits = req.splitPass == .always || (req.splitPass == .auto && running == 1 && Self.cores > 1)
@@ -141,7 +141,7 @@ extension TongDatabase {
                     // Two segments at once on two cores, under the same rule as a split FTS5 pass.
                     let helper = splits ? { SearchScan(snapshot: snapshot, filter: filter, ranking: ranking, cap: cap, second: true) } : nil
                     try scan.runPieces(
-                        db, tokens: tokens, filterTokens: filterTokens.map { Array($0.utf8) }, match: text, pieces: pieces, helper: helper)
+                        db, phrases: phrases, filterTokens: filterTokens.map { Array($0.utf8) }, match: text, pieces: pieces, helper: helper)
                     searchPostingPasses.add(1, ordering: .relaxed)
                 } else {
                     let split = splits ? secondPass(snapshot, filter, req, clause.phrases, text) : nil

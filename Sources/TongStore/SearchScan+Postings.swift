@@ -11,12 +11,14 @@ extension SearchScan {
     /// are those FTS5 alone would give (`SearchPostingsTests`).
     /// - Throws: `DatabaseError` from SQLite; `StoreError(.corrupt)` for a malformed postings blob.
     func runPieces(
-        _ db: Database, tokens: [[UInt8]], filterTokens: [[UInt8]] = [], match: String, pieces: [PostingsSegment.Piece],
+        _ db: Database, phrases: [[[UInt8]]], filterTokens: [[UInt8]] = [], match: String, pieces: [PostingsSegment.Piece],
         helper: (() -> SearchScan)? = nil
     ) throws {
-        try prepareStatistics(db, phraseTokens: tokens.count)
+        let tokens = phrases.flatMap { $0 }, sizes = phrases.map(\.count)
+        try prepareStatistics(db, phrases: phrases.count, phraseTokens: tokens.count)
+        if phrases.count > 1 { phraseHits = try phrases.map { try Self.documentCount(db, phrase: $0, pieces: pieces) } }
         let reader = try PostingsReader(db, tokens: tokens + filterTokens)
-        let walker = PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
+        let walker = PostingsWalker(phraseSizes: sizes, filters: filterTokens.count)
         var helperWalker: PostingsWalker?
         var segmentsWalked = 0
         // Bytes of blobs the last segment (or pair) walked: a rare word's segments are walked one
@@ -40,7 +42,7 @@ extension SearchScan {
                     lastWalkBytes = (mine?.bytes ?? 0) + (theirs?.bytes ?? 0)
                     let other = helper()
                     other.shareStatistics(with: self)
-                    let otherWalker = helperWalker ?? PostingsWalker(tokens: tokens.count, filters: filterTokens.count)
+                    let otherWalker = helperWalker ?? PostingsWalker(phraseSizes: sizes, filters: filterTokens.count)
                     helperWalker = otherWalker
                     let job = PostingsJob(scan: other, walker: otherWalker, blobs: theirs, hi: olderHi)
                     let done = DispatchSemaphore(value: 0)
@@ -72,6 +74,29 @@ extension SearchScan {
     /// below it the hand-off (a dispatch, a helper scan, about 30 µs) costs more than the walk.
     static let pairedWalkBytes = 32 << 10
 
+    /// Rows holding a one-token phrase, as `start` counts them with `xQueryPhrase` for bm25's
+    /// IDF (up to `phraseCountCap`): the ready segments' stored document counts, and FTS5's count
+    /// in the ranges it answers for.
+    /// - Throws: `DatabaseError` from SQLite; `StoreError(.unusable)` for a phrase of several tokens.
+    static func documentCount(_ db: Database, phrase: [[UInt8]], pieces: [PostingsSegment.Piece]) throws -> Int {
+        guard phrase.count == 1 else { throw StoreError(.unusable, "document counts of postings are kept for one-token phrases only") }
+        var n = 0
+        let token = Data(phrase[0])
+        let quoted = "\"" + String(decoding: phrase[0], as: UTF8.self).replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        for piece in pieces where n < phraseCountCap {
+            switch piece {
+            case .segment(let id, _, _):
+                n += try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT df FROM search.postings WHERE token = ? AND segment = ?"), arguments: [token, id]) ?? 0
+            case .fullText(let above, let upTo):
+                n += try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM text_fts WHERE text_fts MATCH ? AND rowid > ? AND rowid <= ?"),
+                    arguments: [quoted, above, upTo ?? .max]) ?? 0
+            }
+        }
+        return min(n, phraseCountCap)
+    }
+
     /// Gives a helper scan the statistics this one read (`prepareStatistics`).
     private func shareStatistics(with first: SearchScan) {
         let a = acc, b = first.acc
@@ -85,10 +110,10 @@ extension SearchScan {
     /// The statistics the first FTS5 row would give (`start`): the row count and the average
     /// length, from FTS5's averages record (`%_data` id 1: SQLite varints, the row count and
     /// then each column's token total).
-    private func prepareStatistics(_ db: Database, phraseTokens: Int) throws {
+    private func prepareStatistics(_ db: Database, phrases: Int, phraseTokens: Int) throws {
         let a = acc
         a.pointee.started = true
-        a.pointee.phrases = 1
+        a.pointee.phrases = phrases
         a.pointee.phraseTokens = Int32(phraseTokens)
         guard let blob = try Data.fetchOne(db, sql: "SELECT block FROM search.text_fts_data WHERE id = 1") else { return }
         let values = Self.sqliteVarints(blob)
@@ -108,20 +133,28 @@ extension SearchScan {
     /// One row every token holds and the catalog's filters accept: its phrase hits per column
     /// (title, doc_number, body, tags) are kept exactly as `visit` keeps an FTS5 row's.
     @inline(__always)
-    fileprivate func keepPostingsRow(_ rowid: Int64, _ e: SearchCatalog.Entry, hits: (Int, Int, Int, Int), numberSize: Int) {
+    fileprivate func keepPostingsRow(
+        _ rowid: Int64, _ e: SearchCatalog.Entry, hits: UnsafeMutablePointer<Int>, phrases: Int, numberSize: Int
+    ) {
         let a = acc
         a.pointee.matched += 1
         guard let k = keep(rowid, e) else { return }
         let w = a.pointee.weights
-        a.pointee.frequencies![k] = Double(hits.0) * w.0 + Double(hits.1) * w.1 + Double(hits.2) * w.2 + Double(hits.3) * w.3
+        let f = a.pointee.frequencies! + k * phrases
+        var inTitle = true, inNumber = true
+        for p in 0..<phrases {
+            let h = hits + 4 * p
+            f[p] = Double(h[0]) * w.0 + Double(h[1]) * w.1 + Double(h[2]) * w.2 + Double(h[3]) * w.3
+            inTitle = inTitle && h[0] > 0
+            inNumber = inNumber && h[1] > 0
+        }
         var tier: UInt8 = 0
         if a.pointee.rankTiers {
-            if hits.0 > 0 { tier |= Self.tierTitle }
-            if hits.1 > 0, numberSize == Int(a.pointee.phraseTokens) { tier |= Self.tierExactNumber }
+            if inTitle { tier |= Self.tierTitle }
+            if inNumber, numberSize == Int(a.pointee.phraseTokens) { tier |= Self.tierExactNumber }
         }
         a.pointee.tiers![k] = tier
     }
-
 }
 
 /// One statement per query token over `postings` (by token, then segment, newest first), so
@@ -232,9 +265,20 @@ final class PostingsWalker {
     private var counts: UnsafeMutablePointer<Int>
     private var next: UnsafeMutablePointer<Int>
 
-    init(tokens k: Int, filters: Int) {
-        self.k = k
+    /// Each word phrase's first token and token count (the tokens are laid out phrase after phrase).
+    private let phrases: [(start: Int, size: Int)]
+    /// Hits per phrase and column (title, doc_number, body, tags), four per phrase.
+    private var hits: UnsafeMutablePointer<Int>
+
+    init(phraseSizes: [Int], filters: Int) {
+        var start = 0
+        phrases = phraseSizes.map { size in
+            defer { start += size }
+            return (start, size)
+        }
+        k = start
         all = k + filters
+        hits = .allocate(capacity: 4 * max(1, phraseSizes.count))
         order = .allocate(capacity: all)
         cursors = .allocate(capacity: all)
         buffers = .allocate(capacity: k)
@@ -250,6 +294,7 @@ final class PostingsWalker {
         order.deallocate()
         counts.deallocate()
         next.deallocate()
+        hits.deallocate()
     }
 
     /// Visits the rows all `blobs` hold, newest first, until the scan's cap. Returns whether a
@@ -292,36 +337,37 @@ final class PostingsWalker {
             if need > capacity { grow(need) }
             counts[i] = cursors[i].positions(into: buffers[i], numberSize: &numberSize)
         }
-        // Hits per column: every position of the first token with the others right after it.
-        var hits = (0, 0, 0, 0)
-        let first = buffers[0]
-        for j in 0..<counts[0] {
-            let position = first[j]
-            var all = true
-            if k > 1 {
-                if j == 0 { for i in 1..<k { next[i] = 0 } }
-                for i in 1..<k {
-                    let want = position + UInt64(i), b = buffers[i], n = counts[i]
-                    var x = next[i]
+        // Hits per phrase and column: every position of a phrase's first token with its others
+        // right after it. A row holds the query when every phrase has a hit.
+        hits.initialize(repeating: 0, count: 4 * phrases.count)
+        for (p, phrase) in phrases.enumerated() {
+            let first = buffers[phrase.start]
+            var found = false
+            for i in 1..<max(1, phrase.size) { next[phrase.start + i] = 0 }
+            for j in 0..<counts[phrase.start] {
+                let position = first[j]
+                var all = true
+                for i in 1..<max(1, phrase.size) {
+                    let t = phrase.start + i
+                    let want = position + UInt64(i), b = buffers[t], n = counts[t]
+                    var x = next[t]
                     while x < n, b[x] < want { x += 1 }
-                    next[i] = x
+                    next[t] = x
                     if x == n || b[x] != want {
                         all = false
                         break
                     }
                 }
+                guard all else { continue }
+                let column = Int(position >> Postings.offsetBits)
+                if column < 4 {
+                    hits[4 * p + column] += 1
+                    found = true
+                }
             }
-            guard all else { continue }
-            switch position >> Postings.offsetBits {
-            case 0: hits.0 += 1
-            case 1: hits.1 += 1
-            case 2: hits.2 += 1
-            case 3: hits.3 += 1
-            default: break
-            }
+            if !found { return }
         }
-        guard hits.0 + hits.1 + hits.2 + hits.3 > 0 else { return }
-        scan.keepPostingsRow(rowid, e, hits: hits, numberSize: numberSize)
+        scan.keepPostingsRow(rowid, e, hits: hits, phrases: phrases.count, numberSize: numberSize)
     }
 
     private func grow(_ need: Int) {

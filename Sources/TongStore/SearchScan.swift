@@ -198,7 +198,7 @@ final class SearchScan {
     private let pageBases: UnsafeMutablePointer<UnsafeMutablePointer<SearchCatalog.Entry>?>
     private let pageCount: Int
     /// Rows in the table containing each phrase (queries of several phrases).
-    private(set) var phraseHits: [Int] = []
+    var phraseHits: [Int] = []
 
     /// The split this pass takes part in, if any, and whether it is the older (second) half:
     /// a second pass counts no phrases and no facets (the first pass does, for the rows it
