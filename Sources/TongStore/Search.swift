@@ -46,8 +46,9 @@ public struct SearchRequest: Sendable {
     /// Whether filters also go to FTS5 as hidden tokens (`SearchFacets`); tests turn it off to
     /// compare with the catalog-only pass.
     var facetTokens = true
-    /// Whether a one-word query walks the sealed postings (`PostingsSegment`) where there are
-    /// some; tests turn it off to compare with FTS5 alone.
+    /// Whether a query the postings can answer (`Postings.walks`) walks the sealed postings
+    /// (`PostingsSegment`) where there are some; tests and the bench turn it off to compare with
+    /// FTS5 alone.
     package var postings = true
     /// Makes an empty request (everything, newest first).
     public init() {}
@@ -119,7 +120,8 @@ extension TongDatabase {
             var exact = true
             if let match {
                 // Filters as hidden tokens too: FTS5 intersects them with the words (SearchFacets).
-                let clause = req.facetTokens ? SearchFacets.clause(req, filter: filter, snapshot: snapshot) : (text: "", phrases: 0)
+                let facetTokens = req.facetTokens ? SearchFacets.tokens(req, filter: filter, snapshot: snapshot) : []
+                let clause = SearchFacets.clause(tokens: facetTokens)
                 let text = clause.phrases > 0 ? "(\(match))" + clause.text : match
                 let running = searchesRunning.add(1, ordering: .relaxed).newValue
                 defer { searchesRunning.subtract(1, ordering: .relaxed) }
@@ -135,9 +137,8 @@ extension TongDatabase {
                 if let pieces {
                     let cap = max(1, req.totalCap), ranking = req.ranking
                     scan = SearchScan(snapshot: snapshot, filter: filter, ranking: ranking, cap: cap, facetPhrases: clause.phrases)
-                    // The filter tokens FTS5 would intersect (the tokenizer keeps at most 128 bytes of a word).
-                    let filterTokens = req.facetTokens
-                        ? SearchFacets.tokens(req, filter: filter, snapshot: snapshot).filter { $0.utf8.count <= BigramTokenizer.maxWordBytes } : []
+                    // The filter tokens FTS5 intersects (the tokenizer keeps at most 128 bytes of a word).
+                    let filterTokens = facetTokens.filter { $0.utf8.count <= BigramTokenizer.maxWordBytes }
                     // Two segments at once on two cores, under the same rule as a split FTS5 pass.
                     let helper = splits ? { SearchScan(snapshot: snapshot, filter: filter, ranking: ranking, cap: cap, second: true) } : nil
                     try scan.runPieces(

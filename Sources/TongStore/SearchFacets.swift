@@ -77,8 +77,12 @@ enum SearchFacets {
     static func clause(
         _ req: SearchRequest, filter: SearchFilter, snapshot: SearchCatalog.Snapshot, maxShare: Double = maxTokenShare
     ) -> (text: String, phrases: Int) {
-        let tokens = Self.tokens(req, filter: filter, snapshot: snapshot, maxShare: maxShare)
-        return (tokens.map { " AND facets : \"\($0)\"" }.joined(), tokens.count)
+        clause(tokens: Self.tokens(req, filter: filter, snapshot: snapshot, maxShare: maxShare))
+    }
+
+    /// The clause of `tokens` (from `tokens(_:filter:snapshot:maxShare:)`).
+    static func clause(tokens: [String]) -> (text: String, phrases: Int) {
+        (tokens.map { " AND facets : \"\($0)\"" }.joined(), tokens.count)
     }
 
     /// The selective tokens of `required` (`maxTokenShare`): those `clause` puts in a query,

@@ -3,9 +3,9 @@ import GRDB
 import GRDBSQLite
 
 extension SearchScan {
-    /// The pass of a one-word query over sealed postings (`PostingsSegment`) and FTS5 for the
-    /// rest, newest first: each piece in turn until the cap. `tokens` are the word's tokens (a
-    /// phrase when more than one); `filterTokens` the filters' hidden tokens (`SearchFacets`),
+    /// The pass of a query `Postings.walks` accepts over sealed postings (`PostingsSegment`) and
+    /// FTS5 for the rest, newest first: each piece in turn until the cap. `phrases` are each
+    /// term's tokens (a phrase when more than one); `filterTokens` the filters' hidden tokens (`SearchFacets`),
     /// intersected too so that the catalog tests fewer rows; `match` is the FTS5 expression of
     /// the same query (with its filter phrases) for the FTS5 pieces. The rows kept, their facets, frequencies and tiers
     /// are those FTS5 alone would give (`SearchPostingsTests`).
@@ -80,14 +80,19 @@ extension SearchScan {
     /// - Throws: `DatabaseError` from SQLite; `StoreError(.unusable)` for a phrase of several tokens.
     static func documentCount(_ db: Database, phrase: [[UInt8]], pieces: [PostingsSegment.Piece]) throws -> Int {
         guard phrase.count == 1 else { throw StoreError(.unusable, "document counts of postings are kept for one-token phrases only") }
+        // Every segment's count of the token in one statement, the ready ones summed.
+        var counts: [Int64: Int] = [:]
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT segment, df FROM search.postings WHERE token = ?"), arguments: [Data(phrase[0])])
+        {
+            counts[row[0]] = row[1]
+        }
         var n = 0
-        let token = Data(phrase[0])
         let quoted = "\"" + String(decoding: phrase[0], as: UTF8.self).replacingOccurrences(of: "\"", with: "\"\"") + "\""
         for piece in pieces where n < phraseCountCap {
             switch piece {
             case .segment(let id, _, _):
-                n += try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT df FROM search.postings WHERE token = ? AND segment = ?"), arguments: [token, id]) ?? 0
+                n += counts[id] ?? 0
             case .fullText(let above, let upTo):
                 n += try Int.fetchOne(
                     db.cachedStatement(sql: "SELECT count(*) FROM text_fts WHERE text_fts MATCH ? AND rowid > ? AND rowid <= ?"),
