@@ -9,7 +9,7 @@ import Testing
 /// rows, totals, exactness, facets and order, for one-word queries with and without filters, at
 /// the cap and below it; and after writes made a segment stale, both before and after it is
 /// built again.
-@Suite struct SearchPostingsTests {
+@Suite(.serialized) struct SearchPostingsTests {
     /// One-word queries; 第3条规定 holds a lone CJK character (第), which FTS5 also matches as the
     /// colocated end of 法第 in 本法第3条规定, so it walks FTS5 alone.
     /// Two-word queries of one token each walk the postings too (LPR 贴息); a longer word among
@@ -68,6 +68,11 @@ import Testing
     /// The words the rewritten records hold, and one they lost.
     static let staleQueries = ["企业", "个体工商户", "复工复产", "社保", "第3条规定"]
 
+    /// Runs `body` on a dispatch thread, off the cooperative pool (see `compare`).
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { done in DispatchQueue.global().async { done.resume(with: Result { try body() }) } }
+    }
+
     /// GRDB's blocking read (an async test would otherwise pick the async overload).
     static func read<T>(_ db: TongDatabase, _ body: (Database) throws -> T) throws -> T { try db.pool.read(body) }
 
@@ -88,7 +93,7 @@ import Testing
     }
 
     @Test func postingsAnswerWhatFTS5Answers() async throws {
-        let db = try Self.corpusDB()
+        let db = try await Self.offPool { try Self.corpusDB() }
         defer { try? db.close() }
         // 1,200 policies in segments of 128: nine segments, and 48 rows FTS5 answers for above them.
         #expect(try db.postingsPending(rows: 128))
@@ -115,7 +120,7 @@ import Testing
     }
 
     @Test func aSegmentWrittenSinceItWasBuiltIsAnsweredByFTS5UntilBuiltAgain() async throws {
-        let db = try Self.corpusDB()
+        let db = try await Self.offPool { try Self.corpusDB() }
         defer { try? db.close() }
         #expect(try db.buildPostings(rows: 256) == 4)
         // Rewrite records in the second-newest segment, one of them twice: it goes stale.
@@ -170,7 +175,7 @@ import Testing
     /// A reservation a crash left `building` is redone; one a write made stale while it was
     /// built is not sealed.
     @Test func aBuildThatAWriteOvertookIsNotSealed() async throws {
-        let db = try Self.corpusDB()
+        let db = try await Self.offPool { try Self.corpusDB() }
         defer { try? db.close() }
         let reservation = try #require(try db.writing { d in try PostingsSegment.reserve(d, catalog: db.catalog.snapshot(), rows: 600) })
         let builder = try Self.read(db) { d in try PostingsSegment.collect(d, reservation) }
